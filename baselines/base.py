@@ -1,0 +1,79 @@
+"""The baseline contract: what a registered model declares and how the harness builds it.
+
+A baseline names its front end (a registered feature extractor and its configuration), its input window in
+frames, its training defaults, and builds a ``torch.nn.Module`` that maps features
+``(batch, n_features, frames)`` to logits ``(batch, n_classes)``. The harness owns everything else (loss,
+output activation, windows, training loop, evaluation), chosen from the task's prediction type.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from irbench.task import PredictionType
+
+
+class TrainingConfig(BaseModel):
+    """Training hyperparameters; defaults per baseline, overridable with ``--config key=value``.
+
+    learning_rate (Adam), weight_decay (L2), batch_size (windows), max_epochs, patience (epochs without a
+    better validation loss before early stopping).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    learning_rate: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    batch_size: int = Field(64, gt=0)
+    max_epochs: int = Field(40, ge=0)
+    patience: int = Field(8, ge=1)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a task tells a baseline when it builds a model.
+
+    n_classes: output size. prediction_type: the training target encoding. input_shape:
+    ``(n_features, frames)`` of one window. class_priors: ``(n_classes,)`` share of training clips per class.
+    """
+
+    n_classes: int
+    prediction_type: PredictionType
+    input_shape: tuple[int, int]
+    class_priors: np.ndarray
+
+
+class Baseline(ABC):
+    """A model registered by name; subclasses set the class attributes and implement ``build``.
+
+    Class attributes
+    ----------------
+    name: registry and CLI name. description: one line for ``irbench list``. source: paper or project it
+    follows. frontend_name: a registered front end. frontend_config: its configuration. input_frames:
+    window length in frames. training: default ``TrainingConfig``.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    source: ClassVar[str]
+    frontend_name: ClassVar[str] = "log-mel"
+    frontend_config: ClassVar[BaseModel]
+    input_frames: ClassVar[int]
+    training: ClassVar[TrainingConfig] = TrainingConfig()
+
+    @abstractmethod
+    def build(self, spec: ModelSpec) -> torch.nn.Module:
+        """A fresh model for ``spec``: ``(batch, n_features, frames)`` -> logits ``(batch, n_classes)``."""
+
+    def describe(self) -> dict[str, Any]:
+        """The baseline's identity for a run record: name, source, front end and window."""
+        return {
+            "name": self.name, "source": self.source, "frontend": self.frontend_name,
+            "frontend_config": self.frontend_config.model_dump(), "input_frames": self.input_frames,
+        }

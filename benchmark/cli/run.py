@@ -1,0 +1,56 @@
+"""``irbench run``: train and evaluate one baseline on one task for one or more seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from irbench.parallel import default_workers
+
+
+def run(
+    task: str = typer.Option(..., "--task", "-t", help="Task name, e.g. irmas."),
+    baseline: str = typer.Option(..., "--baseline", "-b", help="Baseline name, e.g. vgg or constant."),
+    data_home: Path = typer.Option(..., "--data-home", "-d", help="Dataset root (real download or stand-in)."),
+    seed: list[int] = typer.Option([0], "--seed", "-s", help="Seed; repeat for several runs."),
+    results_dir: Path = typer.Option(Path("results"), "--results-dir", help="Where run records go."),
+    cache_dir: Path = typer.Option(Path(".cache/irbench"), "--cache-dir", envvar="IRBENCH_CACHE_DIR",
+                                   help="Feature cache (env IRBENCH_CACHE_DIR)."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    max_epochs: int | None = typer.Option(None, "--max-epochs", min=0, help="Override the baseline's epochs."),
+    config: list[str] = typer.Option([], "--config", "-c", help="Training override key=value (repeatable)."),
+    workers: int = typer.Option(default_workers(), "--workers", "-j", min=1, help="Feature extraction processes."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing record of the same run."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip unreadable audio (listed in the record)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Train BASELINE on TASK's training split and evaluate it with the task's protocol.
+
+    Writes RESULTS_DIR/<task>/<baseline>/seed-<n>.json (plus predictions and checkpoint). An existing
+    record is kept unless --overwrite is given; an interrupted run resumes from its last epoch.
+    """
+    from irbench.errors import RecordExistsError
+    from irbench.runner import RunOptions, run_benchmark
+
+    console = Console(stderr=True)
+    for one_seed in seed:
+        options = RunOptions(
+            task=task, baseline=baseline, data_home=data_home, results_dir=results_dir, cache_dir=cache_dir,
+            seed=one_seed, device=device, max_epochs=max_epochs, config=list(config), workers=workers,
+            overwrite=overwrite, skip_bad=skip_bad, show_progress=not quiet,
+        )
+        try:
+            record, path = run_benchmark(options)
+        except RecordExistsError as error:
+            console.print(f"[yellow]skipped:[/] {error}", highlight=False)
+            continue
+        label = " (offline stand-in, not real data)" if record.stand_in else ""
+        score = record.metrics[record.main_score]
+        console.print(
+            f"[green]{record.task}/{record.baseline} seed {record.seed}{label}:[/] {record.main_score} = "
+            f"{score:.4f}, macro_f1 = {record.metrics['macro_f1']:.4f}, threshold {record.threshold['value']} "
+            f"(chosen on {record.threshold['chosen_on']}) -> {path}",
+            highlight=False,
+        )

@@ -1,0 +1,47 @@
+"""User-facing errors: the command line prints their message, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class IrbenchError(Exception):
+    """Base class of every error that irbench reports to a user as a plain message."""
+
+
+class DataNotFoundError(IrbenchError):
+    """A dataset is missing or incomplete under ``--data-home``; the message says how to get it."""
+
+
+class DatasetLayoutError(IrbenchError):
+    """A dataset file exists but breaks the official layout (bad name, unknown label, malformed line)."""
+
+    def __init__(self, path: Path | str, problem: str, line: int | None = None):
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {problem}")
+        self.path = Path(path)
+        self.line = line
+
+
+class AudioDecodeError(IrbenchError):
+    """An audio file cannot be read or decoded; names the file and the decoder's reason."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"cannot read audio file {path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+class UnknownNameError(IrbenchError, KeyError):
+    """A task, baseline or other registered name is unknown; the message suggests the nearest names."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0])
+
+
+class RecordExistsError(IrbenchError):
+    """A run record already exists and ``--overwrite`` was not given."""
+
+
+class ConfigError(IrbenchError):
+    """A ``--config key=value`` override or a baseline configuration is invalid."""

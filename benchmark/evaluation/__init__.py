@@ -1,0 +1,1 @@
+"""Evaluation protocols: windowing, clip-level aggregation, threshold choice and metrics."""

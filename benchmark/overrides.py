@@ -1,0 +1,31 @@
+"""``--config key=value`` overrides of a baseline's training defaults, validated by pydantic."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from irbench.baselines.base import TrainingConfig
+from irbench.errors import ConfigError
+
+
+def apply_overrides(defaults: TrainingConfig, overrides: list[str], max_epochs: int | None) -> TrainingConfig:
+    """``defaults`` with each ``key=value`` applied (values parsed by the field's type), then ``max_epochs``.
+
+    Raises
+    ------
+    ConfigError: an override without ``=``, an unknown key, or a value of the wrong type or range.
+    """
+    values = defaults.model_dump()
+    for item in overrides:
+        key, separator, value = item.partition("=")
+        if not separator or not key:
+            raise ConfigError(f"--config expects key=value, got {item!r}")
+        if key not in values:
+            raise ConfigError(f"unknown config key {key!r}; known: {', '.join(sorted(values))}")
+        values[key] = value
+    if max_epochs is not None:
+        values["max_epochs"] = max_epochs
+    try:
+        return TrainingConfig.model_validate(values)
+    except ValidationError as error:
+        raise ConfigError(f"invalid configuration: {error}") from error

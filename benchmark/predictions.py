@@ -1,0 +1,33 @@
+"""Files written beside a run record: per-clip predictions (CSV) and the best checkpoint."""
+
+from __future__ import annotations
+
+import csv
+
+import torch
+
+from irbench.atomic import atomic_path
+from irbench.records import RunRecord
+from irbench.task import ClipScores, Evaluation
+
+
+def write_predictions(path, labels: tuple[str, ...], test: ClipScores, evaluation: Evaluation) -> None:
+    """One row per test clip: ``clip_id``, true and predicted labels (``;``-joined), then one aggregated
+    score column per class (``score_<label>``, in [0, 1]). Written atomically."""
+    with atomic_path(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["clip_id", "labels", "predicted", *(f"score_{label}" for label in labels)])
+        for row, clip_id in enumerate(test.clip_ids):
+            truth = ";".join(label for label, t in zip(labels, test.targets[row]) if t)
+            predicted = ";".join(label for label, p in zip(labels, evaluation.clip_predictions[row]) if p)
+            writer.writerow([clip_id, truth, predicted, *(f"{s:.6f}" for s in evaluation.clip_scores[row])])
+
+
+def write_checkpoint(path, model: torch.nn.Module, record: RunRecord) -> None:
+    """``torch.save`` of the model's ``state_dict`` with the record's task, baseline, labels and config."""
+    payload = {
+        "state_dict": model.state_dict(), "task": record.task, "task_version": record.task_version,
+        "baseline": record.baseline, "config": record.config, "irbench_version": record.provenance.irbench_version,
+    }
+    with atomic_path(path) as temporary:
+        torch.save(payload, temporary)

@@ -1,0 +1,175 @@
+"""One benchmark run: load the task, extract features, train, evaluate, write the record.
+
+Stages and their outputs: features go to the cache (reused when their key matches); training checkpoints
+to a work folder keyed by everything that shapes the run (an interrupted run resumes from it); the record,
+predictions and best checkpoint beside each other in the results folder, each written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from irbench.baselines import get_baseline
+from irbench.baselines.base import ModelSpec
+from irbench.errors import DataNotFoundError
+from irbench.evaluation.windows import first_window, non_overlapping_windows
+from irbench.features.extract import extract_features
+from irbench.overrides import apply_overrides
+from irbench.parallel import default_workers
+from irbench.predictions import write_checkpoint, write_predictions
+from irbench.provenance import base_provenance, dataset_fingerprint, device_name
+from irbench.records import Provenance, RunRecord, check_writable, record_path, write_record
+from irbench.task import ClipScores
+from irbench.tasks import get_task
+from irbench.training import fit, predict, resolve_device
+
+
+@dataclass
+class RunOptions:
+    """Everything ``irbench run`` takes; paths are the only places a run writes to."""
+
+    task: str
+    baseline: str
+    data_home: Path
+    results_dir: Path = Path("results")
+    cache_dir: Path = Path(".cache/irbench")
+    seed: int = 0
+    device: str = "auto"
+    max_epochs: int | None = None
+    config: list[str] = field(default_factory=list)
+    workers: int = field(default_factory=default_workers)
+    overwrite: bool = False
+    skip_bad: bool = False
+    show_progress: bool = True
+
+
+class _Stages:
+    """Seconds spent per named stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str):
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+
+
+def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
+    """Run one task x baseline x seed and write its record; returns the record and its path.
+
+    Raises
+    ------
+    RecordExistsError: the record exists and ``overwrite`` is false (checked before any work).
+    DataNotFoundError, DatasetLayoutError, AudioDecodeError, ConfigError: bad input, named in the message.
+    """
+    stages = _Stages()
+    task = get_task(options.task)
+    baseline = get_baseline(options.baseline)
+    config = apply_overrides(baseline.training, options.config, options.max_epochs)
+    device = resolve_device(options.device)
+    path = record_path(options.results_dir, options.task, options.baseline, options.seed)
+    check_writable(path, options.overwrite)
+
+    with stages("load"):
+        data = task.load(options.data_home)
+    with stages("features"):
+        clips = [clip for split in data.splits.values() for clip in split]
+        extracted = extract_features(
+            clips, baseline.frontend_name, baseline.frontend_config.model_dump(), options.cache_dir,
+            options.workers, options.skip_bad, options.show_progress,
+        )
+    splits = {name: [c for c in split if c.clip_id in extracted.features] for name, split in data.splits.items()}
+    if not splits["train"] or not splits["test"]:
+        raise DataNotFoundError(f"no readable training or test clip left under {data.data_home}")
+    frontend_pad = _pad_value(baseline)
+    n_features = next(iter(extracted.features.values())).shape[0]
+
+    def training_windows(name: str) -> tuple[np.ndarray, np.ndarray]:
+        windows = [first_window(extracted.features[c.clip_id], baseline.input_frames, frontend_pad) for c in splits[name]]
+        x = np.stack(windows) if windows else np.zeros((0, n_features, baseline.input_frames), np.float32)
+        return x, task.targets(splits[name])
+
+    train, validation = training_windows("train"), training_windows("validation")
+    spec = ModelSpec(
+        n_classes=len(task.metadata.labels), prediction_type=task.metadata.train_prediction_type,
+        input_shape=train[0].shape[1:], class_priors=train[1].mean(axis=0),
+    )
+    fingerprint = dataset_fingerprint(extracted.audio_sha256)
+    identity = {
+        "task": task.metadata.name, "task_version": task.metadata.version, "baseline": baseline.describe(),
+        "training": config.model_dump(), "seed": options.seed, "device": device, "data": fingerprint,
+    }
+    work_dir = path.parent / f".seed-{options.seed}.work-{_digest(identity)}"
+    with stages("train"):
+        import torch
+
+        torch.manual_seed(options.seed)
+        model = baseline.build(spec)
+        result = fit(model, spec.prediction_type, train, validation, config, options.seed, device, work_dir,
+                     options.show_progress)
+    with stages("evaluate"):
+        scores = {
+            name: _clip_scores(task, model, splits[name], extracted.features, baseline, frontend_pad, device)
+            for name in ("validation", "test")
+        }
+        evaluation = task.evaluate(scores["validation"], scores["test"])
+
+    predictions_path = path.with_name(f"seed-{options.seed}.predictions.csv")
+    checkpoint_path = path.with_name(f"seed-{options.seed}.ckpt")
+    record = RunRecord(
+        task=task.metadata.name, task_version=task.metadata.version, baseline=baseline.name,
+        config={"baseline": baseline.describe(), "training": config.model_dump(), "device": device},
+        seed=options.seed, stand_in=data.stand_in, stand_in_info=dict(data.stand_in_info or {}) or None,
+        metrics=evaluation.metrics, main_score=task.metadata.main_score, per_class=evaluation.per_class,
+        threshold=evaluation.threshold, n_test=len(splits["test"]), n_train=len(splits["train"]),
+        n_validation=len(splits["validation"]),
+        training={
+            "epochs": result.epochs, "best_epoch": result.best_epoch,
+            "best_validation_loss": result.best_validation_loss, "stopped_early": result.stopped_early,
+            "resumed": result.resumed, "n_parameters": sum(p.numel() for p in model.parameters()),
+        },
+        skipped_files=[{"clip_id": c, "reason": r} for c, r in extracted.skipped],
+        predictions_file=predictions_path.name, checkpoint_file=checkpoint_path.name,
+        provenance=Provenance(
+            **base_provenance(), device=device, device_name=device_name(device), dataset_fingerprint=fingerprint,
+            data_home=str(data.data_home), seconds=stages.seconds, command=" ".join(sys.argv),
+        ),
+    )
+    write_predictions(predictions_path, task.metadata.labels, scores["test"], evaluation)
+    write_checkpoint(checkpoint_path, model, record)
+    write_record(record, path, overwrite=options.overwrite)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    return record, path
+
+
+def _pad_value(baseline) -> float:
+    from irbench.features import FRONTENDS
+
+    return FRONTENDS.get(baseline.frontend_name)(baseline.frontend_config).pad_value
+
+
+def _digest(identity: dict) -> str:
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _clip_scores(task, model, clips, features, baseline, pad_value, device) -> ClipScores:
+    """Window probabilities per clip, from non-overlapping windows of the baseline's input length."""
+    windows = [non_overlapping_windows(features[c.clip_id], baseline.input_frames, pad_value) for c in clips]
+    counts = [len(w) for w in windows]
+    if windows:
+        probabilities = predict(model, np.concatenate(windows), task.metadata.train_prediction_type, device)
+        per_clip = np.split(probabilities, np.cumsum(counts)[:-1])
+    else:
+        per_clip = []
+    return ClipScores([c.clip_id for c in clips], list(per_clip), task.targets(clips))

@@ -1,0 +1,155 @@
+"""The task contract: typed metadata, clips and splits (after MTEB's ``TaskMetadata``).
+
+A task names a dataset, its official on-disk layout, its splits and its evaluation protocol. Changing a
+protocol bumps ``TaskMetadata.version``, which every run record stores.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+
+class PredictionType(str, enum.Enum):
+    """How a clip's targets are encoded and which head and loss a baseline uses."""
+
+    SINGLE_LABEL = "single-label"  # one class per clip: softmax + cross-entropy
+    MULTI_LABEL = "multi-label"  # any subset of classes: sigmoid + binary cross-entropy
+    MASKED_MULTI_LABEL = "masked-multi-label"  # multi-label with unobserved (clip, class) pairs
+
+
+class TaskMetadata(BaseModel):
+    """Frozen description of a task.
+
+    Attributes
+    ----------
+    name: CLI name (``--task``).
+    version: protocol version; bumped whenever the split, labels or metrics change.
+    labels: class label strings in output order, ``(n_classes,)``.
+    label_names: human-readable class names, same order.
+    train_prediction_type: how training targets are encoded.
+    test_prediction_type: how test targets are encoded and scored.
+    splits: split names in the order ``train, validation, test``.
+    main_score: key of the headline metric in a run record's ``metrics``.
+    citation: BibTeX of the dataset paper.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    description: str
+    dataset: str
+    labels: tuple[str, ...]
+    label_names: tuple[str, ...]
+    train_prediction_type: PredictionType
+    test_prediction_type: PredictionType
+    splits: tuple[str, ...] = ("train", "validation", "test")
+    main_score: str
+    homepage: str
+    licence: str
+    citation: str
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One audio file of a dataset with its labels.
+
+    Attributes
+    ----------
+    clip_id: identifier unique within the dataset (a relative path for IRMAS).
+    path: absolute path of the audio file.
+    labels: class label strings present in the clip (1 for single-label tasks).
+    group: recordings that must not be split across train and validation share a group.
+    metadata: dataset-specific tags (IRMAS: genre, drums).
+    """
+
+    clip_id: str
+    path: Path
+    labels: tuple[str, ...]
+    group: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TaskData:
+    """The clips of a task, per split, as loaded from ``data_home``.
+
+    ``stand_in`` is true when the files were synthesised by ``irbench data synth`` (never real data).
+    """
+
+    data_home: Path
+    splits: dict[str, list[Clip]]
+    stand_in: bool
+    stand_in_info: Mapping[str, object] | None = None
+
+
+@dataclass
+class ClipScores:
+    """Model outputs for the clips of one split.
+
+    Attributes
+    ----------
+    clip_ids: ``(n_clips,)`` identifiers.
+    window_scores: per clip an array ``(n_windows, n_classes)`` of class probabilities in [0, 1].
+    targets: ``(n_clips, n_classes)`` multi-hot ground truth (0/1).
+    """
+
+    clip_ids: list[str]
+    window_scores: list[np.ndarray]
+    targets: np.ndarray
+
+
+@dataclass
+class Evaluation:
+    """What a task's protocol computes from validation and test scores.
+
+    Attributes
+    ----------
+    metrics: flat metric name -> value (includes ``micro_f1`` and ``macro_f1``).
+    per_class: class label -> {precision, recall, f1, support}.
+    threshold: the decision threshold, how and on which split it was chosen.
+    clip_scores: ``(n_test_clips, n_classes)`` aggregated test scores.
+    clip_predictions: ``(n_test_clips, n_classes)`` 0/1 decisions.
+    """
+
+    metrics: dict[str, float]
+    per_class: dict[str, dict[str, float]]
+    threshold: dict[str, object]
+    clip_scores: np.ndarray
+    clip_predictions: np.ndarray
+
+
+class Task(ABC):
+    """A dataset with its official layout, splits and protocol; subclasses set ``metadata``."""
+
+    metadata: TaskMetadata
+
+    @abstractmethod
+    def load(self, data_home: Path) -> TaskData:
+        """Read the official layout under ``data_home``.
+
+        Raises
+        ------
+        DataNotFoundError: nothing usable at ``data_home`` (the message says how to get the data).
+        DatasetLayoutError: a file breaks the layout; names the file and the problem.
+        """
+
+    @abstractmethod
+    def evaluate(self, validation: ClipScores, test: ClipScores) -> Evaluation:
+        """Apply the protocol: choose what must be chosen on ``validation``, score ``test``."""
+
+    def targets(self, clips: list[Clip]) -> np.ndarray:
+        """Multi-hot targets ``(n_clips, n_classes)`` float32 in the order of ``metadata.labels``."""
+        index = {label: i for i, label in enumerate(self.metadata.labels)}
+        out = np.zeros((len(clips), len(index)), dtype=np.float32)
+        for row, clip in enumerate(clips):
+            for label in clip.labels:
+                out[row, index[label]] = 1.0
+        return out

@@ -1,0 +1,178 @@
+"""Training with PyTorch Lightning: seeded, deterministic, early-stopped on validation loss, resumable.
+
+Heads and losses follow the task's prediction type (softmax + cross-entropy for single-label, sigmoid +
+binary cross-entropy for multi-label). Same seed, same device, same data: identical weights and metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from irbench.baselines.base import TrainingConfig
+from irbench.errors import ConfigError
+from irbench.task import PredictionType
+
+for _name in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``.
+
+    Raises
+    ------
+    ConfigError: ``cuda`` asked for but unavailable, or an unknown device name.
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda was given but torch sees no CUDA device; use --device cpu or auto")
+    if device not in ("cpu", "cuda"):
+        raise ConfigError(f"unknown device {device!r}; use auto, cpu or cuda")
+    return device
+
+
+def loss_function(prediction_type: PredictionType):
+    """``(logits, targets) -> loss`` for a prediction type; targets are ``(batch, n_classes)`` multi-hot."""
+    if prediction_type is PredictionType.SINGLE_LABEL:
+        return lambda logits, targets: F.cross_entropy(logits, targets.argmax(dim=1))
+    return F.binary_cross_entropy_with_logits
+
+
+def probabilities(logits: torch.Tensor, prediction_type: PredictionType) -> torch.Tensor:
+    """Class probabilities ``(batch, n_classes)``: softmax for single-label, sigmoid otherwise."""
+    if prediction_type is PredictionType.SINGLE_LABEL:
+        return logits.softmax(dim=1)
+    return logits.sigmoid()
+
+
+@dataclass
+class FitResult:
+    """What training did: epochs run, best epoch and validation loss, whether it resumed, seconds."""
+
+    epochs: int
+    best_epoch: int | None
+    best_validation_loss: float | None
+    resumed: bool
+    seconds: float
+    stopped_early: bool
+
+
+def _module(model: torch.nn.Module, prediction_type: PredictionType, config: TrainingConfig):
+    import lightning as L
+
+    loss = loss_function(prediction_type)
+
+    class ClassifierModule(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def training_step(self, batch, _):
+            value = loss(self.model(batch[0]), batch[1])
+            self.log("train_loss", value, on_epoch=True, on_step=False, prog_bar=True)
+            return value
+
+        def validation_step(self, batch, _):
+            self.log("val_loss", loss(self.model(batch[0]), batch[1]), on_epoch=True, prog_bar=True)
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+
+    return ClassifierModule()
+
+
+def _loader(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    dataset = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    generator = torch.Generator().manual_seed(seed)
+    # BatchNorm cannot train on a last batch of one window
+    drop_last = shuffle and len(x) % batch_size == 1 and len(x) > batch_size
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator, drop_last=drop_last)
+
+
+def fit(
+    model: torch.nn.Module, prediction_type: PredictionType, train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray], config: TrainingConfig, seed: int, device: str,
+    work_dir: Path, show_progress: bool = True,
+) -> FitResult:
+    """Train ``model`` in place and leave it holding the best weights (lowest validation loss).
+
+    Parameters
+    ----------
+    train, validation: ``(windows (n, n_features, frames) float32, targets (n, n_classes) float32)``.
+        Without validation windows, training runs ``max_epochs`` and keeps the last epoch.
+    seed: seeds Python, NumPy, torch and loader workers (``lightning.seed_everything``).
+    device: ``cpu`` or ``cuda``.
+    work_dir: Lightning checkpoints (``last.ckpt``, ``best.ckpt``); a ``last.ckpt`` found there resumes
+        an interrupted run. The caller keys this folder by everything that shapes the run.
+    """
+    start = time.perf_counter()
+    if not any(p.requires_grad for p in model.parameters()) or config.max_epochs == 0:
+        return FitResult(0, None, None, False, time.perf_counter() - start, False)
+    import lightning as L
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
+    L.seed_everything(seed, workers=True, verbose=False)
+    module = _module(model, prediction_type, config)
+    has_validation = len(validation[0]) > 0
+    checkpoint = ModelCheckpoint(
+        dirpath=work_dir, filename="best", monitor="val_loss" if has_validation else None, save_last=True,
+    )
+    callbacks = [checkpoint]
+    stopper = None
+    if has_validation:
+        stopper = EarlyStopping(monitor="val_loss", patience=config.patience)
+        callbacks.append(stopper)
+    trainer = L.Trainer(
+        accelerator="gpu" if device == "cuda" else "cpu", devices=1, max_epochs=config.max_epochs,
+        deterministic=True, logger=False, callbacks=callbacks, enable_progress_bar=show_progress,
+        enable_model_summary=False, num_sanity_val_steps=0, default_root_dir=work_dir,
+        limit_val_batches=1.0 if has_validation else 0,
+    )
+    last = Path(work_dir) / "last.ckpt"
+    resumed = last.exists()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", ".*number of training batches.*")
+        trainer.fit(
+            module,
+            train_dataloaders=_loader(*train, config.batch_size, True, seed),
+            val_dataloaders=_loader(*validation, config.batch_size, False, seed) if has_validation else None,
+            ckpt_path=str(last) if resumed else None,
+        )
+    best_epoch, best_loss = None, None
+    if has_validation and checkpoint.best_model_path:
+        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)
+        module.load_state_dict(state["state_dict"])
+        best_epoch = int(state["epoch"])
+        best_loss = float(checkpoint.best_model_score)
+    return FitResult(
+        epochs=trainer.current_epoch, best_epoch=best_epoch, best_validation_loss=best_loss, resumed=resumed,
+        seconds=time.perf_counter() - start, stopped_early=bool(stopper and stopper.stopped_epoch > 0),
+    )
+
+
+@torch.inference_mode()
+def predict(
+    model: torch.nn.Module, windows: np.ndarray, prediction_type: PredictionType, device: str,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """Class probabilities ``(n_windows, n_classes)`` float32 for ``windows (n_windows, n_features, frames)``."""
+    model = model.to(device).eval()
+    out = []
+    for start in range(0, len(windows), batch_size):
+        batch = torch.from_numpy(np.ascontiguousarray(windows[start : start + batch_size])).to(device)
+        out.append(probabilities(model(batch), prediction_type).float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)

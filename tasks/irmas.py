@@ -1,0 +1,208 @@
+"""IRMAS: predominant instrument recognition (Bosch, Janer, Fuhrmann, Herrera, ISMIR 2012; Zenodo 1290750).
+
+Layout (read directly, not through mirdata's index, whose track keys collide and drop 45 training files):
+
+- ``IRMAS-TrainingData/<cls>/[<prefix>__][<cls>][<drum?>][<genre>]<song>__<excerpt>.wav``: 6,705 clips of
+  3 s, 44.1 kHz, 16-bit stereo, one predominant instrument each. The class is the folder and the FIRST tag;
+  ``[cla]`` later in the name is the classical genre, not clarinet (seed 003's bug).
+- ``IRMAS-TestingData-Part{1,2,3}/<any folder>/<name>.wav`` with ``<name>.txt`` (one label per line, lines
+  end with a TAB): 2,874 clips of 5-20 s, 1 or more labels each. Part2's inner folder is ``IRTestingData-Part2``.
+
+Protocol (Han, Kim, Lee 2017, IEEE/ACM TASLP 25(1):208-221): train single-label on the training set with a
+15% validation split (here stratified by class, grouped by recording, seeded); cut each test clip into
+non-overlapping windows of the model's input length; aggregate window probabilities per clip with S1 (mean)
+and S2 (sum normalised by its maximum); threshold. The threshold is chosen on validation, never on test.
+Reported: micro and macro precision/recall/F1 over the 11 labels, per-class figures, LRAP and the top-1 hit
+rate. The headline score is S2 micro-F1; S1 figures carry the prefix ``s1_``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from irbench.errors import DataNotFoundError, DatasetLayoutError
+from irbench.evaluation.aggregation import aggregate
+from irbench.evaluation.metrics import multilabel_metrics
+from irbench.evaluation.thresholds import choose_threshold
+from irbench.splits import grouped_stratified_split
+from irbench.standin import read_stand_in_marker
+from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata
+
+LABELS = ("cel", "cla", "flu", "gac", "gel", "org", "pia", "sax", "tru", "vio", "voi")
+LABEL_NAMES = (
+    "cello", "clarinet", "flute", "acoustic guitar", "electric guitar", "organ",
+    "piano", "saxophone", "trumpet", "violin", "voice",
+)
+GENRES = ("cou_fol", "cla", "pop_roc", "lat_sou", "jaz_blu")
+DRUM_TAGS = ("dru", "nod")
+TRAINING_FOLDER = "IRMAS-TrainingData"
+TESTING_GLOB = "IRMAS-TestingData-Part*"
+VALIDATION_FRACTION = 0.15
+SPLIT_SEED = 0
+MAIN_AGGREGATION = "s2"
+OTHER_AGGREGATIONS = ("s1",)
+
+_TRAINING_NAME = re.compile(
+    r"^(?:(?P<prefix>\d+)__)?\[(?P<cls>[a-z]{3})\](?:\[(?P<drums>dru|nod)\])?"
+    r"\[(?P<genre>[a-z]{3}(?:_[a-z]{3})?)\](?P<song>\d+)__(?P<excerpt>\d+)\.wav$"
+)
+
+METADATA = TaskMetadata(
+    name="irmas",
+    version="1.0",
+    description="IRMAS predominant instrument recognition, 11 classes (Han et al. 2017 protocol).",
+    dataset="IRMAS",
+    labels=LABELS,
+    label_names=LABEL_NAMES,
+    train_prediction_type=PredictionType.SINGLE_LABEL,
+    test_prediction_type=PredictionType.MULTI_LABEL,
+    main_score="micro_f1",
+    homepage="https://www.upf.edu/web/mtg/irmas",
+    licence="CC BY-NC-SA 3.0 (non-commercial; no redistribution)",
+    citation=(
+        "@inproceedings{bosch2012irmas,\n  title={A Comparison of Sound Segregation Techniques for "
+        "Predominant Instrument Recognition in Musical Audio Signals},\n  author={Bosch, Juan J. and Janer, "
+        "Jordi and Fuhrmann, Ferdinand and Herrera, Perfecto},\n  booktitle={Proc. ISMIR},\n  "
+        "pages={559--564},\n  year={2012}\n}"
+    ),
+)
+
+
+def parse_training_name(path: Path) -> dict[str, str | None]:
+    """Tags of an IRMAS training file name.
+
+    ``118__[sax][nod][jaz_blu]1702__3.wav`` -> ``{prefix: "118", cls: "sax", drums: "nod",
+    genre: "jaz_blu", song: "1702", excerpt: "3"}``; the drum tag and prefix are optional.
+
+    Raises
+    ------
+    DatasetLayoutError: the name does not follow the pattern, or its first tag is not an IRMAS class.
+    """
+    match = _TRAINING_NAME.match(path.name)
+    if match is None:
+        raise DatasetLayoutError(path, "file name does not follow IRMAS's '[cls][drums?][genre]NNNN__N.wav'")
+    tags = match.groupdict()
+    if tags["cls"] not in LABELS:
+        raise DatasetLayoutError(path, f"first tag [{tags['cls']}] is not an IRMAS class ({' '.join(LABELS)})")
+    if tags["genre"] not in GENRES:
+        raise DatasetLayoutError(path, f"genre tag [{tags['genre']}] is not one of {' '.join(GENRES)}")
+    return tags
+
+
+def read_test_labels(path: Path) -> tuple[str, ...]:
+    """Labels of an IRMAS test clip from its ``.txt`` (one label per line, trailing TAB allowed).
+
+    Raises
+    ------
+    DatasetLayoutError: the file is missing or empty, or a line holds an unknown label (names the line).
+    """
+    if not path.exists():
+        raise DatasetLayoutError(path, "label file missing for this test clip")
+    labels: list[str] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        label = line.strip()
+        if not label:
+            continue
+        if label not in LABELS:
+            raise DatasetLayoutError(path, f"unknown IRMAS label {label!r}", line=number)
+        if label not in labels:
+            labels.append(label)
+    if not labels:
+        raise DatasetLayoutError(path, "label file holds no label")
+    return tuple(labels)
+
+
+def _missing_data_message(data_home: Path, what: str) -> str:
+    return (
+        f"no IRMAS {what} under {data_home}. Download the real dataset (Zenodo record 1290750) into that "
+        f"folder, or synthesise an offline stand-in with:\n  irbench data synth irmas --out {data_home} --scale tiny"
+    )
+
+
+class IrmasTask(Task):
+    """IRMAS, 11 predominant-instrument classes; see the module docstring for the layout and protocol."""
+
+    metadata = METADATA
+
+    def load(self, data_home: Path) -> TaskData:
+        """Read training and test clips under ``data_home`` and carve the validation split.
+
+        Returns ``TaskData`` with splits ``train``, ``validation``, ``test``, clips sorted by ``clip_id``.
+
+        Raises
+        ------
+        DataNotFoundError: no training folder or no test clip under ``data_home``.
+        DatasetLayoutError: a file name or label file breaks the layout.
+        """
+        data_home = Path(data_home).expanduser().resolve()
+        training_root = data_home / TRAINING_FOLDER
+        if not training_root.is_dir():
+            raise DataNotFoundError(_missing_data_message(data_home, f"training data ({TRAINING_FOLDER}/)"))
+        training = [self._training_clip(data_home, p) for p in sorted(training_root.glob("*/*.wav"))]
+        if not training:
+            raise DataNotFoundError(_missing_data_message(data_home, "training clips"))
+        test = [
+            Clip(
+                clip_id=p.relative_to(data_home).as_posix(),
+                path=p,
+                labels=read_test_labels(p.with_suffix(".txt")),
+            )
+            for p in sorted(data_home.glob(f"{TESTING_GLOB}/*/*.wav"))
+        ]
+        if not test:
+            raise DataNotFoundError(_missing_data_message(data_home, "test clips (IRMAS-TestingData-Part*/)"))
+        train, validation = grouped_stratified_split(training, VALIDATION_FRACTION, SPLIT_SEED)
+        marker = read_stand_in_marker(data_home)
+        return TaskData(
+            data_home=data_home,
+            splits={"train": train, "validation": validation, "test": test},
+            stand_in=marker is not None,
+            stand_in_info=marker,
+        )
+
+    @staticmethod
+    def _training_clip(data_home: Path, path: Path) -> Clip:
+        tags = parse_training_name(path)
+        if tags["cls"] != path.parent.name:
+            raise DatasetLayoutError(
+                path, f"first tag [{tags['cls']}] disagrees with its class folder {path.parent.name}/"
+            )
+        return Clip(
+            clip_id=path.relative_to(data_home).as_posix(),
+            path=path,
+            labels=(tags["cls"],),
+            group=f"{tags['cls']}/{tags['song']}",
+            metadata={"genre": tags["genre"], "drums": tags["drums"] or "unknown"},
+        )
+
+    def evaluate(self, validation: ClipScores, test: ClipScores) -> Evaluation:
+        """Han et al.'s protocol: S1 and S2 aggregation, threshold chosen on validation micro-F1.
+
+        Without validation clips (a handful of real files) the threshold falls back to 0.5, and the record's
+        ``threshold.chosen_on`` says so.
+        """
+        metrics: dict[str, float] = {}
+        result: Evaluation | None = None
+        for name in (MAIN_AGGREGATION, *OTHER_AGGREGATIONS):
+            test_scores = aggregate(name, test.window_scores)
+            if validation.clip_ids:
+                value, curve = choose_threshold(aggregate(name, validation.window_scores), validation.targets)
+                chosen_on = "validation"
+            else:
+                value, curve, chosen_on = 0.5, {}, "default (no validation clips)"
+            predictions = (test_scores >= value).astype(int)
+            overall, per_class = multilabel_metrics(test.targets, predictions, test_scores, LABELS)
+            if name == MAIN_AGGREGATION:
+                metrics.update(overall)
+                threshold = {
+                    "aggregation": name, "value": value, "chosen_on": chosen_on,
+                    "criterion": "micro_f1", "validation_curve": curve,
+                }
+                result = Evaluation(metrics, per_class, threshold, test_scores, predictions)
+            else:
+                metrics.update({f"{name}_{key}": v for key, v in overall.items()})
+                threshold[f"{name}_value"] = value
+        assert result is not None
+        result.metrics = metrics
+        return result
