@@ -21,8 +21,12 @@ from irbench.baselines.base import TrainingConfig
 from irbench.errors import ConfigError
 from irbench.task import PredictionType
 
-for _name in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning"):
-    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+def _quiet_lightning() -> None:
+    """Lightning logs device summaries and tips at INFO on every fit; keep warnings and errors only."""
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def resolve_device(device: str) -> str:
@@ -122,6 +126,8 @@ def fit(
         return FitResult(0, None, None, False, time.perf_counter() - start, False)
     import lightning as L
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+    _quiet_lightning()
 
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
     L.seed_everything(seed, workers=True, verbose=False)

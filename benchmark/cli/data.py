@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from irbench.parallel import default_workers
 
@@ -32,6 +33,6 @@ def synth(
     marker = STAND_INS.get(task)(out, scale=scale, seed=seed, soundfont=soundfont, workers=workers,
                                  show_progress=not quiet)
     Console(stderr=True).print(
-        f"[green]stand-in ready:[/] {out} ({marker['n_train']} training and {marker['n_test']} test clips, "
+        f"[green]stand-in ready:[/] {escape(str(out))} ({marker['n_train']} training and {marker['n_test']} test clips, "
         f"scale {scale}, seed {seed})", highlight=False,
     )

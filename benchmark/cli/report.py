@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 
 def report(
@@ -17,4 +18,4 @@ def report(
     from irbench.report import build_report
 
     path = build_report(results_dir, out)
-    Console(stderr=True).print(f"[green]report:[/] {path}", highlight=False)
+    Console(stderr=True).print(f"[green]report:[/] {escape(str(path))}", highlight=False)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from irbench.parallel import default_workers
 
@@ -44,13 +45,13 @@ def run(
         try:
             record, path = run_benchmark(options)
         except RecordExistsError as error:
-            console.print(f"[yellow]skipped:[/] {error}", highlight=False)
+            console.print(f"[yellow]skipped:[/] {escape(str(error))}", highlight=False)
             continue
         label = " (offline stand-in, not real data)" if record.stand_in else ""
         score = record.metrics[record.main_score]
         console.print(
             f"[green]{record.task}/{record.baseline} seed {record.seed}{label}:[/] {record.main_score} = "
             f"{score:.4f}, macro_f1 = {record.metrics['macro_f1']:.4f}, threshold {record.threshold['value']} "
-            f"(chosen on {record.threshold['chosen_on']}) -> {path}",
+            f"(chosen on {record.threshold['chosen_on']}) -> {escape(str(path))}",
             highlight=False,
         )

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from irbench.evaluation.aggregation import aggregate
+from irbench.evaluation.metrics import multilabel_metrics, top1_hit_rate
+from irbench.evaluation.thresholds import choose_threshold
+from irbench.evaluation.windows import first_window, non_overlapping_windows
+from irbench.task import ClipScores
+from irbench.tasks.irmas import LABELS, IrmasTask
+
+
+def test_windows_are_consecutive_and_never_empty():
+    features = np.arange(2 * 10, dtype=np.float32).reshape(2, 10)
+    windows = non_overlapping_windows(features, 4, pad_value=-1)
+    assert windows.shape == (2, 2, 4)
+    np.testing.assert_array_equal(windows[1], features[:, 4:8])
+    short = non_overlapping_windows(features[:, :3], 4, pad_value=-1)
+    assert short.shape == (1, 2, 4) and (short[0, :, 3] == -1).all()
+    np.testing.assert_array_equal(first_window(features, 4, -1), features[:, :4])
+
+
+def test_s1_is_the_mean_and_s2_puts_the_top_class_at_one():
+    scores = [np.array([[0.2, 0.6, 0.2], [0.4, 0.4, 0.2]])]
+    np.testing.assert_allclose(aggregate("s1", scores)[0], [0.3, 0.5, 0.2])
+    s2 = aggregate("s2", scores)[0]
+    assert s2.max() == 1.0 and np.argmax(s2) == 1
+    np.testing.assert_allclose(s2, np.array([0.6, 1.0, 0.4]))
+
+
+def test_threshold_maximises_validation_micro_f1():
+    scores = np.array([[0.9, 0.35], [0.2, 0.8], [0.6, 0.1]])
+    targets = np.array([[1, 1], [0, 1], [1, 0]])
+    best, curve = choose_threshold(scores, targets)
+    assert curve[best] == 1.0 and best == min(t for t, f in curve.items() if f == 1.0) == 0.25
+
+
+def test_perfect_and_inverted_predictions():
+    targets = np.array([[1, 0, 1], [0, 1, 0]])
+    metrics, per_class = multilabel_metrics(targets, targets, targets.astype(float), ("a", "b", "c"))
+    assert metrics["micro_f1"] == metrics["macro_f1"] == metrics["lrap"] == 1.0
+    assert per_class["a"]["support"] == 1
+    worst, _ = multilabel_metrics(targets, 1 - targets, 1.0 - targets, ("a", "b", "c"))
+    assert worst["micro_f1"] == 0.0 and top1_hit_rate(targets, 1.0 - targets) == 0.0
+
+
+def _scores(rng, targets):
+    windows = [np.clip(t * 0.6 + rng.uniform(0, 0.5, (3, len(t))), 0, 1) for t in targets]
+    return ClipScores([str(i) for i in range(len(targets))], windows, targets.astype(np.float32))
+
+
+def test_the_test_split_never_influences_the_threshold():
+    rng = np.random.default_rng(0)
+    targets = (rng.random((30, len(LABELS))) < 0.2).astype(np.float32)
+    validation = _scores(rng, targets)
+    test_a = _scores(np.random.default_rng(1), targets)
+    test_b = ClipScores(test_a.clip_ids, [1 - w for w in test_a.window_scores], test_a.targets)
+    a, b = IrmasTask().evaluate(validation, test_a), IrmasTask().evaluate(validation, test_b)
+    assert a.threshold["value"] == b.threshold["value"] and a.threshold["chosen_on"] == "validation"
+    assert a.metrics["micro_f1"] > b.metrics["micro_f1"]
+    assert {"micro_f1", "macro_f1", "lrap", "top1_hit_rate", "s1_micro_f1"} <= set(a.metrics)
+    assert list(a.per_class) == list(LABELS)
+
+
+def test_without_validation_the_default_threshold_is_recorded():
+    rng = np.random.default_rng(0)
+    targets = (rng.random((5, len(LABELS))) < 0.3).astype(np.float32)
+    empty = ClipScores([], [], np.zeros((0, len(LABELS)), np.float32))
+    result = IrmasTask().evaluate(empty, _scores(rng, targets))
+    assert result.threshold["value"] == 0.5 and "no validation" in result.threshold["chosen_on"]
+
+
+def test_unknown_aggregation():
+    with pytest.raises(KeyError):
+        aggregate("s3", [np.ones((1, 2))])

@@ -1,0 +1,132 @@
+"""``irbench run`` end to end on the tiny stand-in and on the real IRMAS clips."""
+
+import csv
+import json
+
+import pytest
+import soundfile
+
+from helpers import run_cli
+from irbench.records import RunRecord, read_record
+from irbench.tasks.irmas import LABELS
+
+EPOCHS = "2"
+
+
+def read_record_text(text: str) -> RunRecord:
+    return RunRecord.model_validate_json(text)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+def _run(monkeypatch, capsys, data_home, results, cache, *extra):
+    return run_cli(
+        monkeypatch, capsys, "run", "--task", "irmas", "--baseline", "vgg", "--data-home", str(data_home),
+        "--results-dir", str(results), "--cache-dir", str(cache), "--max-epochs", EPOCHS, "--quiet",
+        "--workers", "2", *extra,
+    )
+
+
+def test_same_seed_same_device_gives_identical_metrics(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir):
+    records = []
+    for name in ("a", "b"):
+        code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / name, cache_dir)
+        assert code == 0, err
+        records.append(read_record(tmp_path / name / "irmas/vgg/seed-0.json"))
+    a, b = records
+    assert a.metrics == b.metrics and a.per_class == b.per_class and a.threshold == b.threshold
+    assert a.training["epochs"] == int(EPOCHS)
+    code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / "c", cache_dir, "--seed", "1")
+    assert code == 0, err
+    assert read_record(tmp_path / "c/irmas/vgg/seed-1.json").metrics != a.metrics
+
+
+def test_the_record_says_what_produced_it(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir):
+    code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir)
+    assert code == 0, err
+    folder = tmp_path / "irmas/vgg"
+    raw = json.loads((folder / "seed-0.json").read_text())
+    for key in ("task", "task_version", "baseline", "config", "seed", "stand_in", "metrics", "per_class",
+                "threshold", "n_test", "provenance"):
+        assert key in raw
+    assert raw["stand_in"] is True and raw["n_test"] == 24
+    assert {"micro_f1", "macro_f1", "lrap", "top1_hit_rate"} <= set(raw["metrics"])
+    assert list(raw["per_class"]) == list(LABELS)
+    assert raw["threshold"]["chosen_on"] == "validation"
+    provenance = raw["provenance"]
+    assert provenance["packages"]["torch"] != "absent" and len(provenance["dataset_fingerprint"]) == 64
+    assert set(provenance["seconds"]) == {"load", "features", "train", "evaluate"}
+    with open(folder / "seed-0.predictions.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 24 and all(0 <= float(r["score_pia"]) <= 1 for r in rows)
+    assert (folder / "seed-0.ckpt").stat().st_size > 100_000
+    assert not list(folder.glob(".seed-0.work-*"))  # training work folder removed once the record exists
+
+
+def test_an_existing_record_is_kept_unless_overwrite(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir):
+    assert _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir)[0] == 0
+    path = tmp_path / "irmas/vgg/seed-0.json"
+    before = path.read_text()
+    path.write_text(before.replace('"seed": 0', '"seed": 0 '))
+    code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir)
+    assert code == 0 and "already exists" in err and "--overwrite" in err
+    assert path.read_text() != before  # untouched
+    code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir, "--overwrite")
+    assert code == 0, err
+    assert '"seed": 0 ' not in path.read_text()  # replaced by a re-run...
+    assert read_record(path).metrics == read_record_text(before).metrics  # ...with the same numbers
+
+
+def test_constant_predictor_runs_without_training(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir):
+    code, _, err = run_cli(monkeypatch, capsys, "run", "-t", "irmas", "-b", "constant", "-d", str(tiny_irmas),
+                           "--results-dir", str(tmp_path), "--cache-dir", str(cache_dir), "-q")
+    assert code == 0, err
+    record = read_record(tmp_path / "irmas/constant/seed-0.json")
+    assert record.training["epochs"] == 0 and record.training["n_parameters"] == 0
+    # every test clip gets the same scores, so the ranking metric equals that of a fixed class order
+    with open(tmp_path / "irmas/constant/seed-0.predictions.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len({tuple(v for k, v in r.items() if k.startswith("score_")) for r in rows}) == 1
+
+
+def test_real_irmas_clips_run_end_to_end(monkeypatch, capsys, real_irmas_root, tmp_path, cache_dir):
+    code, out, err = _run(monkeypatch, capsys, real_irmas_root, tmp_path, cache_dir)
+    assert code == 0, err
+    record = read_record(tmp_path / "irmas/vgg/seed-0.json")
+    assert record.stand_in is False and record.n_test == 4
+    assert record.n_train + record.n_validation == 4
+    assert "offline stand-in" not in err
+
+
+def test_missing_data_prints_the_command_to_get_it(monkeypatch, capsys, tmp_path):
+    code, _, err = run_cli(monkeypatch, capsys, "run", "-t", "irmas", "-b", "vgg", "-d", str(tmp_path / "none"),
+                           "--results-dir", str(tmp_path))
+    assert code == 2
+    assert "irbench data synth irmas --out" in err and "Traceback" not in err
+
+
+def test_corrupt_clip_is_named_or_skipped_and_listed(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir):
+    import shutil
+
+    root = tmp_path / "data"
+    shutil.copytree(tiny_irmas, root, symlinks=True)
+    bad = sorted(root.glob("IRMAS-TrainingData/pia/*.wav"))[0]
+    bad.write_bytes(b"RIFF1234WAVEnot audio at all")
+    code, _, err = _run(monkeypatch, capsys, root, tmp_path / "r", cache_dir)
+    assert code == 2 and bad.name in err and "Traceback" not in err
+    code, _, err = _run(monkeypatch, capsys, root, tmp_path / "r", cache_dir, "--skip-bad")
+    assert code == 0, err
+    record = read_record(tmp_path / "r/irmas/vgg/seed-0.json")
+    assert [s["clip_id"] for s in record.skipped_files] == [bad.relative_to(root).as_posix()]
+    assert soundfile.info(sorted(root.glob("IRMAS-TrainingData/pia/*.wav"))[1]).channels == 2
+
+
+def test_bad_options_are_reported_plainly(monkeypatch, capsys, tiny_irmas, tmp_path):
+    code, _, err = run_cli(monkeypatch, capsys, "run", "-t", "irmas", "-b", "vgg", "-d", str(tiny_irmas),
+                           "--results-dir", str(tmp_path), "--config", "learning_rat=0.1")
+    assert code == 2 and "unknown config key 'learning_rat'" in err
+    code, _, err = run_cli(monkeypatch, capsys, "run", "-t", "irmass", "-b", "vgg", "-d", str(tiny_irmas))
+    assert code == 2 and "Did you mean 'irmas'" in err
