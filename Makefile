@@ -1,0 +1,31 @@
+# The README's two commands: `make quickstart` (the main job on an offline stand-in) and `make test`.
+# Both create .venv and install irbench from this repository's own files first.
+PYTHON ?= python3
+VENV ?= .venv
+# torch 2.13.0 resolves to a local CPU build on this project's machines; elsewhere pick your build.
+TORCH ?= torch==2.13.0
+STAND_IN ?= data/irmas-stand-in
+BIN := $(VENV)/bin
+
+.PHONY: install quickstart test clean
+
+$(BIN)/irbench: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/irbench
+
+quickstart: install
+	$(BIN)/irbench data synth irmas --out $(STAND_IN) --scale tiny --seed 0
+	$(BIN)/irbench run --task irmas --baseline constant --data-home $(STAND_IN)
+	$(BIN)/irbench run --task irmas --baseline vgg --data-home $(STAND_IN)
+	$(BIN)/irbench report --results-dir results --out reports
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .cache data results/irmas reports/index.html
