@@ -96,19 +96,35 @@ def _module(model: torch.nn.Module, prediction_type: PredictionType, config: Tra
 
 
 def _loader(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int):
-    from torch.utils.data import DataLoader, TensorDataset
+    """A loader whose shuffle depends only on (seed, epoch): Lightning calls ``set_epoch`` on the
+    single-replica ``DistributedSampler``, so a resumed run sees the same batches as an uninterrupted one."""
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
     dataset = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
-    generator = torch.Generator().manual_seed(seed)
+    sampler = DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=True, seed=seed) if shuffle else None
     # BatchNorm cannot train on a last batch of one window
     drop_last = shuffle and len(x) % batch_size == 1 and len(x) > batch_size
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator, drop_last=drop_last)
+    # an own generator keeps the loader from drawing on torch's global random state
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last,
+                      generator=torch.Generator().manual_seed(seed))
+
+
+def _step_seeder(seed: int):
+    """A callback that reseeds torch (dropout masks) before every training step from (seed, step), so
+    the random numbers a step uses never depend on what ran before it (a resumption, a validation)."""
+    import lightning as L
+
+    class StepSeeder(L.Callback):
+        def on_train_batch_start(self, trainer, module, batch, batch_index):
+            torch.manual_seed(seed * 1_000_003 + trainer.global_step)
+
+    return StepSeeder()
 
 
 def fit(
     model: torch.nn.Module, prediction_type: PredictionType, train: tuple[np.ndarray, np.ndarray],
     validation: tuple[np.ndarray, np.ndarray], config: TrainingConfig, seed: int, device: str,
-    work_dir: Path, show_progress: bool = True,
+    work_dir: Path, show_progress: bool = True, callbacks: tuple = (),
 ) -> FitResult:
     """Train ``model`` in place and leave it holding the best weights (lowest validation loss).
 
@@ -118,8 +134,14 @@ def fit(
         Without validation windows, training runs ``max_epochs`` and keeps the last epoch.
     seed: seeds Python, NumPy, torch and loader workers (``lightning.seed_everything``).
     device: ``cpu`` or ``cuda``.
-    work_dir: Lightning checkpoints (``last.ckpt``, ``best.ckpt``); a ``last.ckpt`` found there resumes
-        an interrupted run. The caller keys this folder by everything that shapes the run.
+    work_dir: Lightning checkpoints (``latest.ckpt``, ``best.ckpt``); a ``latest.ckpt`` found there resumes
+        an interrupted run; per-epoch shuffles and per-step dropout seeds make the resumed run's weights equal
+        to an uninterrupted run's. The caller keys this folder by everything that shapes the run.
+    callbacks: extra Lightning callbacks (tests use one to interrupt training).
+
+    Raises
+    ------
+    KeyboardInterrupt: training was interrupted (Lightning's own handler would exit the process).
     """
     start = time.perf_counter()
     if not any(p.requires_grad for p in model.parameters()) or config.max_epochs == 0:
@@ -133,10 +155,13 @@ def fit(
     L.seed_everything(seed, workers=True, verbose=False)
     module = _module(model, prediction_type, config)
     has_validation = len(validation[0]) > 0
+    # best weights by validation loss, and the latest epoch (Lightning's own save_last only writes when the
+    # best improves, which would lose epochs on an interruption)
     checkpoint = ModelCheckpoint(
-        dirpath=work_dir, filename="best", monitor="val_loss" if has_validation else None, save_last=True,
+        dirpath=work_dir, filename="best", monitor="val_loss" if has_validation else None, save_top_k=1,
     )
-    callbacks = [checkpoint]
+    latest = ModelCheckpoint(dirpath=work_dir, filename="latest", monitor=None, save_top_k=1)
+    callbacks = [checkpoint, latest, _step_seeder(seed), *callbacks]
     stopper = None
     if has_validation:
         stopper = EarlyStopping(monitor="val_loss", patience=config.patience)
@@ -147,17 +172,21 @@ def fit(
         enable_model_summary=False, num_sanity_val_steps=0, default_root_dir=work_dir,
         limit_val_batches=1.0 if has_validation else 0,
     )
-    last = Path(work_dir) / "last.ckpt"
+    last = Path(work_dir) / "latest.ckpt"
     resumed = last.exists()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*number of training batches.*")
-        trainer.fit(
-            module,
-            train_dataloaders=_loader(*train, config.batch_size, True, seed),
-            val_dataloaders=_loader(*validation, config.batch_size, False, seed) if has_validation else None,
-            ckpt_path=str(last) if resumed else None,
-        )
+        warnings.filterwarnings("ignore", ".*exists and is not empty.*")  # resuming from our own work folder
+        try:
+            trainer.fit(
+                module,
+                train_dataloaders=_loader(*train, config.batch_size, True, seed),
+                val_dataloaders=_loader(*validation, config.batch_size, False, seed) if has_validation else None,
+                ckpt_path=str(last) if resumed else None,
+            )
+        except SystemExit as exit_:  # Lightning turns Ctrl-C into sys.exit(1) after saving nothing more
+            raise KeyboardInterrupt from exit_
     best_epoch, best_loss = None, None
     if has_validation and checkpoint.best_model_path:
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)
