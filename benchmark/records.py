@@ -20,13 +20,15 @@ SCHEMA_VERSION = "1"
 
 
 class ClassMetrics(BaseModel):
-    """Per-class precision, recall, F1 (at the recorded threshold) and support (test clips with the label)."""
+    """Per-class precision, recall, F1 (at the recorded decision rule) and support (test clips with the
+    label); ``None`` where the class has no support in the test set. Protocols add fields (``ap``,
+    ``roc_auc``, ``accuracy``)."""
 
     model_config = ConfigDict(extra="allow")
 
-    precision: float
-    recall: float
-    f1: float
+    precision: float | None
+    recall: float | None
+    f1: float | None
     support: int
 
 
@@ -69,6 +71,7 @@ class RunRecord(BaseModel):
     n_train: int
     n_validation: int
     training: dict[str, Any]
+    extra: dict[str, Any] = Field(default_factory=dict)
     skipped_files: list[dict[str, str]] = Field(default_factory=list)
     predictions_file: str
     checkpoint_file: str | None

@@ -21,7 +21,8 @@ import numpy as np
 from irbench.baselines import get_baseline
 from irbench.baselines.base import ModelSpec
 from irbench.errors import DataNotFoundError
-from irbench.evaluation.windows import first_window, non_overlapping_windows
+from irbench.evaluation.windows import non_overlapping_windows
+from irbench.features import FRONTENDS
 from irbench.features.extract import extract_features
 from irbench.overrides import apply_overrides
 from irbench.parallel import default_workers
@@ -82,30 +83,40 @@ def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
     check_writable(path, options.overwrite)
 
     with stages("load"):
-        data = task.load(options.data_home)
+        data = task.load(options.data_home, allow_missing=options.skip_bad)
+    frontend = FRONTENDS.get(baseline.frontend_name)(baseline.frontend_config)
     with stages("features"):
-        clips = [clip for split in data.splits.values() for clip in split]
+        files = sorted({clip.path for split in data.splits.values() for clip in split})
         extracted = extract_features(
-            clips, baseline.frontend_name, baseline.frontend_config.model_dump(), options.cache_dir,
-            options.workers, options.skip_bad, options.show_progress,
+            files, baseline.frontend_name, baseline.frontend_config.model_dump(), options.cache_dir,
+            options.workers, options.skip_bad or task.metadata.skips_corrupt_audio, options.show_progress,
         )
-    splits = {name: [c for c in split if c.clip_id in extracted.features] for name, split in data.splits.items()}
+    splits = {name: [c for c in split if c.path in extracted.features] for name, split in data.splits.items()}
     if not splits["train"] or not splits["test"]:
         raise DataNotFoundError(f"no readable training or test clip left under {data.data_home}")
-    frontend_pad = _pad_value(baseline)
-    n_features = next(iter(extracted.features.values())).shape[0]
+    windows = _Windows(extracted.features, frontend, baseline.input_frames)
 
-    def training_windows(name: str) -> tuple[np.ndarray, np.ndarray]:
-        windows = [first_window(extracted.features[c.clip_id], baseline.input_frames, frontend_pad) for c in splits[name]]
-        x = np.stack(windows) if windows else np.zeros((0, n_features, baseline.input_frames), np.float32)
-        return x, task.targets(splits[name])
+    def training_set(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All non-overlapping windows of the split's clips, each with its clip's targets and mask."""
+        clips = splits[name]
+        per_clip = [windows.of(c) for c in clips]
+        counts = [len(w) for w in per_clip]
+        if not per_clip:
+            shape = (0, next(iter(extracted.features.values())).shape[0], baseline.input_frames)
+            return np.zeros(shape, np.float32), task.targets([]), task.mask([])
+        return (np.concatenate(per_clip), np.repeat(task.targets(clips), counts, axis=0),
+                np.repeat(task.mask(clips), counts, axis=0))
 
-    train, validation = training_windows("train"), training_windows("validation")
+    train, validation = training_set("train"), training_set("validation")
+    observed = train[2].sum(axis=0)
     spec = ModelSpec(
         n_classes=len(task.metadata.labels), prediction_type=task.metadata.train_prediction_type,
-        input_shape=train[0].shape[1:], class_priors=train[1].mean(axis=0),
+        input_shape=train[0].shape[1:],
+        class_priors=np.divide(train[1].sum(axis=0), observed, out=np.zeros_like(observed), where=observed > 0),
     )
-    fingerprint = dataset_fingerprint(extracted.audio_sha256)
+    fingerprint = dataset_fingerprint(
+        {c.clip_id: extracted.audio_sha256[c.path] for split in splits.values() for c in split}
+    )
     identity = {
         "task": task.metadata.name, "task_version": task.metadata.version, "baseline": baseline.describe(),
         "training": config.model_dump(), "seed": options.seed, "device": device, "data": fingerprint,
@@ -119,10 +130,7 @@ def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
         result = fit(model, spec.prediction_type, train, validation, config, options.seed, device, work_dir,
                      options.show_progress)
     with stages("evaluate"):
-        scores = {
-            name: _clip_scores(task, model, splits[name], extracted.features, baseline, frontend_pad, device)
-            for name in ("validation", "test")
-        }
+        scores = {name: _clip_scores(task, model, splits[name], windows, device) for name in ("validation", "test")}
         evaluation = task.evaluate(scores["validation"], scores["test"])
 
     predictions_path = path.with_name(f"seed-{options.seed}.predictions.csv")
@@ -139,7 +147,9 @@ def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
             "best_validation_loss": result.best_validation_loss, "stopped_early": result.stopped_early,
             "resumed": result.resumed, "n_parameters": sum(p.numel() for p in model.parameters()),
         },
-        skipped_files=[{"clip_id": c, "reason": r} for c, r in extracted.skipped],
+        extra=evaluation.extra,
+        skipped_files=[{"file": str(f), "reason": r} for f, r in extracted.skipped]
+        + [{"file": f, "reason": "missing"} for f in data.missing],
         predictions_file=predictions_path.name, checkpoint_file=checkpoint_path.name,
         provenance=Provenance(
             **base_provenance(), device=device, device_name=device_name(device), dataset_fingerprint=fingerprint,
@@ -153,23 +163,34 @@ def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
     return record, path
 
 
-def _pad_value(baseline) -> float:
-    from irbench.features import FRONTENDS
+class _Windows:
+    """Non-overlapping model-input windows of a clip, or of its segment, from its file's features."""
 
-    return FRONTENDS.get(baseline.frontend_name)(baseline.frontend_config).pad_value
+    def __init__(self, features: dict[Path, np.ndarray], frontend, window_frames: int):
+        self.features, self.window_frames = features, window_frames
+        self.pad_value = frontend.pad_value
+        self.frames_per_second = frontend.frames_per_second
+
+    def of(self, clip) -> np.ndarray:
+        """``(n_windows >= 1, n_features, window_frames)`` float32."""
+        features = self.features[clip.path]
+        if clip.segment is not None:
+            start, end = (int(round(t * self.frames_per_second)) for t in clip.segment)
+            features = features[:, start:end]
+        return non_overlapping_windows(features, self.window_frames, self.pad_value)
 
 
 def _digest(identity: dict) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def _clip_scores(task, model, clips, features, baseline, pad_value, device) -> ClipScores:
+def _clip_scores(task, model, clips, windows: _Windows, device) -> ClipScores:
     """Window probabilities per clip, from non-overlapping windows of the baseline's input length."""
-    windows = [non_overlapping_windows(features[c.clip_id], baseline.input_frames, pad_value) for c in clips]
-    counts = [len(w) for w in windows]
-    if windows:
-        probabilities = predict(model, np.concatenate(windows), task.metadata.train_prediction_type, device)
-        per_clip = np.split(probabilities, np.cumsum(counts)[:-1])
+    per_clip = [windows.of(c) for c in clips]
+    counts = [len(w) for w in per_clip]
+    if per_clip:
+        probabilities = predict(model, np.concatenate(per_clip), task.metadata.train_prediction_type, device)
+        scores = np.split(probabilities, np.cumsum(counts)[:-1])
     else:
-        per_clip = []
-    return ClipScores([c.clip_id for c in clips], list(per_clip), task.targets(clips))
+        scores = []
+    return ClipScores([c.clip_id for c in clips], list(scores), task.targets(clips), task.mask(clips))

@@ -37,6 +37,8 @@ class TaskMetadata(BaseModel):
     test_prediction_type: how test targets are encoded and scored.
     splits: split names in the order ``train, validation, test``.
     main_score: key of the headline metric in a run record's ``metrics``.
+    skips_corrupt_audio: the dataset ships known-corrupt files (OpenMIC's errata): skip and list them
+        instead of stopping the run.
     citation: BibTeX of the dataset paper.
     """
 
@@ -52,6 +54,7 @@ class TaskMetadata(BaseModel):
     test_prediction_type: PredictionType
     splits: tuple[str, ...] = ("train", "validation", "test")
     main_score: str
+    skips_corrupt_audio: bool = False
     homepage: str
     licence: str
     citation: str
@@ -59,15 +62,18 @@ class TaskMetadata(BaseModel):
 
 @dataclass(frozen=True)
 class Clip:
-    """One audio file of a dataset with its labels.
+    """One example of a task: an audio file, or a segment of one, with its labels.
 
     Attributes
     ----------
-    clip_id: identifier unique within the dataset (a relative path for IRMAS).
+    clip_id: identifier unique within the dataset (a relative path for IRMAS, a sample key for OpenMIC).
     path: absolute path of the audio file.
-    labels: class label strings present in the clip (1 for single-label tasks).
-    group: recordings that must not be split across train and validation share a group.
+    labels: class label strings present in the clip (exactly 1 for single-label tasks).
+    group: clips that must not be split across train and validation share a group (a recording, a song).
     metadata: dataset-specific tags (IRMAS: genre, drums).
+    observed: labels whose presence or absence was annotated (OpenMIC's partial labels); ``None`` means
+        every class was annotated. Unobserved (clip, class) pairs are neither positive nor negative.
+    segment: ``(start, end)`` in seconds within the file (MusicNet windows); ``None`` is the whole file.
     """
 
     clip_id: str
@@ -75,6 +81,8 @@ class Clip:
     labels: tuple[str, ...]
     group: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    observed: tuple[str, ...] | None = None
+    segment: tuple[float, float] | None = None
 
 
 @dataclass
@@ -82,12 +90,14 @@ class TaskData:
     """The clips of a task, per split, as loaded from ``data_home``.
 
     ``stand_in`` is true when the files were synthesised by ``irbench data synth`` (never real data).
+    ``missing`` lists files the official lists name but the folder lacks (only with ``allow_missing``).
     """
 
     data_home: Path
     splits: dict[str, list[Clip]]
     stand_in: bool
     stand_in_info: Mapping[str, object] | None = None
+    missing: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -99,11 +109,17 @@ class ClipScores:
     clip_ids: ``(n_clips,)`` identifiers.
     window_scores: per clip an array ``(n_windows, n_classes)`` of class probabilities in [0, 1].
     targets: ``(n_clips, n_classes)`` multi-hot ground truth (0/1).
+    mask: ``(n_clips, n_classes)`` 1 where the pair was annotated (all ones without partial labels).
     """
 
     clip_ids: list[str]
     window_scores: list[np.ndarray]
     targets: np.ndarray
+    mask: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.mask is None:
+            self.mask = np.ones_like(self.targets)
 
 
 @dataclass
@@ -113,17 +129,20 @@ class Evaluation:
     Attributes
     ----------
     metrics: flat metric name -> value (includes ``micro_f1`` and ``macro_f1``).
-    per_class: class label -> {precision, recall, f1, support}.
-    threshold: the decision threshold, how and on which split it was chosen.
+    per_class: class label -> {precision, recall, f1, support, ...}; ``None`` values where the class
+        has no support in the test set (never 0 or NaN).
+    threshold: the decision rule: threshold value, how and on which split it was chosen.
     clip_scores: ``(n_test_clips, n_classes)`` aggregated test scores.
     clip_predictions: ``(n_test_clips, n_classes)`` 0/1 decisions.
+    extra: further protocol outputs stored in the record (e.g. ``confusion_matrix``).
     """
 
     metrics: dict[str, float]
-    per_class: dict[str, dict[str, float]]
+    per_class: dict[str, dict[str, float | None]]
     threshold: dict[str, object]
     clip_scores: np.ndarray
     clip_predictions: np.ndarray
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 class Task(ABC):
@@ -132,8 +151,11 @@ class Task(ABC):
     metadata: TaskMetadata
 
     @abstractmethod
-    def load(self, data_home: Path) -> TaskData:
+    def load(self, data_home: Path, allow_missing: bool = False) -> TaskData:
         """Read the official layout under ``data_home``.
+
+        ``allow_missing`` drops clips whose audio file is absent (listed in ``TaskData.missing``) instead
+        of raising; without it an incomplete download is an error.
 
         Raises
         ------
@@ -147,9 +169,16 @@ class Task(ABC):
 
     def targets(self, clips: list[Clip]) -> np.ndarray:
         """Multi-hot targets ``(n_clips, n_classes)`` float32 in the order of ``metadata.labels``."""
+        return self._encode(clips, lambda clip: clip.labels)
+
+    def mask(self, clips: list[Clip]) -> np.ndarray:
+        """Annotation mask ``(n_clips, n_classes)`` float32: 1 for observed (clip, class) pairs."""
+        return self._encode(clips, lambda clip: self.metadata.labels if clip.observed is None else clip.observed)
+
+    def _encode(self, clips: list[Clip], labels_of) -> np.ndarray:
         index = {label: i for i, label in enumerate(self.metadata.labels)}
         out = np.zeros((len(clips), len(index)), dtype=np.float32)
         for row, clip in enumerate(clips):
-            for label in clip.labels:
+            for label in labels_of(clip):
                 out[row, index[label]] = 1.0
         return out

@@ -46,10 +46,22 @@ def resolve_device(device: str) -> str:
 
 
 def loss_function(prediction_type: PredictionType):
-    """``(logits, targets) -> loss`` for a prediction type; targets are ``(batch, n_classes)`` multi-hot."""
+    """``(logits, targets, mask) -> loss`` for a prediction type; all ``(batch, n_classes)``.
+
+    Single-label: cross-entropy on the target's arg-max. Multi-label: binary cross-entropy. Masked
+    multi-label: binary cross-entropy over observed pairs only (mask 1), averaged over them, so an
+    unobserved pair is neither a positive nor a negative (OpenMIC-2018).
+    """
     if prediction_type is PredictionType.SINGLE_LABEL:
-        return lambda logits, targets: F.cross_entropy(logits, targets.argmax(dim=1))
-    return F.binary_cross_entropy_with_logits
+        return lambda logits, targets, mask=None: F.cross_entropy(logits, targets.argmax(dim=1))
+    if prediction_type is PredictionType.MULTI_LABEL:
+        return lambda logits, targets, mask=None: F.binary_cross_entropy_with_logits(logits, targets)
+
+    def masked(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        losses = F.binary_cross_entropy_with_logits(logits, targets, reduction="none") * mask
+        return losses.sum() / mask.sum().clamp(min=1.0)
+
+    return masked
 
 
 def probabilities(logits: torch.Tensor, prediction_type: PredictionType) -> torch.Tensor:
@@ -82,12 +94,12 @@ def _module(model: torch.nn.Module, prediction_type: PredictionType, config: Tra
             self.model = model
 
         def training_step(self, batch, _):
-            value = loss(self.model(batch[0]), batch[1])
+            value = loss(self.model(batch[0]), batch[1], batch[2])
             self.log("train_loss", value, on_epoch=True, on_step=False, prog_bar=True)
             return value
 
         def validation_step(self, batch, _):
-            self.log("val_loss", loss(self.model(batch[0]), batch[1]), on_epoch=True, prog_bar=True)
+            self.log("val_loss", loss(self.model(batch[0]), batch[1], batch[2]), on_epoch=True, prog_bar=True)
 
         def configure_optimizers(self):
             return torch.optim.Adam(self.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -95,12 +107,12 @@ def _module(model: torch.nn.Module, prediction_type: PredictionType, config: Tra
     return ClassifierModule()
 
 
-def _loader(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int):
+def _loader(x: np.ndarray, y: np.ndarray, mask: np.ndarray, batch_size: int, shuffle: bool, seed: int):
     """A loader whose shuffle depends only on (seed, epoch): Lightning calls ``set_epoch`` on the
     single-replica ``DistributedSampler``, so a resumed run sees the same batches as an uninterrupted one."""
     from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-    dataset = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    dataset = TensorDataset(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask))
     sampler = DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=True, seed=seed) if shuffle else None
     # BatchNorm cannot train on a last batch of one window
     drop_last = shuffle and len(x) % batch_size == 1 and len(x) > batch_size
@@ -122,15 +134,16 @@ def _step_seeder(seed: int):
 
 
 def fit(
-    model: torch.nn.Module, prediction_type: PredictionType, train: tuple[np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray], config: TrainingConfig, seed: int, device: str,
+    model: torch.nn.Module, prediction_type: PredictionType, train: tuple[np.ndarray, np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray, np.ndarray], config: TrainingConfig, seed: int, device: str,
     work_dir: Path, show_progress: bool = True, callbacks: tuple = (),
 ) -> FitResult:
     """Train ``model`` in place and leave it holding the best weights (lowest validation loss).
 
     Parameters
     ----------
-    train, validation: ``(windows (n, n_features, frames) float32, targets (n, n_classes) float32)``.
+    train, validation: ``(windows (n, n_features, frames), targets (n, n_classes), mask (n, n_classes))``,
+        float32; the mask is all ones unless the task has partial labels.
         Without validation windows, training runs ``max_epochs`` and keeps the last epoch.
     seed: seeds Python, NumPy, torch and loader workers (``lightning.seed_everything``).
     device: ``cpu`` or ``cuda``.

@@ -22,9 +22,7 @@ import re
 from pathlib import Path
 
 from irbench.errors import DataNotFoundError, DatasetLayoutError
-from irbench.evaluation.aggregation import aggregate
-from irbench.evaluation.metrics import multilabel_metrics
-from irbench.evaluation.thresholds import choose_threshold
+from irbench.evaluation.protocols import thresholded
 from irbench.splits import grouped_stratified_split
 from irbench.standin import read_stand_in_marker
 from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata
@@ -125,8 +123,10 @@ class IrmasTask(Task):
 
     metadata = METADATA
 
-    def load(self, data_home: Path) -> TaskData:
+    def load(self, data_home: Path, allow_missing: bool = False) -> TaskData:
         """Read training and test clips under ``data_home`` and carve the validation split.
+
+        IRMAS has no file list of its own, so ``allow_missing`` has nothing to check here.
 
         Returns ``TaskData`` with splits ``train``, ``validation``, ``test``, clips sorted by ``clip_id``.
 
@@ -177,32 +177,9 @@ class IrmasTask(Task):
         )
 
     def evaluate(self, validation: ClipScores, test: ClipScores) -> Evaluation:
-        """Han et al.'s protocol: S1 and S2 aggregation, threshold chosen on validation micro-F1.
+        """Han et al.'s protocol: S2 (headline) and S1 aggregation, threshold chosen on validation micro-F1.
 
         Without validation clips (a handful of real files) the threshold falls back to 0.5, and the record's
         ``threshold.chosen_on`` says so.
         """
-        metrics: dict[str, float] = {}
-        result: Evaluation | None = None
-        for name in (MAIN_AGGREGATION, *OTHER_AGGREGATIONS):
-            test_scores = aggregate(name, test.window_scores)
-            if validation.clip_ids:
-                value, curve = choose_threshold(aggregate(name, validation.window_scores), validation.targets)
-                chosen_on = "validation"
-            else:
-                value, curve, chosen_on = 0.5, {}, "default (no validation clips)"
-            predictions = (test_scores >= value).astype(int)
-            overall, per_class = multilabel_metrics(test.targets, predictions, test_scores, LABELS)
-            if name == MAIN_AGGREGATION:
-                metrics.update(overall)
-                threshold = {
-                    "aggregation": name, "value": value, "chosen_on": chosen_on,
-                    "criterion": "micro_f1", "validation_curve": curve,
-                }
-                result = Evaluation(metrics, per_class, threshold, test_scores, predictions)
-            else:
-                metrics.update({f"{name}_{key}": v for key, v in overall.items()})
-                threshold[f"{name}_value"] = value
-        assert result is not None
-        result.metrics = metrics
-        return result
+        return thresholded(validation, test, LABELS, main=MAIN_AGGREGATION, others=OTHER_AGGREGATIONS)

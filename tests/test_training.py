@@ -15,7 +15,7 @@ def _data(n, seed):
     x = rng.standard_normal((n, 32, 32)).astype(np.float32)
     labels = rng.integers(0, 3, n)
     x[np.arange(n), labels * 8, :] += 3.0  # a learnable cue
-    return x, np.eye(3, dtype=np.float32)[labels]
+    return x, np.eye(3, dtype=np.float32)[labels], np.ones((n, 3), np.float32)
 
 
 def _fit(tmp_path, epochs, callbacks=()):
@@ -58,10 +58,20 @@ def test_the_best_epoch_is_kept(tmp_path):
 def test_losses_follow_the_prediction_type():
     logits = torch.tensor([[2.0, -1.0], [0.0, 3.0]])
     targets = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    single = loss_function(PredictionType.SINGLE_LABEL)(logits, targets)
-    multi = loss_function(PredictionType.MULTI_LABEL)(logits, targets)
+    mask = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    single = loss_function(PredictionType.SINGLE_LABEL)(logits, targets, mask)
+    multi = loss_function(PredictionType.MULTI_LABEL)(logits, targets, mask)
+    masked = loss_function(PredictionType.MASKED_MULTI_LABEL)(logits, targets, mask)
     assert torch.isclose(single, torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1])))
     assert torch.isclose(multi, torch.nn.functional.binary_cross_entropy_with_logits(logits, targets))
+    pairs = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    assert torch.isclose(masked, (pairs[0, 0] + pairs[1, 0] + pairs[1, 1]) / 3)
+
+
+def test_an_unobserved_pair_gets_no_gradient():
+    logits = torch.zeros(1, 2, requires_grad=True)
+    loss_function(PredictionType.MASKED_MULTI_LABEL)(logits, torch.ones(1, 2), torch.tensor([[1.0, 0.0]])).backward()
+    assert logits.grad[0, 0] != 0 and logits.grad[0, 1] == 0
 
 
 def test_overrides_are_typed_and_checked():

@@ -1,16 +1,28 @@
-"""Multi-label classification metrics, computed with scikit-learn.
+"""Classification metrics for the three prediction types, computed with scikit-learn.
 
-Definitions follow Han, Kim, Lee 2017 (micro and macro precision, recall and F1 over the label set) plus
-label ranking average precision (LRAP, as in Zhong et al. 2023) and the "top-1 hit rate" that seed
-projects reported (a clip counts as a hit when its highest-scoring class is one of its labels).
+- multi-label (IRMAS test, MusicNet): micro and macro precision/recall/F1 (Han, Kim, Lee 2017), LRAP
+  (Zhong et al. 2023), the "top-1 hit rate" of the seed projects (the highest-scoring class is one of the
+  clip's labels), mAP (mean per-class average precision), Hamming loss, per-class ROC-AUC;
+- masked multi-label (OpenMIC-2018, Humphrey et al. 2018): every per-class figure over observed
+  (clip, class) pairs only; micro-F1 over all observed pairs pooled;
+- single-label (Medley-solos-DB): accuracy, mean per-class accuracy, macro-F1, confusion matrix.
+
+A class without a positive test example has no support: its per-class values are ``None`` (reported as
+"no support", never 0 or NaN) and macro averages and mAP run over the classes with support.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import (
+    average_precision_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    f1_score,
+    hamming_loss,
     label_ranking_average_precision_score,
     precision_recall_fscore_support,
+    roc_auc_score,
 )
 
 
@@ -20,34 +32,87 @@ def top1_hit_rate(targets: np.ndarray, clip_scores: np.ndarray) -> float:
     return float(np.asarray(targets, dtype=np.float64)[np.arange(len(top)), top].mean())
 
 
+def _class_figures(truth: np.ndarray, decision: np.ndarray, score: np.ndarray) -> dict[str, float | None]:
+    """Precision, recall, F1, AP and ROC-AUC of one class from 1-D arrays; ``None`` without support."""
+    support = int(truth.sum())
+    if support == 0:
+        return {"precision": None, "recall": None, "f1": None, "ap": None, "roc_auc": None, "support": 0}
+    p, r, f, _ = precision_recall_fscore_support(truth, decision, average="binary", zero_division=0)
+    both = 0 < support < len(truth)
+    return {
+        "precision": float(p), "recall": float(r), "f1": float(f),
+        "ap": float(average_precision_score(truth, score)),
+        "roc_auc": float(roc_auc_score(truth, score)) if both else None,
+        "support": support,
+    }
+
+
+def _mean_of(per_class: dict[str, dict], key: str) -> float:
+    values = [v[key] for v in per_class.values() if v[key] is not None]
+    return float(np.mean(values)) if values else 0.0
+
+
 def multilabel_metrics(
-    targets: np.ndarray, predictions: np.ndarray, clip_scores: np.ndarray, labels: tuple[str, ...]
-) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    targets: np.ndarray, predictions: np.ndarray, clip_scores: np.ndarray, labels: tuple[str, ...],
+    mask: np.ndarray | None = None,
+) -> tuple[dict[str, float], dict[str, dict[str, float | None]]]:
     """Overall and per-class metrics of 0/1 ``predictions`` against multi-hot ``targets``.
 
     Parameters
     ----------
-    targets, predictions, clip_scores: ``(n_clips, n_classes)`` arrays (scores rank classes for LRAP).
+    targets, predictions, clip_scores: ``(n_clips, n_classes)``; scores rank clips for AP and ROC-AUC.
     labels: class labels, ``(n_classes,)``.
+    mask: ``(n_clips, n_classes)``, 1 for observed pairs; ``None`` observes all. With a mask, LRAP and the
+        top-1 hit rate (which need every pair) are left out.
 
     Returns
     -------
-    (metrics, per_class): ``metrics`` holds micro/macro precision, recall, F1, ``lrap`` and
-    ``top1_hit_rate``; ``per_class`` maps each label to precision, recall, f1 and support (test clips that
-    carry the label). A class without support gets precision/recall/F1 of 0 by scikit-learn's
-    ``zero_division=0`` and its support of 0 says so.
+    (metrics, per_class). ``metrics``: micro/macro precision, recall, F1, ``map``, ``hamming_loss`` (over
+    observed pairs), and without a mask ``lrap`` and ``top1_hit_rate``. ``per_class``: precision, recall, f1,
+    ap, roc_auc and support (observed positives) per label.
     """
-    metrics: dict[str, float] = {}
-    for average in ("micro", "macro"):
-        p, r, f, _ = precision_recall_fscore_support(
-            targets, predictions, average=average, zero_division=0
-        )
-        metrics.update({f"{average}_precision": float(p), f"{average}_recall": float(r), f"{average}_f1": float(f)})
-    metrics["lrap"] = float(label_ranking_average_precision_score(targets, clip_scores))
-    metrics["top1_hit_rate"] = top1_hit_rate(targets, clip_scores)
-    p, r, f, s = precision_recall_fscore_support(targets, predictions, average=None, zero_division=0)
+    observed = np.ones_like(targets, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     per_class = {
-        label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+        label: _class_figures(targets[observed[:, i], i], predictions[observed[:, i], i], clip_scores[observed[:, i], i])
         for i, label in enumerate(labels)
     }
+    truth, decision = targets[observed], predictions[observed]
+    p, r, f, _ = precision_recall_fscore_support(truth, decision, average="binary", zero_division=0)
+    metrics = {
+        "micro_precision": float(p), "micro_recall": float(r), "micro_f1": float(f),
+        "macro_precision": _mean_of(per_class, "precision"), "macro_recall": _mean_of(per_class, "recall"),
+        "macro_f1": _mean_of(per_class, "f1"), "map": _mean_of(per_class, "ap"),
+        "hamming_loss": float(hamming_loss(truth, decision)) if truth.size else 0.0,
+    }
+    if mask is None:
+        metrics["lrap"] = float(label_ranking_average_precision_score(targets, clip_scores))
+        metrics["top1_hit_rate"] = top1_hit_rate(targets, clip_scores)
     return metrics, per_class
+
+
+def single_label_metrics(
+    targets: np.ndarray, clip_scores: np.ndarray, labels: tuple[str, ...]
+) -> tuple[dict[str, float], dict[str, dict[str, float | None]], list[list[int]]]:
+    """Arg-max decisions scored against one-hot ``targets``; all inputs ``(n_clips, n_classes)``.
+
+    Returns
+    -------
+    (metrics, per_class, confusion): ``accuracy``, ``balanced_accuracy`` (mean per-class accuracy over
+    classes with support), ``macro_f1`` and ``micro_f1`` (equal to accuracy for single-label data);
+    per-class precision, recall (the class's accuracy), f1 and support; the confusion matrix
+    ``(n_classes, n_classes)`` with true classes as rows.
+    """
+    truth, predicted = targets.argmax(axis=1), clip_scores.argmax(axis=1)
+    present = sorted(set(truth.tolist()))
+    one_hot = np.eye(len(labels))[predicted]
+    per_class = {
+        label: _class_figures(targets[:, i], one_hot[:, i], clip_scores[:, i]) for i, label in enumerate(labels)
+    }
+    metrics = {
+        "accuracy": float((truth == predicted).mean()),
+        "balanced_accuracy": float(balanced_accuracy_score(truth, predicted)) if len(truth) else 0.0,
+        "macro_f1": float(f1_score(truth, predicted, labels=present, average="macro", zero_division=0)),
+        "micro_f1": float(f1_score(truth, predicted, average="micro", zero_division=0)),
+    }
+    confusion = confusion_matrix(truth, predicted, labels=list(range(len(labels)))).tolist()
+    return metrics, per_class, confusion

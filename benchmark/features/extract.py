@@ -13,23 +13,22 @@ from irbench.audio import load_audio
 from irbench.errors import AudioDecodeError
 from irbench.features.cache import FeatureCache, file_sha256
 from irbench.parallel import parallel_map
-from irbench.task import Clip
 
 
 @dataclass
 class ExtractedFeatures:
-    """Features of a set of clips.
+    """Features of a set of audio files.
 
     Attributes
     ----------
-    features: clip_id -> ``(n_features, frames)`` read-only memory-mapped array.
-    audio_sha256: clip_id -> hex SHA-256 of the audio file.
-    skipped: (clip_id, reason) of unreadable files, when ``skip_bad`` was given.
+    features: path -> ``(n_features, frames)`` read-only memory-mapped array of the whole file.
+    audio_sha256: path -> hex SHA-256 of the file's bytes.
+    skipped: (path, reason) of unreadable files, when ``skip_bad`` was given.
     """
 
-    features: dict[str, np.ndarray]
-    audio_sha256: dict[str, str]
-    skipped: list[tuple[str, str]]
+    features: dict[Path, np.ndarray]
+    audio_sha256: dict[Path, str]
+    skipped: list[tuple[Path, str]]
 
 
 @functools.lru_cache(maxsize=4)
@@ -48,44 +47,43 @@ def _limit_threads() -> None:
 
 @dataclass(frozen=True)
 class _Job:
-    clip_id: str
     path: Path
     cache_root: Path
     frontend_name: str
     config_json: str
 
 
-def _extract_one(job: _Job) -> tuple[str, str | None, str | None]:
-    """Returns (clip_id, audio hash or None, problem or None); computes and caches features when missing."""
+def _extract_one(job: _Job) -> tuple[Path, str | None, str | None]:
+    """Returns (path, audio hash or None, problem or None); computes and caches features when missing."""
     import torch
 
     try:
         digest = file_sha256(job.path)
     except OSError as error:
-        return job.clip_id, None, str(error)
+        return job.path, None, str(error)
     cache = FeatureCache(job.cache_root, job.frontend_name, json.loads(job.config_json))
     if cache.has(digest):
-        return job.clip_id, digest, None
+        return job.path, digest, None
     frontend = _frontend(job.frontend_name, job.config_json)
     try:
         audio = load_audio(job.path, frontend.sample_rate)
     except AudioDecodeError as error:
-        return job.clip_id, digest, error.reason
+        return job.path, digest, error.reason
     with torch.inference_mode():
         features = frontend(torch.from_numpy(audio)).numpy()
     cache.store(digest, features)
-    return job.clip_id, digest, None
+    return job.path, digest, None
 
 
 def extract_features(
-    clips: list[Clip], frontend_name: str, config: dict, cache_root: Path, workers: int,
+    files: list[Path], frontend_name: str, config: dict, cache_root: Path, workers: int,
     skip_bad: bool = False, show_progress: bool = True,
 ) -> ExtractedFeatures:
-    """Compute (or reuse from the cache) the features of every clip.
+    """Compute (or reuse from the cache) the features of every audio file.
 
     Parameters
     ----------
-    clips: clips to process; their files are hashed every time, so edited audio is never served stale.
+    files: audio files; each is hashed every time, so edited audio is never served stale.
     frontend_name, config: a registered front end and its configuration (``model_dump()``).
     cache_root: the cache directory (``--cache-dir``).
     workers: worker processes (1 runs in this process).
@@ -97,19 +95,18 @@ def extract_features(
     """
     config_json = json.dumps(config, sort_keys=True)
     root = Path(cache_root).expanduser().resolve()
-    jobs = [_Job(c.clip_id, c.path, root, frontend_name, config_json) for c in clips]
+    jobs = [_Job(Path(f), root, frontend_name, config_json) for f in dict.fromkeys(files)]
     outcomes = parallel_map(
         _extract_one, jobs, workers, f"Features ({frontend_name})", show_progress, initializer=_limit_threads
     )
     cache = FeatureCache(root, frontend_name, config)
-    by_id = {c.clip_id: c for c in clips}
     features, hashes, skipped = {}, {}, []
-    for clip_id, digest, error in outcomes:
+    for path, digest, error in outcomes:
         if error is not None:
             if not skip_bad:
-                raise AudioDecodeError(by_id[clip_id].path, error)
-            skipped.append((clip_id, error))
+                raise AudioDecodeError(path, error)
+            skipped.append((path, error))
             continue
-        features[clip_id] = cache.load(digest)
-        hashes[clip_id] = digest
+        features[path] = cache.load(digest)
+        hashes[path] = digest
     return ExtractedFeatures(features, hashes, skipped)

@@ -63,6 +63,11 @@ class LogMelSpectrogram(torch.nn.Module):
         return self.config.sample_rate
 
     @property
+    def frames_per_second(self) -> float:
+        """Frame rate in Hz: ``sample_rate / hop_length``."""
+        return self.config.sample_rate / self.config.hop_length
+
+    @property
     def pad_value(self) -> float:
         """Feature value of digital silence: ``log10(floor)``."""
         return math.log10(self.config.floor)

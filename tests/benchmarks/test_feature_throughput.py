@@ -12,7 +12,6 @@ import pytest
 
 from irbench.features.extract import extract_features
 from irbench.features.logmel import LogMelConfig
-from irbench.task import Clip
 
 CONFIG = LogMelConfig()
 _counter = itertools.count()
@@ -20,7 +19,7 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="module")
 def clips(tiny_irmas):
-    return [Clip(p.name, p, ("x",)) for p in sorted(tiny_irmas.glob("IRMAS-T*/*/*.wav"))]
+    return sorted(tiny_irmas.glob("IRMAS-T*/*/*.wav"))
 
 
 def _report(benchmark, clips, label):
@@ -55,7 +54,7 @@ def test_irbench_warm_cache(benchmark, clips, tmp_path):
 def _librosa_features(clips):
     out = []
     for clip in clips:
-        audio, _ = librosa.load(clip.path, sr=CONFIG.sample_rate, mono=True)
+        audio, _ = librosa.load(clip, sr=CONFIG.sample_rate, mono=True)
         mel = librosa.feature.melspectrogram(
             y=audio, sr=CONFIG.sample_rate, n_fft=CONFIG.n_fft, hop_length=CONFIG.hop_length, n_mels=CONFIG.n_mels,
             fmin=CONFIG.f_min, fmax=CONFIG.f_max, pad_mode="constant",

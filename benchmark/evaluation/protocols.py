@@ -1,0 +1,65 @@
+"""The two evaluation protocols that tasks share, built from windows, aggregation, thresholds and metrics.
+
+``thresholded``: window probabilities aggregated per clip (``s1`` mean, ``s2`` sum / max; Han et al.
+2017), one global threshold chosen on validation micro-F1 (over observed pairs when masked), multi-label
+metrics on test. ``arg_max``: mean window probabilities, the top class is the decision (single-label).
+"""
+
+from __future__ import annotations
+
+from irbench.evaluation.aggregation import aggregate
+from irbench.evaluation.metrics import multilabel_metrics, single_label_metrics
+from irbench.evaluation.thresholds import choose_threshold
+from irbench.task import ClipScores, Evaluation
+
+DEFAULT_THRESHOLD = 0.5
+
+
+def thresholded(
+    validation: ClipScores, test: ClipScores, labels: tuple[str, ...], main: str = "s1",
+    others: tuple[str, ...] = (), masked: bool = False,
+) -> Evaluation:
+    """Multi-label protocol; metrics of aggregation ``main`` unprefixed, of ``others`` as ``<name>_<metric>``.
+
+    Without validation clips the threshold falls back to 0.5, and ``threshold.chosen_on`` says so.
+    """
+    metrics: dict[str, float] = {}
+    threshold: dict[str, object] = {}
+    result: Evaluation | None = None
+    for name in (main, *others):
+        test_scores = aggregate(name, test.window_scores)
+        if validation.clip_ids:
+            value, curve = choose_threshold(
+                aggregate(name, validation.window_scores), validation.targets, validation.mask if masked else None
+            )
+            chosen_on = "validation"
+        else:
+            value, curve, chosen_on = DEFAULT_THRESHOLD, {}, "default (no validation clips)"
+        predictions = (test_scores >= value).astype(int)
+        overall, per_class = multilabel_metrics(
+            test.targets, predictions, test_scores, labels, test.mask if masked else None
+        )
+        if name == main:
+            metrics.update(overall)
+            threshold.update({
+                "aggregation": name, "value": value, "chosen_on": chosen_on,
+                "criterion": "micro_f1" + (" over observed pairs" if masked else ""), "validation_curve": curve,
+            })
+            result = Evaluation(metrics, per_class, threshold, test_scores, predictions)
+        else:
+            metrics.update({f"{name}_{key}": v for key, v in overall.items()})
+            threshold[f"{name}_value"] = value
+    assert result is not None
+    return result
+
+
+def arg_max(validation: ClipScores, test: ClipScores, labels: tuple[str, ...]) -> Evaluation:
+    """Single-label protocol: mean window probabilities, top class; stores the confusion matrix."""
+    del validation  # nothing to choose: the decision rule is fixed
+    scores = aggregate("s1", test.window_scores)
+    metrics, per_class, confusion = single_label_metrics(test.targets, scores, labels)
+    predictions = (scores == scores.max(axis=1, keepdims=True)).astype(int)
+    return Evaluation(
+        metrics, per_class, {"aggregation": "s1", "value": None, "chosen_on": "none (arg-max decision)"},
+        scores, predictions, extra={"confusion_matrix": {"labels": list(labels), "rows_true": confusion}},
+    )
