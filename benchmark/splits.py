@@ -57,3 +57,31 @@ that order always stays in training. A class with a single group stays entirely 
             else:
                 train.extend(groups[name])
     return sorted(train, key=lambda c: c.clip_id), sorted(validation, key=lambda c: c.clip_id)
+
+
+def grouped_split(clips: list[Clip], fraction: float, seed: int) -> tuple[list[Clip], list[Clip]]:
+    """Split clips into (train, validation) by whole groups (recordings, tracks), for multi-label data.
+
+    Groups (``Clip.group``, or the clip itself) are shuffled with ``numpy.random.default_rng(seed)`` and
+    moved to validation until at least ``round(fraction * n_clips)`` clips are there (at least one group
+    when there are two or more); the last group always stays in training.
+
+    Returns (train, validation), each sorted by ``clip_id``. Raises ``ValueError`` for ``fraction``
+    outside (0, 1).
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation fraction must be in (0, 1), got {fraction}")
+    groups: dict[str, list[Clip]] = defaultdict(list)
+    for clip in sorted(clips, key=lambda c: c.clip_id):
+        groups[clip.group or clip.clip_id].append(clip)
+    ordered = sorted(groups)
+    names = [ordered[i] for i in np.random.default_rng(seed).permutation(len(ordered))]
+    wanted = max(1, round(fraction * len(clips))) if len(groups) > 1 else 0
+    train: list[Clip] = []
+    validation: list[Clip] = []
+    for position, name in enumerate(names):
+        if len(validation) < wanted and position < len(names) - 1:
+            validation.extend(groups[name])
+        else:
+            train.extend(groups[name])
+    return sorted(train, key=lambda c: c.clip_id), sorted(validation, key=lambda c: c.clip_id)

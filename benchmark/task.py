@@ -145,6 +145,31 @@ class Evaluation:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+def drop_missing(
+    clips: list[Clip], data_home: Path, allow_missing: bool, how_to_get: str
+) -> tuple[list[Clip], list[str]]:
+    """Split ``clips`` into those whose audio exists and the relative paths of absent files.
+
+    Raises
+    ------
+    DataNotFoundError: a file is absent and ``allow_missing`` is false; names up to five of them, the
+        count, and ``how_to_get`` (the command that downloads or synthesises the data).
+    """
+    from irbench.errors import DataNotFoundError
+
+    present, missing = [], []
+    for clip in clips:
+        (present if clip.path.exists() else missing).append(clip)
+    names = sorted({c.path.relative_to(data_home).as_posix() for c in missing})
+    if names and not allow_missing:
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise DataNotFoundError(
+            f"{len(names)} audio file(s) listed by the dataset are missing under {data_home}: {shown}. "
+            f"{how_to_get} Check a download with `irbench data verify`; run on what is there with --skip-bad."
+        )
+    return present, names
+
+
 class Task(ABC):
     """A dataset with its official layout, splits and protocol; subclasses set ``metadata``."""
 

@@ -191,6 +191,7 @@ def fit(
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*number of training batches.*")
         warnings.filterwarnings("ignore", ".*exists and is not empty.*")  # resuming from our own work folder
+        warnings.filterwarnings("ignore", ".*LeafSpec.*")  # raised inside lightning with recent torch
         try:
             trainer.fit(
                 module,

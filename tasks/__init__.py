@@ -10,6 +10,11 @@ from irbench.task import Task
 
 TASKS: Registry[type[Task]] = Registry("task")
 TASKS.register_lazy("irmas", "irbench.tasks.irmas:IrmasTask")
+TASKS.register_lazy("openmic", "irbench.tasks.openmic:OpenMicTask")
+TASKS.register_lazy("medley-solos", "irbench.tasks.medley_solos:MedleySolosTask")
+TASKS.register_lazy("medley-solos-binary", "irbench.tasks.medley_solos:MedleySolosBinaryTask")
+TASKS.register_lazy("musicnet", "irbench.tasks.musicnet:MusicNetTask")
+TASKS.register_lazy("musicnet-instruments", "irbench.tasks.musicnet:MusicNetInstrumentsTask")
 
 
 def get_task(name: str) -> Task:

@@ -5,7 +5,7 @@ import soundfile
 
 from irbench.errors import IrbenchError
 from irbench.standin import STAND_IN_MARKER
-from irbench.synth.irmas import IN_PROGRESS, SCALES, plan_clips, render_clip, synthesise_irmas
+from irbench.synth.irmas import IN_PROGRESS, SCALES, IrmasStandIn, synthesise_irmas
 from irbench.synth.render import default_soundfont
 from irbench.tasks.irmas import parse_training_name, read_test_labels
 
@@ -27,7 +27,7 @@ def test_formats_and_names_follow_the_official_layout(tiny_irmas):
 
 
 def test_drum_tags_match_the_plan_and_both_name_patterns_occur():
-    plans = [p for p in plan_clips("small", 0) if not p.is_test]
+    plans = [p for p in IrmasStandIn(0).plan("small") if not p.is_test]
     assert {"dru" in p.relative_path for p in plans if "[nod]" not in p.relative_path} == {True, False}
     assert any(p.drums and "[dru]" in p.relative_path for p in plans)
     assert not any(p.drums and "[nod]" in p.relative_path for p in plans)
@@ -35,16 +35,16 @@ def test_drum_tags_match_the_plan_and_both_name_patterns_occur():
 
 
 def test_full_scale_has_the_real_sizes():
-    plans = plan_clips("full", 0)
+    plans = IrmasStandIn(0).plan("full")
     assert sum(not p.is_test for p in plans) == 6705 and sum(p.is_test for p in plans) == 2874
     assert set(SCALES) == {"tiny", "small", "full"}
 
 
 def test_same_seed_same_bytes_other_seed_other_audio(tmp_path):
-    plan = plan_clips("tiny", 0)[5]
+    plan = IrmasStandIn(0).plan("tiny")[5]
     digests = []
     for folder, seed in (("a", 0), ("b", 0), ("c", 1)):
-        render_clip(plan, tmp_path / folder, seed, default_soundfont())
+        IrmasStandIn(seed, default_soundfont()).render(plan, tmp_path / folder)
         digests.append(hashlib.sha256((tmp_path / folder / plan.relative_path).read_bytes()).hexdigest())
     assert digests[0] == digests[1] != digests[2]
 
@@ -60,25 +60,23 @@ def test_refuses_real_data_and_other_settings(tmp_path, tiny_irmas):
 
 
 def test_an_interrupted_synthesis_resumes(tmp_path, monkeypatch):
-    import irbench.synth.irmas as module
-
     calls = []
-    original = module.render_clip
+    original = IrmasStandIn.render
 
-    def failing(plan, *args):
+    def failing(self, plan, out):
         if len(calls) == 20:
             raise KeyboardInterrupt
         calls.append(plan.index)
-        original(plan, *args)
+        original(self, plan, out)
 
-    monkeypatch.setattr(module, "render_clip", failing)
+    monkeypatch.setattr(IrmasStandIn, "render", failing)
     with pytest.raises(KeyboardInterrupt):
         synthesise_irmas(tmp_path, "tiny", 0, workers=1, show_progress=False)
     assert not (tmp_path / STAND_IN_MARKER).exists() and (tmp_path / IN_PROGRESS).exists()
     done = sorted(tmp_path.glob("IRMAS-TrainingData/*/*.wav"))
     assert len(done) == 20
     stamps = {p: p.stat().st_mtime_ns for p in done}
-    monkeypatch.setattr(module, "render_clip", original)
+    monkeypatch.setattr(IrmasStandIn, "render", original)
     synthesise_irmas(tmp_path, "tiny", 0, workers=1, show_progress=False)
     assert len(list(tmp_path.glob("IRMAS-TrainingData/*/*.wav"))) == 132
     assert all(p.stat().st_mtime_ns == stamp for p, stamp in stamps.items())  # kept, not re-rendered

@@ -48,10 +48,12 @@ def run(
             console.print(f"[yellow]skipped:[/] {escape(str(error))}", highlight=False)
             continue
         label = " (offline stand-in, not real data)" if record.stand_in else ""
-        score = record.metrics[record.main_score]
+        shown = dict.fromkeys([record.main_score, "micro_f1", "macro_f1"])
+        scores = ", ".join(f"{m} = {record.metrics[m]:.4f}" for m in shown if m in record.metrics)
+        rule = record.threshold
+        decision = f", threshold {rule['value']} (chosen on {rule['chosen_on']})" if rule.get("value") is not None else ""
         console.print(
-            f"[green]{record.task}/{record.baseline} seed {record.seed}{label}:[/] {record.main_score} = "
-            f"{score:.4f}, macro_f1 = {record.metrics['macro_f1']:.4f}, threshold {record.threshold['value']} "
-            f"(chosen on {record.threshold['chosen_on']}) -> {escape(str(path))}",
+            f"[green]{escape(record.task)}/{escape(record.baseline)} seed {record.seed}{label}:[/] {scores}"
+            f"{decision} -> {escape(str(path))}",
             highlight=False,
         )

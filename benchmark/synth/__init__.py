@@ -10,6 +10,9 @@ from __future__ import annotations
 from irbench.registry import Registry
 
 STAND_INS: Registry = Registry("stand-in generator")
-STAND_INS.register_lazy("irmas", "irbench.synth.irmas:synthesise_irmas")
-
-SCALES = ("tiny", "small", "full")
+STAND_INS.register_lazy("irmas", "irbench.synth.irmas:IrmasStandIn")
+STAND_INS.register_lazy("openmic", "irbench.synth.openmic:OpenMicStandIn")
+STAND_INS.register_lazy("medley-solos", "irbench.synth.medley_solos:MedleySolosStandIn")
+STAND_INS.register_lazy("musicnet", "irbench.synth.musicnet:MusicNetStandIn")
+# tasks that read another task's stand-in
+STAND_IN_OF = {"medley-solos-binary": "medley-solos", "musicnet-instruments": "musicnet"}

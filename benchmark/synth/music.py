@@ -5,6 +5,8 @@ Everything draws from a ``numpy.random.Generator``, so a seed fixes every note.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pretty_midi
 
@@ -87,3 +89,49 @@ def song(parts: list[pretty_midi.Instrument], tempo: float) -> pretty_midi.Prett
     midi = pretty_midi.PrettyMIDI(initial_tempo=tempo)
     midi.instruments.extend(parts)
     return midi
+
+
+CYMBALS = (49, 51, 52, 55, 57)  # GM drum keys: crash 1, ride 1, Chinese, splash, crash 2
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How an instrument plays in a stand-in: 0-based GM ``program``, pitch range ``low``-``high`` (MIDI),
+    whether it also comps chords, and for percussion the GM drum keys it strikes (``program`` unused)."""
+
+    program: int
+    low: int = 0
+    high: int = 127
+    comps: bool = False
+    drums: tuple[int, ...] = ()
+
+
+def cymbal_part(rng: np.random.Generator, keys: tuple[int, ...], seconds: float, beat: float) -> pretty_midi.Instrument:
+    """Cymbal strikes from ``keys`` on every second beat, on the GM drum channel."""
+    part = pretty_midi.Instrument(program=0, is_drum=True)
+    time = 0.0
+    while time < seconds:
+        part.notes.append(pretty_midi.Note(
+            velocity=int(rng.integers(70, 120)), pitch=int(rng.choice(keys)), start=time, end=time + 0.5,
+        ))
+        time += 2 * beat
+    return part
+
+
+def perform(
+    rng: np.random.Generator, voice: Voice, seconds: float, beat: float, root: int, mode: tuple[int, ...],
+    velocity: tuple[int, int] = (90, 127),
+) -> list[pretty_midi.Instrument]:
+    """The MIDI parts of one instrument playing for ``seconds``: a melody (plus chords when it comps), a
+    drum-kit pattern, or cymbal strikes."""
+    if voice.drums == (DRUM_KICK, DRUM_SNARE, DRUM_HIHAT):
+        return [drum_kit(rng, seconds, beat)]
+    if voice.drums:
+        return [cymbal_part(rng, voice.drums, seconds, beat)]
+    parts = [melody(rng, voice.program, scale_pitches(root, mode, voice.low, voice.high), seconds, beat, velocity)]
+    if voice.comps:
+        parts.append(chords(rng, voice.program, root, mode, voice.low, seconds, beat, (60, 90)))
+    return parts
+
+
+KIT = Voice(0, drums=(DRUM_KICK, DRUM_SNARE, DRUM_HIHAT))

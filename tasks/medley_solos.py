@@ -1,0 +1,107 @@
+"""Medley-solos-DB: single-instrument recognition, 8 classes (Lostanlen & Cella, ISMIR 2016; Zenodo 3464194).
+
+Layout: ``annotation/Medley-solos-DB_metadata.csv`` (``subset,instrument,instrument_id,song_id,uuid4``;
+release 1.1 names the song column ``track_id``, both are read) and
+``audio/Medley-solos-DB_{subset}-{instrument_id}_{uuid4}.wav``: 21,571 mono 44.1 kHz float32 clips of
+131,072 samples (2.972 s).
+
+Protocol: the official song-disjoint subsets (training 5,841 / validation 3,494 / test 12,236; training
+comes from MedleyDB and test from solosDb, a cross-collection test). Train on training, early-stop on
+validation, report on test: ``accuracy`` (headline), mean per-class accuracy (``balanced_accuracy``),
+macro-F1, per-class precision/recall/F1 and the confusion matrix. Window probabilities are averaged per clip
+and the top class is the decision. ``medley-solos-binary`` restricts every subset to piano (4) and violin
+(7), seed 001's task.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from irbench.csvfiles import read_rows
+from irbench.errors import DataNotFoundError, DatasetLayoutError
+from irbench.evaluation.protocols import arg_max
+from irbench.standin import read_stand_in_marker
+from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata, drop_missing
+
+INSTRUMENTS = (
+    "clarinet", "distorted electric guitar", "female singer", "flute", "piano", "tenor saxophone", "trumpet",
+    "violin",
+)
+SUBSETS = {"training": "train", "validation": "validation", "test": "test"}
+METADATA_FILE = "annotation/Medley-solos-DB_metadata.csv"
+CITATION = (
+    "@inproceedings{lostanlen2016deep,\n  title={Deep Convolutional Networks on the Pitch Spiral for Musical "
+    "Instrument Recognition},\n  author={Lostanlen, Vincent and Cella, Carmine-Emanuele},\n  "
+    "booktitle={Proc. ISMIR},\n  pages={612--618},\n  year={2016}\n}"
+)
+
+
+def audio_path(data_home: Path, subset: str, instrument_id: int, uuid4: str) -> Path:
+    """Where the official layout keeps a clip's audio."""
+    return data_home / "audio" / f"Medley-solos-DB_{subset}-{instrument_id}_{uuid4}.wav"
+
+
+def _metadata(name: str, ids: tuple[int, ...], description: str) -> TaskMetadata:
+    labels = tuple(INSTRUMENTS[i] for i in ids)
+    return TaskMetadata(
+        name=name, version="1.0", description=description, dataset="Medley-solos-DB", labels=labels,
+        label_names=labels, train_prediction_type=PredictionType.SINGLE_LABEL,
+        test_prediction_type=PredictionType.SINGLE_LABEL, main_score="accuracy",
+        homepage="https://zenodo.org/records/3464194", licence="CC BY 4.0", citation=CITATION,
+    )
+
+
+class MedleySolosTask(Task):
+    """All 8 Medley-solos-DB classes; see the module docstring."""
+
+    metadata = _metadata("medley-solos", tuple(range(8)), "Medley-solos-DB, 8 instruments, official subsets.")
+    instrument_ids: tuple[int, ...] = tuple(range(8))
+
+    def load(self, data_home: Path, allow_missing: bool = False) -> TaskData:
+        """Read the metadata CSV and the clips of the task's instruments.
+
+        Raises
+        ------
+        DataNotFoundError: no metadata file, or listed audio missing (unless ``allow_missing``).
+        DatasetLayoutError: a row with an unknown subset or instrument id (names the file and line).
+        """
+        data_home = Path(data_home).expanduser().resolve()
+        table = data_home / METADATA_FILE
+        how = f"Download it with `irbench data download {self.metadata.name} --data-home {data_home}` or run " \
+              f"`irbench data synth {self.metadata.name} --out {data_home}`."
+        if not table.exists():
+            raise DataNotFoundError(f"no Medley-solos-DB metadata ({METADATA_FILE}) under {data_home}. {how}")
+        splits: dict[str, list[Clip]] = {"train": [], "validation": [], "test": []}
+        for line, row in read_rows(table, ("subset", "instrument_id", "uuid4"), {"song_id": ("song_id", "track_id")}):
+            subset = row["subset"]
+            if subset not in SUBSETS:
+                raise DatasetLayoutError(table, f"unknown subset {subset!r} (training, validation or test)", line)
+            try:
+                instrument = int(row["instrument_id"])
+            except ValueError:
+                instrument = -1
+            if not 0 <= instrument < len(INSTRUMENTS):
+                raise DatasetLayoutError(table, f"unknown instrument_id {row['instrument_id']!r} (0-7)", line)
+            if instrument not in self.instrument_ids:
+                continue
+            splits[SUBSETS[subset]].append(Clip(
+                clip_id=row["uuid4"], path=audio_path(data_home, subset, instrument, row["uuid4"]),
+                labels=(INSTRUMENTS[instrument],), group=row["song_id"],
+            ))
+        missing: list[str] = []
+        for name, clips in splits.items():
+            splits[name], absent = drop_missing(clips, data_home, allow_missing, how)
+            missing += absent
+        marker = read_stand_in_marker(data_home)
+        return TaskData(data_home, splits, marker is not None, marker, missing)
+
+    def evaluate(self, validation: ClipScores, test: ClipScores) -> Evaluation:
+        """Arg-max of the mean window probabilities; accuracy, mean per-class accuracy, macro-F1."""
+        return arg_max(validation, test, self.metadata.labels)
+
+
+class MedleySolosBinaryTask(MedleySolosTask):
+    """Piano (4) versus violin (7) on the official subsets (seed 001's binary task)."""
+
+    metadata = _metadata("medley-solos-binary", (4, 7), "Medley-solos-DB restricted to piano vs violin.")
+    instrument_ids = (4, 7)

@@ -1,0 +1,198 @@
+"""MusicNet: instrument recognition over fixed-length windows of classical recordings, labelled from note
+annotations (Thickstun, Harchaoui, Kakade, ICLR 2017; Zenodo 5120004).
+
+Layout: ``{train,test}_data/<id>.wav`` (44.1 kHz mono), ``{train,test}_labels/<id>.csv`` with
+``start_time,end_time,instrument,note,start_beat,end_beat,note_value`` (times in samples at 44.1 kHz,
+``instrument`` a 1-based General MIDI program) and ``musicnet_metadata.csv``. Official split 320 / 10.
+
+There is no standard instrument-recognition protocol on MusicNet; irbench's, stated here and in every
+record: each recording is cut into consecutive, non-overlapping windows of ``WINDOW_SECONDS`` = 3 s
+(a trailing remainder shorter than a window is dropped); a class is present in a window when the union of
+its notes sounds for at least ``PRESENCE_FRACTION`` = 10% of the window, measured on a 100 Hz grid with
+``mir_eval.util.interpolate_intervals``. Validation = 10% of the training RECORDINGS, seed 0, so no window of
+a validation recording is trained on. Window probabilities of the model's own input windows are averaged
+per 3 s window; one threshold is chosen on validation micro-F1. Metrics: micro/macro F1 (headline
+``macro_f1``, as seed 004 reported), ``map``, Hamming loss, per-class ROC-AUC; classes with no positive
+test window are "no support" (``None``), never 0 or NaN.
+
+Tasks: ``musicnet`` uses seed 004's 12 General MIDI groups (MusicNet's instruments fill only keyboard,
+strings, brass, woodwind and flute); ``musicnet-instruments`` MusicNet's 11 instruments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mir_eval
+import numpy as np
+import soundfile
+
+from irbench.csvfiles import read_rows
+from irbench.errors import AudioDecodeError, DataNotFoundError, DatasetLayoutError
+from irbench.evaluation.protocols import thresholded
+from irbench.splits import grouped_split
+from irbench.standin import read_stand_in_marker
+from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata
+
+SAMPLE_RATE = 44_100  # label times are sample indices at this rate
+WINDOW_SECONDS = 3.0
+PRESENCE_FRACTION = 0.1
+GRID_HZ = 100
+VALIDATION_FRACTION = 0.1
+SPLIT_SEED = 0
+LABEL_COLUMNS = ("start_time", "end_time", "instrument", "note", "start_beat", "end_beat", "note_value")
+OFFICIAL_TEST_IDS = (1759, 1819, 2106, 2191, 2298, 2303, 2382, 2416, 2556, 2628)
+
+
+def _programs(*ranges: tuple[int, int]) -> list[int]:
+    return [p for low, high in ranges for p in range(low, high + 1)]
+
+
+# Seed 004's 12 groups of 1-based GM programs (programs 53-55 and 122 belong to none).
+GROUPS: dict[str, list[int]] = {
+    "keyboard": _programs((1, 8)), "guitar": _programs((25, 32), (121, 121)),
+    "strings": _programs((41, 47), (49, 52), (56, 56)),
+    "percussion": _programs((9, 16), (48, 48), (113, 118), (120, 120), (123, 128)),
+    "organ": _programs((17, 21)), "bass": _programs((33, 40)), "brass": _programs((57, 64)),
+    "woodwind": _programs((22, 24), (65, 72)), "flute": _programs((73, 80)), "synth_lead_pad": _programs((81, 96)),
+    "synth": _programs((97, 104), (119, 119)), "world": _programs((105, 112)),
+}
+INSTRUMENTS: dict[str, list[int]] = {
+    "piano": [1], "harpsichord": [7], "violin": [41], "viola": [42], "cello": [43], "contrabass": [44],
+    "horn": [61], "oboe": [69], "bassoon": [71], "clarinet": [72], "flute": [74],
+}
+CITATION = (
+    "@inproceedings{thickstun2017learning,\n  title={Learning Features of Music from Scratch},\n  "
+    "author={Thickstun, John and Harchaoui, Zaid and Kakade, Sham M.},\n  booktitle={Proc. ICLR},\n  year={2017}\n}"
+)
+
+
+def read_note_labels(path: Path, program_to_class: dict[int, str]) -> dict[str, np.ndarray]:
+    """Note intervals per class from a MusicNet label CSV: class -> ``(n_notes, 2)`` seconds.
+
+    Raises
+    ------
+    DatasetLayoutError: a missing column, a non-numeric time, an end before its start, or an instrument
+        outside the task's classes; names the file and the line.
+    """
+    intervals: dict[str, list[tuple[float, float]]] = {}
+    for line, row in read_rows(path, LABEL_COLUMNS):
+        try:
+            start, end, program = int(float(row["start_time"])), int(float(row["end_time"])), int(row["instrument"])
+        except ValueError as error:
+            raise DatasetLayoutError(path, f"non-numeric start_time, end_time or instrument ({error})", line) from error
+        if end <= start:
+            raise DatasetLayoutError(path, f"note ends (sample {end}) before it starts (sample {start})", line)
+        if program not in program_to_class:
+            raise DatasetLayoutError(path, f"instrument {program} is not in this task's classes", line)
+        intervals.setdefault(program_to_class[program], []).append((start / SAMPLE_RATE, end / SAMPLE_RATE))
+    return {name: np.array(sorted(v)) for name, v in intervals.items()}
+
+
+def window_labels(
+    intervals: dict[str, np.ndarray], n_windows: int, window_seconds: float = WINDOW_SECONDS,
+    presence_fraction: float = PRESENCE_FRACTION,
+) -> list[tuple[str, ...]]:
+    """Classes present in each window: those whose notes sound in >= ``presence_fraction`` of it."""
+    grid = (np.arange(int(round(n_windows * window_seconds * GRID_HZ))) + 0.5) / GRID_HZ
+    per_window = int(round(window_seconds * GRID_HZ))
+    present: list[list[str]] = [[] for _ in range(n_windows)]
+    for name in sorted(intervals):
+        sounding = np.asarray(mir_eval.util.interpolate_intervals(
+            intervals[name], [1] * len(intervals[name]), grid, fill_value=0), dtype=np.float64)
+        coverage = sounding.reshape(n_windows, per_window).mean(axis=1)
+        for index in np.flatnonzero(coverage >= presence_fraction):
+            present[index].append(name)
+    return [tuple(p) for p in present]
+
+
+def read_metadata(path: Path) -> dict[int, dict[str, str]]:
+    """``musicnet_metadata.csv``: id -> row. Accepts the variants in circulation (quoted fields, CRLF,
+    an extra column). Raises ``DatasetLayoutError`` naming a line whose id is not an integer."""
+    rows = {}
+    for line, row in read_rows(path, ("id", "ensemble", "seconds")):
+        try:
+            rows[int(row["id"])] = row
+        except ValueError as error:
+            raise DatasetLayoutError(path, f"id {row['id']!r} is not an integer", line) from error
+    return rows
+
+
+def _metadata(name: str, classes: dict[str, list[int]], description: str) -> TaskMetadata:
+    labels = tuple(classes)
+    return TaskMetadata(
+        name=name, version="1.0", description=description, dataset="MusicNet", labels=labels,
+        label_names=tuple(label.replace("_", " ") for label in labels),
+        train_prediction_type=PredictionType.MULTI_LABEL, test_prediction_type=PredictionType.MULTI_LABEL,
+        main_score="macro_f1", homepage="https://zenodo.org/records/5120004", licence="CC BY 4.0",
+        citation=CITATION,
+    )
+
+
+class MusicNetTask(Task):
+    """MusicNet windows labelled with seed 004's 12 GM groups; see the module docstring."""
+
+    metadata = _metadata("musicnet", GROUPS, "MusicNet 3 s windows, 12 General MIDI instrument groups.")
+    classes: dict[str, list[int]] = GROUPS
+
+    def load(self, data_home: Path, allow_missing: bool = False) -> TaskData:
+        """Cut every recording into windows and label them from its notes.
+
+        Raises
+        ------
+        DataNotFoundError: no ``train_data``/``test_data`` recordings, or a recording without its label CSV
+            (unless ``allow_missing``, which skips and lists it).
+        DatasetLayoutError: a malformed label CSV (names the file and line).
+        AudioDecodeError: a recording whose header cannot be read (unless ``allow_missing``).
+        """
+        data_home = Path(data_home).expanduser().resolve()
+        program_to_class = {p: name for name, programs in self.classes.items() for p in programs}
+        how = f"Download it with `irbench data download {self.metadata.name} --data-home {data_home}` or run " \
+              f"`irbench data synth {self.metadata.name} --out {data_home}`."
+        splits: dict[str, list[Clip]] = {}
+        missing: list[str] = []
+        for split in ("train", "test"):
+            recordings = sorted((data_home / f"{split}_data").glob("*.wav"))
+            if not recordings:
+                raise DataNotFoundError(f"no MusicNet recordings in {data_home / f'{split}_data'}. {how}")
+            clips = []
+            for audio in recordings:
+                labels = data_home / f"{split}_labels" / f"{audio.stem}.csv"
+                try:
+                    if not labels.exists():
+                        raise DataNotFoundError(f"{labels} is missing for {audio.name}. {how}")
+                    clips += self._windows(audio, read_note_labels(labels, program_to_class))
+                except (DataNotFoundError, AudioDecodeError):
+                    if not allow_missing:
+                        raise
+                    missing.append(audio.relative_to(data_home).as_posix())
+            splits[split] = clips
+        splits["train"], splits["validation"] = grouped_split(splits["train"], VALIDATION_FRACTION, SPLIT_SEED)
+        marker = read_stand_in_marker(data_home)
+        return TaskData(data_home, {k: splits[k] for k in ("train", "validation", "test")}, marker is not None,
+                        marker, missing)
+
+    @staticmethod
+    def _windows(audio: Path, intervals: dict[str, np.ndarray]) -> list[Clip]:
+        try:
+            seconds = soundfile.info(str(audio)).duration
+        except (soundfile.LibsndfileError, RuntimeError) as error:
+            raise AudioDecodeError(audio, str(error)) from error
+        n_windows = int(seconds // WINDOW_SECONDS)
+        labels = window_labels(intervals, n_windows)
+        return [
+            Clip(clip_id=f"{audio.stem}:{k}", path=audio, labels=labels[k], group=audio.stem,
+                 segment=(k * WINDOW_SECONDS, (k + 1) * WINDOW_SECONDS))
+            for k in range(n_windows)
+        ]
+
+    def evaluate(self, validation: ClipScores, test: ClipScores) -> Evaluation:
+        """Mean window probabilities per 3 s window, threshold on validation micro-F1, multi-label metrics."""
+        return thresholded(validation, test, self.metadata.labels, main="s1")
+
+
+class MusicNetInstrumentsTask(MusicNetTask):
+    """The same windows labelled with MusicNet's 11 instruments."""
+
+    metadata = _metadata("musicnet-instruments", INSTRUMENTS, "MusicNet 3 s windows, its 11 instruments.")
+    classes = INSTRUMENTS
