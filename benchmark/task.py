@@ -146,9 +146,9 @@ class Evaluation:
 
 
 def drop_missing(
-    clips: list[Clip], data_home: Path, allow_missing: bool, how_to_get: str
-) -> tuple[list[Clip], list[str]]:
-    """Split ``clips`` into those whose audio exists and the relative paths of absent files.
+    splits: dict[str, list[Clip]], data_home: Path, allow_missing: bool, how_to_get: str
+) -> tuple[dict[str, list[Clip]], list[str]]:
+    """Remove clips whose audio file is absent; returns the kept splits and the absent relative paths.
 
     Raises
     ------
@@ -157,17 +157,16 @@ def drop_missing(
     """
     from irbench.errors import DataNotFoundError
 
-    present, missing = [], []
-    for clip in clips:
-        (present if clip.path.exists() else missing).append(clip)
-    names = sorted({c.path.relative_to(data_home).as_posix() for c in missing})
+    absent = {clip.path for clips in splits.values() for clip in clips if not clip.path.exists()}
+    names = sorted(path.relative_to(data_home).as_posix() for path in absent)
     if names and not allow_missing:
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
         raise DataNotFoundError(
             f"{len(names)} audio file(s) listed by the dataset are missing under {data_home}: {shown}. "
             f"{how_to_get} Check a download with `irbench data verify`; run on what is there with --skip-bad."
         )
-    return present, names
+    kept = {name: [c for c in clips if c.path not in absent] for name, clips in splits.items()}
+    return kept, names
 
 
 class Task(ABC):

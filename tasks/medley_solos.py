@@ -88,10 +88,7 @@ class MedleySolosTask(Task):
                 clip_id=row["uuid4"], path=audio_path(data_home, subset, instrument, row["uuid4"]),
                 labels=(INSTRUMENTS[instrument],), group=row["song_id"],
             ))
-        missing: list[str] = []
-        for name, clips in splits.items():
-            splits[name], absent = drop_missing(clips, data_home, allow_missing, how)
-            missing += absent
+        splits, missing = drop_missing(splits, data_home, allow_missing, how)
         marker = read_stand_in_marker(data_home)
         return TaskData(data_home, splits, marker is not None, marker, missing)
 

@@ -138,12 +138,11 @@ class OpenMicTask(Task):
             raise DataNotFoundError(f"no OpenMIC-2018 labels ({LABELS_FILE}) under {data_home}. {how}")
         read_class_map(data_home / CLASS_MAP)
         labels = read_labels(data_home / LABELS_FILE)
-        splits: dict[str, list[Clip]] = {}
-        missing: list[str] = []
-        for split, partition in PARTITIONS.items():
-            clips = [self._clip(data_home, key, labels.get(key, {})) for key in read_partition(data_home / partition)]
-            splits[split], absent = drop_missing(clips, data_home, allow_missing, how)
-            missing += absent
+        splits = {
+            split: [self._clip(data_home, key, labels.get(key, {})) for key in read_partition(data_home / partition)]
+            for split, partition in PARTITIONS.items()
+        }
+        splits, missing = drop_missing(splits, data_home, allow_missing, how)
         splits["train"], splits["validation"] = grouped_split(splits["train"], VALIDATION_FRACTION, SPLIT_SEED)
         marker = read_stand_in_marker(data_home)
         return TaskData(data_home, {k: splits[k] for k in ("train", "validation", "test")}, marker is not None,

@@ -48,3 +48,62 @@ def tiny_irmas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("irmas-tiny")
     synthesise_irmas(out, scale="tiny", seed=0, workers=2, show_progress=False)
     return out
+
+
+STAND_IN_OF = {"irmas": "irmas", "openmic": "openmic", "medley-solos": "medley-solos",
+               "medley-solos-binary": "medley-solos", "musicnet": "musicnet", "musicnet-instruments": "musicnet"}
+
+
+@pytest.fixture(scope="session")
+def stand_in(tmp_path_factory: pytest.TempPathFactory, tiny_irmas: Path):
+    """``stand_in(task)`` -> the folder of that task's tiny stand-in, rendered once per session."""
+    from irbench.synth import STAND_INS
+
+    made: dict[str, Path] = {"irmas": tiny_irmas}
+
+    def get(task: str) -> Path:
+        dataset = STAND_IN_OF[task]
+        if dataset not in made:
+            out = tmp_path_factory.mktemp(f"{dataset}-tiny")
+            STAND_INS.get(dataset)(0).synthesise(out, "tiny", workers=2, show_progress=False)
+            made[dataset] = out
+        return made[dataset]
+
+    return get
+
+
+def link(source: Path, target: Path) -> None:
+    """Symbolic link ``target`` -> ``source`` (never a copy of real dataset files)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(source)
+
+
+@pytest.fixture(scope="session")
+def real_medley_root(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 7 real Medley-solos-DB clips and the full official metadata (release 1.1, ``track_id``), linked
+    in the official layout (the ``.wav.wav`` names of one source repository fixed)."""
+    root = tmp_path_factory.mktemp("medley-real")
+    group = real_data / "medley_solos_db/Final-Project-Group1/Code"
+    link(group / "Medley-solos-DB_metadata.csv", root / "annotation/Medley-solos-DB_metadata.csv")
+    for clip in (group / "Medley-solos-DB").glob("*.wav.wav"):
+        link(clip, root / "audio" / clip.name[: -len(".wav")])
+    mirdata_root = real_data / "medley_solos_db/mirdata/tests/resources/mir_datasets/medley_solos_db"
+    for clip in (mirdata_root / "audio").glob("*.wav"):
+        link(clip, root / "audio" / clip.name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_openmic_root(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """mirdata's OpenMIC root with the full official split01 lists and the original audio of 000046_3840."""
+    root = tmp_path_factory.mktemp("openmic-real")
+    mirdata_root = real_data / "openmic2018/mirdata/tests/resources/mir_datasets/openmic2018"
+    cosmir = real_data / "openmic2018/openmic-2018"
+    for path in mirdata_root.rglob("*"):
+        relative = path.relative_to(mirdata_root)
+        if path.is_file() and relative.parts[0] not in ("partitions", "audio"):
+            link(path, root / relative)
+    for split in ("train", "test"):
+        link(cosmir / f"examples/split01_{split}.csv", root / f"partitions/split01_{split}.csv")
+    link(cosmir / "tests/data/audio/000046_3840.ogg", root / "audio/000/000046_3840.ogg")
+    return root

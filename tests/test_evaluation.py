@@ -72,3 +72,47 @@ def test_without_validation_the_default_threshold_is_recorded():
 def test_unknown_aggregation():
     with pytest.raises(KeyError):
         aggregate("s3", [np.ones((1, 2))])
+
+
+def test_unobserved_pairs_never_change_masked_metrics():
+    from irbench.evaluation.protocols import thresholded
+
+    rng = np.random.default_rng(3)
+    labels = ("a", "b", "c", "d")
+    targets = (rng.random((40, 4)) < 0.4).astype(np.float32)
+    mask = (rng.random((40, 4)) < 0.6).astype(np.float32)
+    windows = [np.clip(t * 0.5 + rng.uniform(0, 0.5, (2, 4)), 0, 1) for t in targets]
+    base = ClipScores([str(i) for i in range(40)], windows, targets, mask)
+    # scores of unobserved pairs turned upside down: wrong for every one of them
+    flipped = ClipScores(base.clip_ids, [np.where(m > 0, w, 1 - w) for w, m in zip(windows, mask)], targets, mask)
+    a = thresholded(base, base, labels, masked=True)
+    b = thresholded(flipped, flipped, labels, masked=True)
+    assert a.metrics == b.metrics and a.threshold["value"] == b.threshold["value"]
+    unmasked = thresholded(flipped, flipped, labels, masked=False)
+    assert unmasked.metrics["micro_f1"] != a.metrics["micro_f1"]
+
+
+def test_classes_without_support_are_none_and_left_out_of_macro_averages():
+    targets = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0]])
+    predictions = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]])
+    metrics, per_class = multilabel_metrics(targets, predictions, predictions.astype(float), ("a", "b", "c"))
+    assert per_class["c"] == {"precision": None, "recall": None, "f1": None, "ap": None, "roc_auc": None, "support": 0}
+    assert metrics["macro_f1"] == 1.0 and metrics["map"] == 1.0 and metrics["micro_f1"] < 1.0
+
+
+def test_musicnet_presence_rule():
+    from irbench.tasks.musicnet import window_labels
+
+    intervals = {"strings": np.array([[0.0, 0.29], [3.0, 3.31]]), "flute": np.array([[0.1, 5.9]])}
+    # 10% of a 3 s window is 0.3 s: 0.29 s of strings is not enough, 0.31 s is
+    assert window_labels(intervals, 2) == [("flute",), ("flute", "strings")]
+
+
+def test_single_label_metrics_and_confusion():
+    from irbench.evaluation.metrics import single_label_metrics
+
+    targets = np.eye(3)[[0, 0, 1, 2]]
+    scores = np.eye(3)[[0, 1, 1, 2]] * 0.9 + 0.05
+    metrics, per_class, confusion = single_label_metrics(targets, scores, ("a", "b", "c"))
+    assert metrics["accuracy"] == 0.75 and metrics["balanced_accuracy"] == pytest.approx((0.5 + 1 + 1) / 3)
+    assert confusion == [[1, 1, 0], [0, 1, 0], [0, 0, 1]] and per_class["a"]["recall"] == 0.5

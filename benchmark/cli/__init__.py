@@ -40,7 +40,7 @@ def _root(
 def main() -> None:
     """Console-script entry point."""
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)  # click returns a typer.Exit's code instead of raising it
     except IrbenchError as error:
         Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(2)
@@ -58,3 +58,5 @@ def main() -> None:
             error.show()
             sys.exit(error.exit_code)
         raise
+    if isinstance(status, int) and status:
+        sys.exit(status)

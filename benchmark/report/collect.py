@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from irbench.records import RunRecord
 
 PREFERRED_METRICS = (
-    "micro_f1", "macro_f1", "micro_precision", "micro_recall", "macro_precision", "macro_recall", "lrap",
-    "top1_hit_rate", "s1_micro_f1", "s1_macro_f1",
+    "accuracy", "balanced_accuracy", "map", "micro_f1", "macro_f1", "micro_precision", "micro_recall",
+    "macro_precision", "macro_recall", "lrap", "top1_hit_rate", "hamming_loss", "s1_micro_f1", "s1_macro_f1",
 )
-PER_CLASS_FIELDS = ("precision", "recall", "f1")
+PER_CLASS_FIELDS = ("precision", "recall", "f1", "ap")
 
 
 @dataclass
@@ -24,8 +24,12 @@ class Spread:
     n: int
 
     @classmethod
-    def of(cls, values: list[float]) -> Spread:
-        return cls(statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None, len(values))
+    def of(cls, values: list[float | None]) -> Spread | None:
+        """Spread of the values that are not ``None`` (no support); ``None`` when there are none."""
+        present = [v for v in values if v is not None]
+        if not present:
+            return None
+        return cls(statistics.fmean(present), statistics.stdev(present) if len(present) > 1 else None, len(present))
 
 
 @dataclass
@@ -35,7 +39,7 @@ class Row:
     baseline: str
     seeds: list[int]
     metrics: dict[str, Spread]
-    per_class: dict[str, dict[str, Spread]]
+    per_class: dict[str, dict[str, Spread | None]]
     support: dict[str, int]
     runs: list[RunRecord] = field(default_factory=list)
 
@@ -81,7 +85,7 @@ def leaderboards(records: list[RunRecord]) -> list[Leaderboard]:
 def _row(baseline: str, runs: list[RunRecord], names: list[str], labels: list[str]) -> Row:
     per_class = {
         label: {
-            f: Spread.of([getattr(r.per_class[label], f) for r in runs if label in r.per_class])
+            f: Spread.of([getattr(r.per_class[label], f, None) for r in runs if label in r.per_class])
             for f in PER_CLASS_FIELDS
         }
         for label in labels

@@ -1,0 +1,57 @@
+"""Every task end to end on its tiny stand-in: protocol metrics and one per-class entry per class."""
+
+import pytest
+
+from irbench.records import find_records, read_record
+from irbench.report import build_report
+from irbench.runner import RunOptions, run_benchmark
+from irbench.tasks import TASKS, get_task
+
+PROTOCOL_METRICS = {
+    "irmas": {"micro_f1", "macro_f1", "lrap", "top1_hit_rate", "s1_micro_f1"},
+    "openmic": {"map", "macro_f1", "micro_f1"},
+    "medley-solos": {"accuracy", "balanced_accuracy", "macro_f1"},
+    "medley-solos-binary": {"accuracy", "balanced_accuracy", "macro_f1"},
+    "musicnet": {"micro_f1", "macro_f1", "map", "hamming_loss"},
+    "musicnet-instruments": {"micro_f1", "macro_f1", "map", "hamming_loss"},
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return tmp_path_factory.mktemp("results")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+def test_every_registered_task_is_covered():
+    assert set(TASKS.names()) == set(PROTOCOL_METRICS)
+
+
+@pytest.mark.parametrize("task", sorted(PROTOCOL_METRICS))
+def test_task_runs_on_its_stand_in(task, stand_in, results, cache):
+    record, path = run_benchmark(RunOptions(task, "vgg", stand_in(task), results, cache, max_epochs=1, workers=2,
+                                            show_progress=False))
+    labels = get_task(task).metadata.labels
+    assert record.stand_in and list(record.per_class) == list(labels)
+    assert PROTOCOL_METRICS[task] <= set(record.metrics)
+    assert record.main_score in record.metrics
+    if task.startswith("medley"):
+        matrix = record.extra["confusion_matrix"]["rows_true"]
+        assert len(matrix) == len(labels) and sum(map(sum, matrix)) == record.n_test
+    if task.startswith("musicnet"):
+        for label, figures in record.per_class.items():
+            assert (figures.f1 is None) == (figures.support == 0), label
+
+
+def test_report_has_a_leaderboard_per_task(results, tmp_path):
+    if len(find_records(results)) < len(PROTOCOL_METRICS):
+        pytest.skip("needs the runs of test_task_runs_on_its_stand_in")
+    html = build_report(results, tmp_path).read_text()
+    for task in PROTOCOL_METRICS:
+        assert f'id="{task}-stand-in"' in html
+    assert "no support in the test set" in html  # MusicNet's empty GM groups
+    assert read_record(results / "musicnet/vgg/seed-0.json").per_class["percussion"].support == 0
