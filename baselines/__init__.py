@@ -1,6 +1,7 @@
 """Baselines registered by name (the CLI's ``--baseline``); see ``irbench.baselines.base`` for the contract.
 
-Registered lazily, so listing them imports no model code.
+Registered lazily, so listing them imports no model code. Third-party baselines join through the
+``irbench.baselines`` entry-point group (see the README and ``examples/``).
 """
 
 from __future__ import annotations
@@ -8,8 +9,12 @@ from __future__ import annotations
 from irbench.baselines.base import Baseline
 from irbench.registry import Registry
 
-BASELINES: Registry[type[Baseline]] = Registry("baseline")
+BASELINES: Registry[type[Baseline]] = Registry("baseline", entry_point_group="irbench.baselines")
+BASELINES.register_lazy("mlp", "irbench.baselines.mlp:MlpBaseline")
 BASELINES.register_lazy("vgg", "irbench.baselines.vgg:VGGBaseline")
+BASELINES.register_lazy("multistft-panns", "irbench.baselines.multistft_panns:MultiStftPannsBaseline")
+BASELINES.register_lazy("transformer", "irbench.baselines.transformer:TransformerBaseline")
+BASELINES.register_lazy("cnn14", "irbench.baselines.cnn14:Cnn14Baseline")
 BASELINES.register_lazy("constant", "irbench.baselines.constant:ConstantBaseline")
 
 

@@ -44,6 +44,6 @@ class ConstantBaseline(Baseline):
     input_frames: ClassVar[int] = 64
     training = TrainingConfig(max_epochs=0)
 
-    def build(self, spec: ModelSpec) -> nn.Module:
+    def build(self, spec: ModelSpec, config: TrainingConfig) -> nn.Module:
         """A ``ConstantNet`` holding ``spec.class_priors``."""
         return ConstantNet(spec.class_priors, spec.prediction_type)

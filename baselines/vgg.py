@@ -66,6 +66,6 @@ class VGGBaseline(Baseline):
     input_frames: ClassVar[int] = 64
     training = TrainingConfig(learning_rate=1e-3, batch_size=64, max_epochs=40, patience=8)
 
-    def build(self, spec: ModelSpec) -> nn.Module:
+    def build(self, spec: ModelSpec, config: TrainingConfig) -> nn.Module:
         """A fresh ``VGGNet`` for ``spec.n_classes`` outputs."""
         return VGGNet(spec.n_classes, spec.input_shape)

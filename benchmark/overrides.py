@@ -26,6 +26,6 @@ def apply_overrides(defaults: TrainingConfig, overrides: list[str], max_epochs: 
     if max_epochs is not None:
         values["max_epochs"] = max_epochs
     try:
-        return TrainingConfig.model_validate(values)
+        return type(defaults).model_validate(values)
     except ValidationError as error:
         raise ConfigError(f"invalid configuration: {error}") from error

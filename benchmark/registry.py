@@ -3,16 +3,29 @@
 Modelled on lm-evaluation-harness's registry: entries are registered by decorator or lazily as
 ``"module:attribute"`` strings (so listing names imports nothing heavy), duplicate names are refused, and an
 unknown name raises :class:`~irbench.errors.UnknownNameError` that suggests the nearest registered names.
+Third-party packages add entries through an entry-point group (``irbench.baselines``, ``irbench.tasks``),
+discovered with ``importlib.metadata`` the way pytest finds its plugins: built-ins win a name clash (with a
+warning naming the package), a plugin that fails to import is reported by name and skipped, and
+``IRBENCH_DISABLE_PLUGINS=1`` turns discovery off.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import os
+import warnings
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from typing import Generic, TypeVar
 
 from irbench.errors import UnknownNameError
+
+DISABLE_PLUGINS = "IRBENCH_DISABLE_PLUGINS"
+
+
+class PluginWarning(UserWarning):
+    """A plugin was skipped: it failed to import, or its name clashes with a built-in."""
 
 T = TypeVar("T")
 
@@ -33,9 +46,13 @@ class Registry(Generic[T]):
         On looking up a name that is not registered.
     """
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, entry_point_group: str | None = None):
         self.kind = kind
+        self.entry_point_group = entry_point_group
         self._entries: dict[str, T | str] = {}
+        self._sources: dict[str, str] = {}
+        self._plugins_loaded = entry_point_group is None
+        self.plugin_errors: dict[str, str] = {}
 
     def register(self, name: str, obj: T | None = None) -> Callable[[T], T] | T:
         """Register ``obj`` under ``name``; without ``obj``, return a decorator that does."""
@@ -55,13 +72,46 @@ class Registry(Generic[T]):
             raise ValueError(f"lazy {self.kind} target must be 'module:attribute', got {target!r}")
         self._add(name, target)
 
-    def _add(self, name: str, entry: T | str) -> None:
+    def _add(self, name: str, entry: T | str, source: str = "irbench") -> None:
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._entries[name] = entry
+        self._sources[name] = source
+
+    def load_plugins(self) -> None:
+        """Register the entry points of ``entry_point_group`` once (unless ``IRBENCH_DISABLE_PLUGINS=1``).
+
+        A plugin whose name is already taken is skipped with a ``PluginWarning`` naming its package; one
+        that fails to import is recorded in ``plugin_errors`` (name -> message), warned about and skipped.
+        """
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        if os.environ.get(DISABLE_PLUGINS, "").strip() not in ("", "0"):
+            return
+        for point in metadata.entry_points(group=self.entry_point_group):
+            package = point.dist.name if point.dist is not None else "unknown package"
+            if point.name in self._entries:
+                warnings.warn(f"{self.kind} {point.name!r} from package {package!r} ignored: the built-in "
+                              f"{self.kind} of that name wins", PluginWarning, stacklevel=2)
+                continue
+            try:
+                loaded = point.load()
+            except Exception as error:  # a broken plugin must not break irbench
+                self.plugin_errors[point.name] = f"{package}: {type(error).__name__}: {error}"
+                warnings.warn(f"{self.kind} plugin {point.name!r} from package {package!r} failed to "
+                              f"import ({type(error).__name__}: {error}); skipped", PluginWarning, stacklevel=2)
+                continue
+            self._add(point.name, loaded, source=package)
+
+    def source(self, name: str) -> str:
+        """The package that registered ``name`` (``irbench`` for built-ins)."""
+        self.load_plugins()
+        return self._sources[name]
 
     def get(self, name: str) -> T:
         """Return the object registered as ``name``, importing it if it was registered lazily."""
+        self.load_plugins()
         try:
             entry = self._entries[name]
         except KeyError:
@@ -77,10 +127,12 @@ class Registry(Generic[T]):
         return entry
 
     def names(self) -> list[str]:
-        """Registered names, sorted."""
+        """Registered names (plugins included), sorted."""
+        self.load_plugins()
         return sorted(self._entries)
 
     def __contains__(self, name: object) -> bool:
+        self.load_plugins()
         return name in self._entries
 
     def __iter__(self) -> Iterator[str]:

@@ -51,6 +51,7 @@ class RunOptions:
     overwrite: bool = False
     skip_bad: bool = False
     show_progress: bool = True
+    frontend: str | None = None
 
 
 class _Stages:
@@ -77,6 +78,8 @@ def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
     stages = _Stages()
     task = get_task(options.task)
     baseline = get_baseline(options.baseline)
+    if options.frontend:
+        baseline.use_frontend(options.frontend)
     config = apply_overrides(baseline.training, options.config, options.max_epochs)
     device = resolve_device(options.device)
     path = record_path(options.results_dir, options.task, options.baseline, options.seed)
@@ -113,6 +116,7 @@ def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
         n_classes=len(task.metadata.labels), prediction_type=task.metadata.train_prediction_type,
         input_shape=train[0].shape[1:],
         class_priors=np.divide(train[1].sum(axis=0), observed, out=np.zeros_like(observed), where=observed > 0),
+        feature_mean=train[0].mean(axis=(0, 2)), feature_std=train[0].std(axis=(0, 2)),
     )
     fingerprint = dataset_fingerprint(
         {c.clip_id: extracted.audio_sha256[c.path] for split in splits.values() for c in split}
@@ -126,18 +130,19 @@ def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
         import torch
 
         torch.manual_seed(options.seed)
-        model = baseline.build(spec)
+        model = baseline.build(spec, config)
         result = fit(model, spec.prediction_type, train, validation, config, options.seed, device, work_dir,
-                     options.show_progress)
+                     options.show_progress, callbacks=tuple(baseline.callbacks(config)))
     with stages("evaluate"):
-        scores = {name: _clip_scores(task, model, splits[name], windows, device) for name in ("validation", "test")}
+        scores = {name: _clip_scores(task, model, splits[name], windows, device, config.batch_size)
+                  for name in ("validation", "test")}
         evaluation = task.evaluate(scores["validation"], scores["test"])
 
     predictions_path = path.with_name(f"seed-{options.seed}.predictions.csv")
     checkpoint_path = path.with_name(f"seed-{options.seed}.ckpt")
     record = RunRecord(
         task=task.metadata.name, task_version=task.metadata.version, baseline=baseline.name,
-        config={"baseline": baseline.describe(), "training": config.model_dump(), "device": device},
+        config={"baseline": baseline.describe(), "training": config.model_dump(), "device": device},  # after build
         seed=options.seed, stand_in=data.stand_in, stand_in_info=dict(data.stand_in_info or {}) or None,
         metrics=evaluation.metrics, main_score=task.metadata.main_score, per_class=evaluation.per_class,
         threshold=evaluation.threshold, n_test=len(splits["test"]), n_train=len(splits["train"]),
@@ -184,12 +189,13 @@ def _digest(identity: dict) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def _clip_scores(task, model, clips, windows: _Windows, device) -> ClipScores:
+def _clip_scores(task, model, clips, windows: _Windows, device, batch_size: int) -> ClipScores:
     """Window probabilities per clip, from non-overlapping windows of the baseline's input length."""
     per_clip = [windows.of(c) for c in clips]
     counts = [len(w) for w in per_clip]
     if per_clip:
-        probabilities = predict(model, np.concatenate(per_clip), task.metadata.train_prediction_type, device)
+        probabilities = predict(model, np.concatenate(per_clip), task.metadata.train_prediction_type, device,
+                                batch_size)
         scores = np.split(probabilities, np.cumsum(counts)[:-1])
     else:
         scores = []

@@ -102,7 +102,16 @@ def _module(model: torch.nn.Module, prediction_type: PredictionType, config: Tra
             self.log("val_loss", loss(self.model(batch[0]), batch[1], batch[2]), on_epoch=True, prog_bar=True)
 
         def configure_optimizers(self):
-            return torch.optim.Adam(self.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+            parameters = [p for p in self.parameters() if p.requires_grad]
+            if config.optimizer == "sgd":
+                return torch.optim.SGD(parameters, lr=config.learning_rate, momentum=config.momentum,
+                                       weight_decay=config.weight_decay)
+            return torch.optim.Adam(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+
+        @property
+        def backbone(self):
+            """The model's pretrained part, for fine-tuning callbacks (``None`` when it has none)."""
+            return getattr(self.model, "backbone", None)
 
     return ClassifierModule()
 
@@ -183,6 +192,7 @@ def fit(
         accelerator="gpu" if device == "cuda" else "cpu", devices=1, max_epochs=config.max_epochs,
         deterministic=True, logger=False, callbacks=callbacks, enable_progress_bar=show_progress,
         enable_model_summary=False, num_sanity_val_steps=0, default_root_dir=work_dir,
+        gradient_clip_val=config.gradient_clip,
         limit_val_batches=1.0 if has_validation else 0,
     )
     last = Path(work_dir) / "latest.ckpt"

@@ -1,6 +1,7 @@
 """Tasks registered by name (the CLI's ``--task``): datasets with official layouts, splits and protocols.
 
-Entries are registered lazily, so ``irbench list tasks`` and ``--help`` import no dataset code.
+Entries are registered lazily, so ``--help`` imports no dataset code. Third-party tasks join through the
+``irbench.tasks`` entry-point group.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from irbench.registry import Registry
 from irbench.task import Task
 
-TASKS: Registry[type[Task]] = Registry("task")
+TASKS: Registry[type[Task]] = Registry("task", entry_point_group="irbench.tasks")
 TASKS.register_lazy("irmas", "irbench.tasks.irmas:IrmasTask")
 TASKS.register_lazy("openmic", "irbench.tasks.openmic:OpenMicTask")
 TASKS.register_lazy("medley-solos", "irbench.tasks.medley_solos:MedleySolosTask")

@@ -26,6 +26,8 @@ def run(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing record of the same run."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip unreadable audio (listed in the record)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    frontend: str | None = typer.Option(None, "--frontend", help="Another front end for the baseline's "
+                                        "features, e.g. log-mel-essentia for vgg."),
 ) -> None:
     """Train BASELINE on TASK's training split and evaluate it with the task's protocol.
 
@@ -40,7 +42,7 @@ def run(
         options = RunOptions(
             task=task, baseline=baseline, data_home=data_home, results_dir=results_dir, cache_dir=cache_dir,
             seed=one_seed, device=device, max_epochs=max_epochs, config=list(config), workers=workers,
-            overwrite=overwrite, skip_bad=skip_bad, show_progress=not quiet,
+            overwrite=overwrite, skip_bad=skip_bad, show_progress=not quiet, frontend=frontend,
         )
         try:
             record, path = run_benchmark(options)

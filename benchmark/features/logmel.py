@@ -2,17 +2,21 @@
 
 Defaults are seed 000's Essentia front end (claudia-hm/IRMAS_Deep_Learning): mono 16 kHz, frame 1024,
 hop 512, Hann window, power mel spectrogram with 64 Slaney-scale, Slaney-normalised (unit-area) triangular
-bands from 0 to 8,000 Hz, log10 with a floor (the original took log10 without one). The mel filterbank comes
-from ``librosa.filters.mel``.
+bands from 0 to 8,000 Hz, log10 with a floor (the original took log10 without one). With ``scale="db"`` it
+is PANNs Cnn14's (Kong et al. 2020): ``10 log10(max(mel, floor))``. The mel filterbank comes from
+``librosa.filters.mel``.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import librosa
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+
+from irbench.features.spectral import power_to_db, stft_power
 
 
 class LogMelConfig(BaseModel):
@@ -20,7 +24,8 @@ class LogMelConfig(BaseModel):
 
     sample_rate (Hz), n_fft and hop_length (samples), n_mels (bands), f_min and f_max (Hz), htk (mel scale:
     Slaney when false), norm (filter normalisation, ``"slaney"`` or ``None``), power (1 magnitude,
-    2 power), floor (added before log10), center (frames centred on their sample with zero padding).
+    2 power), floor (added before log10, or the dB floor), center (frames centred on their sample with zero
+    padding), scale (``log10``: ``log10(mel + floor)``; ``db``: ``10 log10(max(mel, floor))``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -36,6 +41,7 @@ class LogMelConfig(BaseModel):
     power: float = 2.0
     floor: float = Field(1e-10, gt=0)
     center: bool = True
+    scale: Literal["log10", "db"] = "log10"
 
 
 class LogMelSpectrogram(torch.nn.Module):
@@ -70,7 +76,7 @@ class LogMelSpectrogram(torch.nn.Module):
     @property
     def pad_value(self) -> float:
         """Feature value of digital silence: ``log10(floor)``."""
-        return math.log10(self.config.floor)
+        return math.log10(self.config.floor) * (10.0 if self.config.scale == "db" else 1.0)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` or ``(samples,)`` float -> ``(batch, n_mels, frames)`` (batch kept if given)."""
@@ -78,11 +84,7 @@ class LogMelSpectrogram(torch.nn.Module):
         squeeze = waveform.dim() == 1
         if squeeze:
             waveform = waveform[None]
-        spectrum = torch.stft(
-            waveform, n_fft=c.n_fft, hop_length=c.hop_length, window=self.window, center=c.center,
-            pad_mode="constant", return_complex=True,
-        )
-        magnitude = spectrum.abs().pow(c.power)
-        mel = torch.matmul(self.mel_basis, magnitude)
-        out = torch.log10(mel + c.floor)
+        power = stft_power(waveform, c.n_fft, c.hop_length, self.window, c.power, c.center)
+        mel = torch.matmul(self.mel_basis, power)
+        out = power_to_db(mel, amin=c.floor) if c.scale == "db" else torch.log10(mel + c.floor)
         return out[0] if squeeze else out

@@ -1,0 +1,151 @@
+"""Multi-resolution STFT network with PANNs-initialised branches, after seed 003 (ofekdd/DL_Project,
+Technion; IRMAS 11 classes).
+
+Source architecture, kept: three STFT bands (n_fft 1024 / 512 / 256 at 22,050 Hz, hop n_fft / 4, keeping
+0-1, 1-4 and 4-11.025 kHz; dB re. max, top 80 dB), one branch each: 3 x [conv 3x3 no bias -> BN -> ReLU ->
+max-pool 2] with channels 1-64-128-256, then conv 256-512 -> BN -> ReLU -> adaptive average pool -> 512;
+branch convolutions (and their BN) initialised from the first convolution of PANNs Cnn14's blocks 1-4
+(``Cnn14_mAP=0.431.pth``); fusion: concat 1536 -> Linear 1536 -> BN -> ReLU -> Dropout 0.4 -> Linear 768 ->
+BN -> ReLU -> Dropout 0.3 -> Linear 512 -> BN -> ReLU -> Linear C. Adam, weight decay 2e-4, lr 3e-3 with the
+backbone frozen for 4 epochs, then 2e-4 for everything; batch 32; early stopping, patience 12.
+
+Deviations, each fixing a defect of the source:
+
+- the backbone really unfreezes after the warm-up (a Lightning ``BaseFinetuning`` callback adds it to the
+  optimizer; the source built its optimizer once, so the backbone never trained);
+- labels from the IRMAS task (the source parsed the ``[cla]`` genre tag as clarinet, merged electric into
+  acoustic guitar and added an "other" class); seeded, recording-grouped validation split;
+- without a checkpoint the branches train from scratch from epoch 0 (nothing to freeze), and the record
+  says so; dB is taken per window rather than per clip, so long test clips are treated like training clips.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from lightning.pytorch.callbacks import BaseFinetuning
+from pydantic import Field
+from torch import nn
+
+from irbench.baselines.base import Baseline, ModelSpec
+from irbench.baselines.cnn14 import PannsConfig
+from irbench.baselines.panns_checkpoint import checkpoint_path, describe_checkpoint, load_cnn14_state
+from irbench.features.multi_stft import MultiStftConfig, n_frames, unfold_bands
+from irbench.features.spectral import amplitude_to_db_relative_to_max
+
+BRANCH_CHANNELS = (1, 64, 128, 256, 512)
+
+
+class MultiStftConfigTraining(PannsConfig):
+    """Adds ``unfreeze_epoch`` (epochs with a frozen pretrained backbone) and ``finetune_learning_rate``
+    (the learning rate of every parameter from then on)."""
+
+    unfreeze_epoch: int = Field(4, ge=0)
+    finetune_learning_rate: float = Field(2e-4, gt=0)
+
+
+class Branch(nn.Module):
+    """One band's CNN: ``(batch, 1, bins, frames)`` -> ``(batch, 512)``."""
+
+    def __init__(self):
+        super().__init__()
+        layers: list[nn.Module] = []
+        for index, (a, b) in enumerate(zip(BRANCH_CHANNELS, BRANCH_CHANNELS[1:])):
+            layers += [nn.Conv2d(a, b, 3, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU()]
+            layers.append(nn.MaxPool2d(2) if index < 3 else nn.AdaptiveAvgPool2d(1))
+        self.layers = nn.Sequential(*layers)
+
+    def convolutions(self) -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
+        """The four (conv, BN) pairs, in Cnn14 block order."""
+        modules = list(self.layers)
+        return [(modules[i], modules[i + 1]) for i in range(0, len(modules), 4)]
+
+    def forward(self, band: torch.Tensor) -> torch.Tensor:
+        """``(batch, 1, bins, frames)`` -> ``(batch, 512)``."""
+        return self.layers(band).flatten(1)
+
+
+class MultiStftPanns(nn.Module):
+    """Folded multi-STFT magnitudes ``(batch, rows, frames)`` -> logits ``(batch, n_classes)``."""
+
+    def __init__(self, n_classes: int, config: MultiStftConfig):
+        super().__init__()
+        self.config = config
+        self.backbone = nn.ModuleList(Branch() for _ in config.bands)
+        width = 512 * len(config.bands)
+        self.head = nn.Sequential(
+            nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(0.4),
+            nn.Linear(width, 768), nn.BatchNorm1d(768), nn.ReLU(), nn.Dropout(0.3),
+            nn.Linear(768, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, n_classes),
+        )
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """``(batch, rows, frames)`` -> ``(batch, n_classes)``."""
+        bands = unfold_bands(features, self.config)
+        embeddings = [branch(amplitude_to_db_relative_to_max(band)[:, None]) for branch, band in zip(self.backbone, bands)]
+        return self.head(torch.cat(embeddings, dim=1))
+
+    def load_pretrained(self, state: dict[str, torch.Tensor]) -> int:
+        """Copy Cnn14's ``conv_block{1-4}.conv1`` and ``bn1`` into every branch; returns tensors copied."""
+        copied = 0
+        with torch.no_grad():
+            for branch in self.backbone:
+                for block, (conv, norm) in enumerate(branch.convolutions(), start=1):
+                    prefix = f"conv_block{block}"
+                    conv.weight.copy_(state[f"{prefix}.conv1.weight"])
+                    for name in ("weight", "bias", "running_mean", "running_var"):
+                        getattr(norm, name).copy_(state[f"{prefix}.bn1.{name}"])
+                    copied += 5
+        return copied
+
+
+class UnfreezeBackbone(BaseFinetuning):
+    """Freeze ``backbone`` before training; at ``epoch`` unfreeze it and set every learning rate to
+    ``learning_rate`` (seed 003's intended schedule)."""
+
+    def __init__(self, epoch: int, learning_rate: float):
+        super().__init__()
+        self.epoch, self.learning_rate = epoch, learning_rate
+
+    def freeze_before_training(self, pl_module) -> None:
+        self.freeze(pl_module.backbone)
+
+    def finetune_function(self, pl_module, current_epoch: int, optimizer) -> None:
+        if current_epoch == self.epoch:
+            for group in optimizer.param_groups:
+                group["lr"] = self.learning_rate
+            self.unfreeze_and_add_param_group(pl_module.backbone, optimizer, lr=self.learning_rate,
+                                              initial_denom_lr=1.0)
+
+
+class MultiStftPannsBaseline(Baseline):
+    """Registered as ``multistft-panns``; see the module docstring."""
+
+    name = "multistft-panns"
+    description = "Three-band multi-STFT CNN with PANNs Cnn14-initialised branches (seed 003), defects fixed."
+    source = "ofekdd/DL_Project (Technion), seed project 003; branches from Kong et al. 2020"
+    frontend_name = "multi-stft"
+    frontend_config = MultiStftConfig()
+    input_frames: ClassVar[int] = n_frames(2.97, MultiStftConfig()) - 1
+    training = MultiStftConfigTraining(learning_rate=3e-3, weight_decay=2e-4, batch_size=32, max_epochs=60,
+                                       patience=12)
+
+    def __init__(self) -> None:
+        self.pretrained = False
+
+    def build(self, spec: ModelSpec, config: MultiStftConfigTraining) -> nn.Module:
+        """A ``MultiStftPanns``, branches from the Cnn14 checkpoint when one is configured."""
+        model = MultiStftPanns(spec.n_classes, self.frontend_config)
+        path = checkpoint_path(config.checkpoint)
+        self.pretrained = path is not None
+        self.notes = describe_checkpoint(path)
+        if path is not None:
+            self.notes["tensors_loaded"] = model.load_pretrained(load_cnn14_state(path))
+        return model
+
+    def callbacks(self, config: MultiStftConfigTraining) -> list:
+        """The backbone warm-up, only when the branches are pretrained."""
+        if not self.pretrained or config.unfreeze_epoch == 0:
+            return []
+        return [UnfreezeBackbone(config.unfreeze_epoch, config.finetune_learning_rate)]

@@ -1,0 +1,71 @@
+"""MFCC front end in torch, after seed 004 (ofargally/instrument-classifier, MusicNet) and librosa.
+
+``librosa.feature.mfcc`` defaults with seed 004's settings: 22,050 Hz, n_fft 2048, hop 255 samples
+(11.56 ms), 96 Slaney mel bands 20-11,025 Hz, power spectrogram, ``power_to_db(ref=1, top_db=80)`` over the
+clip, DCT-II (orthonormal, matrix from ``scipy.fft.dct``), first 13 coefficients.
+"""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+import scipy.fft
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from irbench.features.spectral import power_to_db, stft_power
+
+
+class MfccConfig(BaseModel):
+    """sample_rate (Hz), n_fft, hop_length (samples), n_mels, n_mfcc, f_min and f_max (Hz), top_db (dB)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sample_rate: int = Field(22_050, gt=0)
+    n_fft: int = Field(2048, gt=0)
+    hop_length: int = Field(255, gt=0)
+    n_mels: int = Field(96, gt=0)
+    n_mfcc: int = Field(13, gt=0)
+    f_min: float = Field(20.0, ge=0)
+    f_max: float = Field(11_025.0, gt=0)
+    top_db: float = Field(80.0, gt=0)
+
+
+class Mfcc(torch.nn.Module):
+    """Waveforms ``(batch, samples)`` -> MFCC ``(batch, n_mfcc, frames)``."""
+
+    name = "mfcc"
+    config_class = MfccConfig
+
+    def __init__(self, config: MfccConfig | None = None):
+        super().__init__()
+        self.config = c = config or MfccConfig()
+        mel = librosa.filters.mel(sr=c.sample_rate, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.f_min, fmax=c.f_max)
+        dct = scipy.fft.dct(np.eye(c.n_mels), type=2, norm="ortho", axis=0)[: c.n_mfcc]
+        self.register_buffer("mel_basis", torch.from_numpy(mel).float(), persistent=False)
+        self.register_buffer("dct", torch.from_numpy(dct).float(), persistent=False)
+        self.register_buffer("window", torch.hann_window(c.n_fft, periodic=True), persistent=False)
+
+    @property
+    def sample_rate(self) -> int:
+        """Input sample rate in Hz."""
+        return self.config.sample_rate
+
+    @property
+    def frames_per_second(self) -> float:
+        """Frame rate in Hz."""
+        return self.config.sample_rate / self.config.hop_length
+
+    @property
+    def pad_value(self) -> float:
+        """Padding value for windows past a clip's end: zero (the coefficients' scale is arbitrary)."""
+        return 0.0
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` or ``(samples,)`` -> ``(batch, n_mfcc, frames)`` (batch kept if given)."""
+        squeeze = waveform.dim() == 1
+        waveform = waveform[None] if squeeze else waveform
+        c = self.config
+        mel = torch.matmul(self.mel_basis, stft_power(waveform, c.n_fft, c.hop_length, self.window))
+        out = torch.matmul(self.dct, power_to_db(mel, top_db=c.top_db))
+        return out[0] if squeeze else out

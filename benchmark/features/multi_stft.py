@@ -1,0 +1,112 @@
+"""Seed 003's multi-resolution STFT front end (ofekdd/DL_Project, Technion; IRMAS).
+
+Three centred Hann STFTs of a 22,050 Hz signal with hop = n_fft / 4, each cropped to a band: n_fft 1024
+keeping 0-1 kHz, 512 keeping 1-4 kHz, 256 keeping 4-11.025 kHz (linear magnitudes; the model converts each
+band to dB relative to its maximum per window, as the seed did per clip). The finer bands have 2 and 4
+frames per frame of the first; they are folded into one array ``(F1 + 2 F2 + 4 F3, frames)`` on the first
+band's frame rate so the cache and the windows treat them as one feature; :func:`unfold_bands` undoes it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+
+from irbench.features.spectral import stft_power
+
+
+class MultiStftConfig(BaseModel):
+    """sample_rate (Hz) and per band ``(n_fft, low Hz, high Hz)``; hop = n_fft / 4; bands go from the
+    coarsest time resolution to the finest, each n_fft half the one before."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sample_rate: int = Field(22_050, gt=0)
+    bands: tuple[tuple[int, float, float], ...] = ((1024, 0.0, 1000.0), (512, 1000.0, 4000.0),
+                                                     (256, 4000.0, 11025.0))
+
+
+def band_bins(config: MultiStftConfig) -> list[tuple[int, int]]:
+    """``(first, last + 1)`` STFT bin of each band: bins whose centre frequency lies in ``[low, high]``."""
+    out = []
+    for n_fft, low, high in config.bands:
+        frequencies = np.arange(n_fft // 2 + 1) * config.sample_rate / n_fft
+        inside = np.flatnonzero((frequencies >= low) & (frequencies <= high))
+        out.append((int(inside[0]), int(inside[-1]) + 1))
+    return out
+
+
+def folds(config: MultiStftConfig) -> list[int]:
+    """Frames of each band per frame of the first band (1, 2, 4 for the defaults)."""
+    return [config.bands[0][0] // n_fft for n_fft, _, _ in config.bands]
+
+
+def unfold_bands(features: torch.Tensor, config: MultiStftConfig) -> list[torch.Tensor]:
+    """``(batch, rows, frames)`` folded features -> per band ``(batch, bins_b, frames * fold_b)``."""
+    out, row = [], 0
+    for (first, last), fold in zip(band_bins(config), folds(config)):
+        bins = last - first
+        block = features[:, row: row + bins * fold]
+        batch, _, frames = block.shape
+        out.append(block.reshape(batch, fold, bins, frames).permute(0, 2, 3, 1).reshape(batch, bins, frames * fold))
+        row += bins * fold
+    return out
+
+
+class MultiStft(torch.nn.Module):
+    """Waveforms ``(batch, samples)`` -> folded band magnitudes ``(batch, F1 + 2 F2 + 4 F3, frames)`` at
+    the first band's hop (``n_fft / 4`` = 256 samples, 11.6 ms by default)."""
+
+    name = "multi-stft"
+    config_class = MultiStftConfig
+
+    def __init__(self, config: MultiStftConfig | None = None):
+        super().__init__()
+        self.config = config or MultiStftConfig()
+        for n_fft, _, _ in self.config.bands:
+            self.register_buffer(f"window_{n_fft}", torch.hann_window(n_fft, periodic=True), persistent=False)
+
+    @property
+    def sample_rate(self) -> int:
+        """Input sample rate in Hz."""
+        return self.config.sample_rate
+
+    @property
+    def frames_per_second(self) -> float:
+        """Frame rate of the first band in Hz."""
+        return self.config.sample_rate / (self.config.bands[0][0] // 4)
+
+    @property
+    def pad_value(self) -> float:
+        """Magnitude of silence."""
+        return 0.0
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of the folded array."""
+        return sum((last - first) * fold for (first, last), fold in zip(band_bins(self.config), folds(self.config)))
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` or ``(samples,)`` -> ``(batch, rows, frames)`` (batch kept if given)."""
+        squeeze = waveform.dim() == 1
+        waveform = waveform[None] if squeeze else waveform
+        frames = 1 + waveform.shape[-1] // (self.config.bands[0][0] // 4)
+        blocks = []
+        for (n_fft, _, _), (first, last), fold in zip(self.config.bands, band_bins(self.config), folds(self.config)):
+            magnitude = stft_power(waveform, n_fft, n_fft // 4, getattr(self, f"window_{n_fft}"), power=1.0)
+            band = magnitude[:, first:last]
+            wanted = frames * fold
+            band = F.pad(band, (0, max(0, wanted - band.shape[-1])))[..., :wanted]
+            batch, bins, _ = band.shape
+            blocks.append(band.reshape(batch, bins, frames, fold).permute(0, 3, 1, 2).reshape(batch, fold * bins, frames))
+        out = torch.cat(blocks, dim=1)
+        return out[0] if squeeze else out
+
+
+def n_frames(seconds: float, config: MultiStftConfig) -> int:
+    """Frames of ``seconds`` of audio at the first band's hop."""
+    return 1 + math.floor(seconds * config.sample_rate) // (config.bands[0][0] // 4)
