@@ -72,6 +72,7 @@ class RunRecord(BaseModel):
     n_validation: int
     training: dict[str, Any]
     extra: dict[str, Any] = Field(default_factory=dict)
+    confidence_intervals: dict[str, dict[str, Any]] = Field(default_factory=dict)
     skipped_files: list[dict[str, str]] = Field(default_factory=list)
     predictions_file: str
     checkpoint_file: str | None

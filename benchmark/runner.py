@@ -21,6 +21,7 @@ import numpy as np
 from irbench.baselines import get_baseline
 from irbench.baselines.base import ModelSpec
 from irbench.errors import DataNotFoundError
+from irbench.evaluation.bootstrap import bootstrap_interval
 from irbench.evaluation.windows import non_overlapping_windows
 from irbench.features import FRONTENDS
 from irbench.features.extract import extract_features
@@ -137,6 +138,8 @@ def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
         scores = {name: _clip_scores(task, model, splits[name], windows, device, config.batch_size)
                   for name in ("validation", "test")}
         evaluation = task.evaluate(scores["validation"], scores["test"])
+        main = task.metadata.main_score
+        interval = bootstrap_interval(lambda i: evaluation.rescore(main, i), len(splits["test"]), seed=options.seed)
 
     predictions_path = path.with_name(f"seed-{options.seed}.predictions.csv")
     checkpoint_path = path.with_name(f"seed-{options.seed}.ckpt")
@@ -152,7 +155,7 @@ def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
             "best_validation_loss": result.best_validation_loss, "stopped_early": result.stopped_early,
             "resumed": result.resumed, "n_parameters": sum(p.numel() for p in model.parameters()),
         },
-        extra=evaluation.extra,
+        extra=evaluation.extra, confidence_intervals={main: interval},
         skipped_files=[{"file": str(f), "reason": r} for f, r in extracted.skipped]
         + [{"file": f, "reason": "missing"} for f in data.missing],
         predictions_file=predictions_path.name, checkpoint_file=checkpoint_path.name,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,6 +135,8 @@ class Evaluation:
     clip_scores: ``(n_test_clips, n_classes)`` aggregated test scores.
     clip_predictions: ``(n_test_clips, n_classes)`` 0/1 decisions.
     extra: further protocol outputs stored in the record (e.g. ``confusion_matrix``).
+    rescore: ``rescore(metric, indices)``, the named metric on the test clips at ``indices`` ``(k,)`` with
+        the same decisions (for bootstrap intervals).
     """
 
     metrics: dict[str, float]
@@ -143,6 +145,7 @@ class Evaluation:
     clip_scores: np.ndarray
     clip_predictions: np.ndarray
     extra: dict[str, object] = field(default_factory=dict)
+    rescore: Callable[[str, np.ndarray], float] | None = None
 
 
 def drop_missing(

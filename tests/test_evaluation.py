@@ -116,3 +116,18 @@ def test_single_label_metrics_and_confusion():
     metrics, per_class, confusion = single_label_metrics(targets, scores, ("a", "b", "c"))
     assert metrics["accuracy"] == 0.75 and metrics["balanced_accuracy"] == pytest.approx((0.5 + 1 + 1) / 3)
     assert confusion == [[1, 1, 0], [0, 1, 0], [0, 0, 1]] and per_class["a"]["recall"] == 0.5
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_fast_headline_metrics_equal_the_full_ones(masked):
+    from irbench.evaluation.metrics import headline_metric
+
+    rng = np.random.default_rng(5)
+    targets = (rng.random((30, 5)) < 0.3).astype(float)
+    targets[:, 4] = 0  # a class without support
+    scores = rng.random((30, 5))
+    predictions = (scores > 0.5).astype(int)
+    mask = (rng.random((30, 5)) < 0.7).astype(float) if masked else None
+    full, _ = multilabel_metrics(targets, predictions, scores, tuple("abcde"), mask)
+    for name in ("micro_f1", "macro_f1", "map"):
+        assert headline_metric(name, targets, predictions, scores, mask) == pytest.approx(full[name]), name

@@ -1,61 +1,102 @@
-from pathlib import Path
+"""``irbench report``: pages per task, formats, published numbers, escaping, and a real browser."""
+
+import shutil
+import subprocess
 
 import pytest
 
 from helpers import run_cli
-from irbench.records import RunRecord, read_record, record_path, write_record
-from irbench.report import build_report
 from irbench.errors import DataNotFoundError
-
-
-def _record(path: Path) -> RunRecord:
-    return read_record(path)
+from irbench.records import read_record, record_path, write_record
+from irbench.report import build_report
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, tiny_irmas):
-    """Real records: vgg (2 seeds, 1 epoch) and constant on the tiny stand-in."""
+def results(tmp_path_factory, tiny_irmas, stand_in):
+    """Real records: vgg (2 seeds, 1 epoch) and constant on the tiny IRMAS and Medley-solos stand-ins."""
     from irbench.runner import RunOptions, run_benchmark
 
     folder = tmp_path_factory.mktemp("results")
     cache = tmp_path_factory.mktemp("cache")
-    for baseline, seed in (("vgg", 0), ("vgg", 1), ("constant", 0)):
-        run_benchmark(RunOptions("irmas", baseline, tiny_irmas, folder, cache, seed=seed, max_epochs=1,
+    for task, baseline, seed in (("irmas", "vgg", 0), ("irmas", "vgg", 1), ("irmas", "constant", 0),
+                                 ("medley-solos", "vgg", 0), ("medley-solos", "constant", 0)):
+        run_benchmark(RunOptions(task, baseline, stand_in(task), folder, cache, seed=seed, max_epochs=1,
                                  workers=2, show_progress=False))
     return folder
 
 
-def test_leaderboard_shows_every_baseline_with_spread_and_per_class(results, tmp_path):
-    html = build_report(results, tmp_path).read_text()
-    assert html.count('class="leaderboard"') == 1
-    assert "offline stand-in" in html and "real data" not in html.split("<body>")[1].split("</h2>")[0]
-    for baseline in ("vgg", "constant"):
-        assert f"<td>{baseline}</td>" in html
+@pytest.fixture(scope="module")
+def pages(results, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    build_report(results, out)
+    return out
+
+
+def test_one_page_per_task_and_an_index(pages):
+    assert sorted(p.name for p in pages.iterdir()) == ["index.html", "irmas.html", "medley-solos.html"]
+    index = (pages / "index.html").read_text()
+    assert 'href="irmas.html"' in index and 'href="medley-solos.html"' in index
+
+
+def test_leaderboard_spread_interval_floor_and_plots(results, pages):
+    html = (pages / "irmas.html").read_text()
     vgg = [read_record(p) for p in sorted((results / "irmas/vgg").glob("seed-*.json"))]
     mean = sum(r.metrics["micro_f1"] for r in vgg) / 2
     assert f"{mean:.3f}" in html and "±" in html
+    low = vgg[0].confidence_intervals["micro_f1"]["low"]
+    assert f"[{low:.3f}," in html
+    assert 'class="floor"' in html and "constant (floor)" in html
+    assert html.count("<svg") >= 2  # per-class F1 and precision-recall
     assert html.count("<tr><td>cel</td>") == 2  # one per-class table per baseline
-    assert "<script" not in html and "http" not in html.replace("http-equiv", "")
+    assert "provenance of seed 1" in html
+    for external in ("<link", "<img", "src=", "url(http", "@import"):  # nothing loaded from anywhere
+        assert external not in html
+    medley = (pages / "medley-solos.html").read_text()
+    assert "confusion matrix, vgg" in medley
+
+
+def test_published_numbers_are_shown_apart_and_never_ranked(pages):
+    html = (pages / "irmas.html").read_text()
+    leaderboard, published = html.split("Published numbers", 1)
+    assert "Han, Kim, Lee 2017" not in leaderboard and "Han, Kim, Lee 2017" in published
+    assert "threshold grid" in published and 'class="anchors"' in published
 
 
 def test_stand_in_and_real_results_never_share_a_table(results, tmp_path):
     real = tmp_path / "results"
-    for path in results.rglob("seed-0.json"):
-        record = _record(path).model_copy(update={"stand_in": False})
+    for path in results.rglob("irmas/*/seed-0.json"):
+        record = read_record(path).model_copy(update={"stand_in": False})
         write_record(record, real / path.relative_to(results))
-    for path in results.rglob("seed-1.json"):
-        write_record(_record(path), real / path.relative_to(results))
-    html = build_report(real, tmp_path / "out").read_text()
-    assert html.count('class="leaderboard"') == 2
+    for path in results.rglob("irmas/*/seed-1.json"):
+        write_record(read_record(path), real / path.relative_to(results))
+    build_report(real, tmp_path / "out")
+    html = (tmp_path / "out/irmas.html").read_text()
+    assert html.count('class="leaderboard sortable"') == 2
     assert 'id="irmas-real"' in html and 'id="irmas-stand-in"' in html
 
 
-def test_every_string_from_a_record_is_escaped(results, tmp_path):
-    record = _record(results / "irmas/vgg/seed-0.json").model_copy(update={"baseline": "<script>alert(1)</script>"})
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize("fmt, escaped", [
+    ("html", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ("latex", r"\textless{}script\textgreater{}alert(1)\textless{}/script\textgreater{}"),
+])
+def test_every_string_from_a_record_is_escaped(results, tmp_path, fmt, escaped):
+    record = read_record(results / "irmas/vgg/seed-0.json").model_copy(update={"baseline": EVIL})
     write_record(record, record_path(tmp_path / "r", "irmas", "evil", 0))
-    html = build_report(tmp_path / "r", tmp_path / "out").read_text()
-    assert "<script>alert(1)</script>" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    main = build_report(tmp_path / "r", tmp_path / "out", fmt)
+    text = (tmp_path / "out/irmas.html" if fmt == "html" else main).read_text()
+    assert EVIL not in text and escaped in text
+
+
+@pytest.mark.parametrize("fmt, name, marker", [
+    ("markdown", "leaderboard.md", "| vgg | 2 |"), ("latex", "leaderboard.tex", r"\begin{tabular}"),
+    ("csv", "leaderboard.csv", "irmas,stand-in,vgg,micro_f1,"),
+])
+def test_table_formats(results, tmp_path, fmt, name, marker):
+    path = build_report(results, tmp_path, fmt)
+    assert path.name == name and marker in path.read_text() and "stand-in" in path.read_text()
 
 
 def test_report_command_and_its_errors(monkeypatch, capsys, results, tmp_path):
@@ -68,3 +109,27 @@ def test_report_command_and_its_errors(monkeypatch, capsys, results, tmp_path):
     broken.write_text("{not json")
     code, _, err = run_cli(monkeypatch, capsys, "report", "--results-dir", str(tmp_path / "broken"), "--out", str(tmp_path))
     assert code == 2 and "seed-0.json" in err and "not a valid irbench run record" in err
+    code, _, err = run_cli(monkeypatch, capsys, "report", "--results-dir", str(results), "--format", "pdf")
+    assert code == 2 and "unknown report format 'pdf'" in err
+
+
+def _chromium():
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium (.ci/run installs Debian's chromium package)")
+def test_pages_render_in_a_real_browser(pages, tmp_path):
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    for page in ("index.html", "irmas.html", "medley-solos.html"):
+        dom = subprocess.run([_chromium(), *flags, "--dump-dom", (pages / page).as_uri()], capture_output=True,
+                             text=True, timeout=120, check=True).stdout
+        assert 'data-sortable="ready"' in dom  # the inline script ran
+        assert "<table" in dom
+        if page != "index.html":
+            assert "<svg" in dom and 'class="leaderboard sortable"' in dom
+    shot = tmp_path / "irmas.png"
+    subprocess.run([_chromium(), *flags, "--window-size=1280,2000", f"--screenshot={shot}", (pages / "irmas.html").as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 20_000

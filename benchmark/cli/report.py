@@ -11,11 +11,13 @@ from rich.markup import escape
 
 def report(
     results_dir: Path = typer.Option(Path("results"), "--results-dir", help="Folder of run records."),
-    out: Path = typer.Option(Path("reports"), "--out", "-o", help="Folder for index.html."),
+    out: Path = typer.Option(Path("reports"), "--out", "-o", help="Folder for the report."),
+    fmt: str = typer.Option("html", "--format", "-f", help="html (pages), markdown, latex or csv (tables)."),
 ) -> None:
-    """Render OUT/index.html: one leaderboard per task (mean ± std over seeds), per-class tables,
-    stand-in results in their own labelled tables. Self-contained: no network needed to view it."""
+    """Render the leaderboards: OUT/index.html and one page per task (mean ± std over seeds, bootstrap
+    intervals, published numbers, per-class tables, plots, provenance), or OUT/leaderboard.{md,tex,csv}.
+    Stand-in results always sit in their own labelled tables. HTML is self-contained: no network needed."""
     from irbench.report import build_report
 
-    path = build_report(results_dir, out)
+    path = build_report(results_dir, out, fmt)
     Console(stderr=True).print(f"[green]report:[/] {escape(str(path))}", highlight=False)

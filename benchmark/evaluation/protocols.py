@@ -7,8 +7,10 @@ metrics on test. ``arg_max``: mean window probabilities, the top class is the de
 
 from __future__ import annotations
 
+import warnings
+
 from irbench.evaluation.aggregation import aggregate
-from irbench.evaluation.metrics import multilabel_metrics, single_label_metrics
+from irbench.evaluation.metrics import headline_metric, multilabel_metrics, single_label_metrics
 from irbench.evaluation.thresholds import choose_threshold
 from irbench.task import ClipScores, Evaluation
 
@@ -45,7 +47,10 @@ def thresholded(
                 "aggregation": name, "value": value, "chosen_on": chosen_on,
                 "criterion": "micro_f1" + (" over observed pairs" if masked else ""), "validation_curve": curve,
             })
-            result = Evaluation(metrics, per_class, threshold, test_scores, predictions)
+            mask = test.mask if masked else None
+            result = Evaluation(metrics, per_class, threshold, test_scores, predictions, rescore=_rescorer(
+                lambda metric, i, p=predictions, s=test_scores: headline_metric(
+                    metric, test.targets[i], p[i], s[i], None if mask is None else mask[i])))
         else:
             metrics.update({f"{name}_{key}": v for key, v in overall.items()})
             threshold[f"{name}_value"] = value
@@ -62,4 +67,16 @@ def arg_max(validation: ClipScores, test: ClipScores, labels: tuple[str, ...]) -
     return Evaluation(
         metrics, per_class, {"aggregation": "s1", "value": None, "chosen_on": "none (arg-max decision)"},
         scores, predictions, extra={"confusion_matrix": {"labels": list(labels), "rows_true": confusion}},
+        rescore=_rescorer(lambda metric, i: headline_metric(metric, test.targets[i], predictions[i], scores[i])),
     )
+
+
+def _rescorer(function):
+    """Wrap a metrics-of-indices function so scikit-learn's warnings on tiny resamples stay quiet."""
+
+    def rescore(metric, indices):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return function(metric, indices)
+
+    return rescore
