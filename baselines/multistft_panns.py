@@ -109,9 +109,11 @@ class UnfreezeBackbone(BaseFinetuning):
         self.epoch, self.learning_rate = epoch, learning_rate
 
     def freeze_before_training(self, pl_module) -> None:
+        """Freeze ``pl_module.backbone`` (BatchNorm statistics keep training, Lightning's default)."""
         self.freeze(pl_module.backbone)
 
     def finetune_function(self, pl_module, current_epoch: int, optimizer) -> None:
+        """At ``epoch``: every group to ``learning_rate``, and the backbone added as a new group at that rate."""
         if current_epoch == self.epoch:
             for group in optimizer.param_groups:
                 group["lr"] = self.learning_rate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
@@ -77,7 +77,3 @@ class _Silent:
     def advance(self, *args: object) -> None:
         return None
 
-
-def flatten(groups: Iterable[Iterable[T]]) -> list[T]:
-    """One list from nested iterables."""
-    return [item for group in groups for item in group]

@@ -89,19 +89,24 @@ def _module(model: torch.nn.Module, prediction_type: PredictionType, config: Tra
     loss = loss_function(prediction_type)
 
     class ClassifierModule(L.LightningModule):
+        """``model`` with the prediction type's loss and the configured optimizer."""
+
         def __init__(self):
             super().__init__()
             self.model = model
 
         def training_step(self, batch, _):
+            """Loss of one batch ``(windows, targets, mask)``, logged per epoch as ``train_loss``."""
             value = loss(self.model(batch[0]), batch[1], batch[2])
             self.log("train_loss", value, on_epoch=True, on_step=False, prog_bar=True)
             return value
 
         def validation_step(self, batch, _):
+            """Validation loss, logged per epoch as ``val_loss`` (early stopping and checkpoints watch it)."""
             self.log("val_loss", loss(self.model(batch[0]), batch[1], batch[2]), on_epoch=True, prog_bar=True)
 
         def configure_optimizers(self):
+            """Adam or SGD over the trainable parameters (a frozen backbone joins later)."""
             parameters = [p for p in self.parameters() if p.requires_grad]
             if config.optimizer == "sgd":
                 return torch.optim.SGD(parameters, lr=config.learning_rate, momentum=config.momentum,
@@ -136,7 +141,10 @@ def _step_seeder(seed: int):
     import lightning as L
 
     class StepSeeder(L.Callback):
+        """Seeds torch before each training step."""
+
         def on_train_batch_start(self, trainer, module, batch, batch_index):
+            """``torch.manual_seed`` from (seed, global step)."""
             torch.manual_seed(seed * 1_000_003 + trainer.global_step)
 
     return StepSeeder()

@@ -12,10 +12,11 @@ import numpy as np
 import torch
 
 from irbench.errors import ConfigError
+from irbench.features.base import Frontend
 from irbench.features.logmel import LogMelConfig
 
 
-class EssentiaLogMel(torch.nn.Module):
+class EssentiaLogMel(Frontend):
     """Waveform ``(samples,)`` -> ``(n_mels, frames)`` log10 mel bands computed by Essentia.
 
     Raises ``ConfigError`` when Essentia is not installed.
@@ -24,27 +25,14 @@ class EssentiaLogMel(torch.nn.Module):
     name = "log-mel-essentia"
     config_class = LogMelConfig
 
-    def __init__(self, config: LogMelConfig | None = None):
-        super().__init__()
-        self.config = config or LogMelConfig()
-
-    @property
-    def sample_rate(self) -> int:
-        """Input sample rate in Hz."""
-        return self.config.sample_rate
-
-    @property
-    def frames_per_second(self) -> float:
-        """Frame rate in Hz."""
-        return self.config.sample_rate / self.config.hop_length
-
     @property
     def pad_value(self) -> float:
         """``log10(floor)``."""
         return float(np.log10(self.config.floor))
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        """``(samples,)`` float -> ``(n_mels, frames)`` float32; frames centred like the torch front end."""
+        """``(samples,)`` float -> ``(n_mels, frames)`` float32; frames centred like the torch front end.
+        One clip at a time: Essentia has no batch axis."""
         try:
             import essentia.standard as es
         except ImportError as error:

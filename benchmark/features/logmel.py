@@ -16,6 +16,7 @@ import librosa
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from irbench.features.base import Frontend
 from irbench.features.spectral import power_to_db, stft_power
 
 
@@ -44,7 +45,7 @@ class LogMelConfig(BaseModel):
     scale: Literal["log10", "db"] = "log10"
 
 
-class LogMelSpectrogram(torch.nn.Module):
+class LogMelSpectrogram(Frontend):
     """Waveforms ``(batch, samples)`` at ``config.sample_rate`` -> log10 mel ``(batch, n_mels, frames)``.
 
     ``frames = 1 + samples // hop_length`` when ``center`` (as librosa). Float32 throughout.
@@ -54,8 +55,7 @@ class LogMelSpectrogram(torch.nn.Module):
     config_class = LogMelConfig
 
     def __init__(self, config: LogMelConfig | None = None):
-        super().__init__()
-        self.config = config or LogMelConfig()
+        super().__init__(config)
         c = self.config
         mel = librosa.filters.mel(
             sr=c.sample_rate, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.f_min, fmax=c.f_max, htk=c.htk, norm=c.norm,
@@ -64,27 +64,13 @@ class LogMelSpectrogram(torch.nn.Module):
         self.register_buffer("window", torch.hann_window(c.n_fft, periodic=True), persistent=False)
 
     @property
-    def sample_rate(self) -> int:
-        """Input sample rate in Hz."""
-        return self.config.sample_rate
-
-    @property
-    def frames_per_second(self) -> float:
-        """Frame rate in Hz: ``sample_rate / hop_length``."""
-        return self.config.sample_rate / self.config.hop_length
-
-    @property
     def pad_value(self) -> float:
         """Feature value of digital silence: ``log10(floor)``."""
         return math.log10(self.config.floor) * (10.0 if self.config.scale == "db" else 1.0)
 
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` or ``(samples,)`` float -> ``(batch, n_mels, frames)`` (batch kept if given)."""
+    def transform(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` float -> ``(batch, n_mels, frames)``."""
         c = self.config
-        squeeze = waveform.dim() == 1
-        if squeeze:
-            waveform = waveform[None]
         power = stft_power(waveform, c.n_fft, c.hop_length, self.window, c.power, c.center)
         mel = torch.matmul(self.mel_basis, power)
-        out = power_to_db(mel, amin=c.floor) if c.scale == "db" else torch.log10(mel + c.floor)
-        return out[0] if squeeze else out
+        return power_to_db(mel, amin=c.floor) if c.scale == "db" else torch.log10(mel + c.floor)

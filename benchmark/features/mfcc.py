@@ -13,6 +13,7 @@ import scipy.fft
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from irbench.features.base import Frontend
 from irbench.features.spectral import power_to_db, stft_power
 
 
@@ -31,41 +32,23 @@ class MfccConfig(BaseModel):
     top_db: float = Field(80.0, gt=0)
 
 
-class Mfcc(torch.nn.Module):
+class Mfcc(Frontend):
     """Waveforms ``(batch, samples)`` -> MFCC ``(batch, n_mfcc, frames)``."""
 
     name = "mfcc"
     config_class = MfccConfig
 
     def __init__(self, config: MfccConfig | None = None):
-        super().__init__()
-        self.config = c = config or MfccConfig()
+        super().__init__(config)
+        c = self.config
         mel = librosa.filters.mel(sr=c.sample_rate, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.f_min, fmax=c.f_max)
         dct = scipy.fft.dct(np.eye(c.n_mels), type=2, norm="ortho", axis=0)[: c.n_mfcc]
         self.register_buffer("mel_basis", torch.from_numpy(mel).float(), persistent=False)
         self.register_buffer("dct", torch.from_numpy(dct).float(), persistent=False)
         self.register_buffer("window", torch.hann_window(c.n_fft, periodic=True), persistent=False)
 
-    @property
-    def sample_rate(self) -> int:
-        """Input sample rate in Hz."""
-        return self.config.sample_rate
-
-    @property
-    def frames_per_second(self) -> float:
-        """Frame rate in Hz."""
-        return self.config.sample_rate / self.config.hop_length
-
-    @property
-    def pad_value(self) -> float:
-        """Padding value for windows past a clip's end: zero (the coefficients' scale is arbitrary)."""
-        return 0.0
-
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` or ``(samples,)`` -> ``(batch, n_mfcc, frames)`` (batch kept if given)."""
-        squeeze = waveform.dim() == 1
-        waveform = waveform[None] if squeeze else waveform
+    def transform(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` -> ``(batch, n_mfcc, frames)``."""
         c = self.config
         mel = torch.matmul(self.mel_basis, stft_power(waveform, c.n_fft, c.hop_length, self.window))
-        out = torch.matmul(self.dct, power_to_db(mel, top_db=c.top_db))
-        return out[0] if squeeze else out
+        return torch.matmul(self.dct, power_to_db(mel, top_db=c.top_db))

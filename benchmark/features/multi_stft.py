@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
+from irbench.features.base import Frontend
 from irbench.features.spectral import stft_power
 
 
@@ -57,7 +58,7 @@ def unfold_bands(features: torch.Tensor, config: MultiStftConfig) -> list[torch.
     return out
 
 
-class MultiStft(torch.nn.Module):
+class MultiStft(Frontend):
     """Waveforms ``(batch, samples)`` -> folded band magnitudes ``(batch, F1 + 2 F2 + 4 F3, frames)`` at
     the first band's hop (``n_fft / 4`` = 256 samples, 11.6 ms by default)."""
 
@@ -65,36 +66,23 @@ class MultiStft(torch.nn.Module):
     config_class = MultiStftConfig
 
     def __init__(self, config: MultiStftConfig | None = None):
-        super().__init__()
-        self.config = config or MultiStftConfig()
+        super().__init__(config)
         for n_fft, _, _ in self.config.bands:
             self.register_buffer(f"window_{n_fft}", torch.hann_window(n_fft, periodic=True), persistent=False)
 
     @property
-    def sample_rate(self) -> int:
-        """Input sample rate in Hz."""
-        return self.config.sample_rate
-
-    @property
-    def frames_per_second(self) -> float:
-        """Frame rate of the first band in Hz."""
-        return self.config.sample_rate / (self.config.bands[0][0] // 4)
-
-    @property
-    def pad_value(self) -> float:
-        """Magnitude of silence."""
-        return 0.0
+    def hop_length(self) -> int:
+        """The first band's hop in samples (``n_fft / 4``)."""
+        return self.config.bands[0][0] // 4
 
     @property
     def n_rows(self) -> int:
         """Rows of the folded array."""
         return sum((last - first) * fold for (first, last), fold in zip(band_bins(self.config), folds(self.config)))
 
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` or ``(samples,)`` -> ``(batch, rows, frames)`` (batch kept if given)."""
-        squeeze = waveform.dim() == 1
-        waveform = waveform[None] if squeeze else waveform
-        frames = 1 + waveform.shape[-1] // (self.config.bands[0][0] // 4)
+    def transform(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` -> ``(batch, rows, frames)``."""
+        frames = 1 + waveform.shape[-1] // self.hop_length
         blocks = []
         for (n_fft, _, _), (first, last), fold in zip(self.config.bands, band_bins(self.config), folds(self.config)):
             magnitude = stft_power(waveform, n_fft, n_fft // 4, getattr(self, f"window_{n_fft}"), power=1.0)
@@ -103,8 +91,7 @@ class MultiStft(torch.nn.Module):
             band = F.pad(band, (0, max(0, wanted - band.shape[-1])))[..., :wanted]
             batch, bins, _ = band.shape
             blocks.append(band.reshape(batch, bins, frames, fold).permute(0, 3, 1, 2).reshape(batch, fold * bins, frames))
-        out = torch.cat(blocks, dim=1)
-        return out[0] if squeeze else out
+        return torch.cat(blocks, dim=1)
 
 
 def n_frames(seconds: float, config: MultiStftConfig) -> int:

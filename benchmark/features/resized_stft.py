@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
+from irbench.features.base import Frontend
 from irbench.features.spectral import stft_power
 
 
@@ -27,7 +28,7 @@ class ResizedStftConfig(BaseModel):
     n_bins: int = Field(150, gt=0)
 
 
-class ResizedStft(torch.nn.Module):
+class ResizedStft(Frontend):
     """Waveforms ``(batch, samples)`` -> linear magnitudes ``(batch, n_bins, frames)``, frequency axis
     area-resized from ``1 + n_fft // 2`` bins."""
 
@@ -35,30 +36,11 @@ class ResizedStft(torch.nn.Module):
     config_class = ResizedStftConfig
 
     def __init__(self, config: ResizedStftConfig | None = None):
-        super().__init__()
-        self.config = config or ResizedStftConfig()
+        super().__init__(config)
         self.register_buffer("window", torch.hann_window(self.config.n_fft, periodic=True), persistent=False)
 
-    @property
-    def sample_rate(self) -> int:
-        """Input sample rate in Hz."""
-        return self.config.sample_rate
-
-    @property
-    def frames_per_second(self) -> float:
-        """Frame rate in Hz."""
-        return self.config.sample_rate / self.config.hop_length
-
-    @property
-    def pad_value(self) -> float:
-        """Magnitude of silence."""
-        return 0.0
-
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` or ``(samples,)`` -> ``(batch, n_bins, frames)`` (batch kept if given)."""
-        squeeze = waveform.dim() == 1
-        waveform = waveform[None] if squeeze else waveform
+    def transform(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` -> ``(batch, n_bins, frames)``."""
         c = self.config
         magnitude = stft_power(waveform, c.n_fft, c.hop_length, self.window, power=1.0)
-        resized = F.interpolate(magnitude[:, None], size=(c.n_bins, magnitude.shape[-1]), mode="area")[:, 0]
-        return resized[0] if squeeze else resized
+        return F.interpolate(magnitude[:, None], size=(c.n_bins, magnitude.shape[-1]), mode="area")[:, 0]
