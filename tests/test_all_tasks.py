@@ -50,8 +50,9 @@ def test_task_runs_on_its_stand_in(task, stand_in, results, cache):
 def test_report_has_a_leaderboard_per_task(results, tmp_path):
     if len(find_records(results)) < len(PROTOCOL_METRICS):
         pytest.skip("needs the runs of test_task_runs_on_its_stand_in")
-    html = build_report(results, tmp_path).read_text()
+    index = build_report(results, tmp_path).read_text()
     for task in PROTOCOL_METRICS:
-        assert f'id="{task}-stand-in"' in html
-    assert "no support in the test set" in html  # MusicNet's empty GM groups
+        assert f'href="{task}.html"' in index
+        assert f'id="{task}-stand-in"' in (tmp_path / f"{task}.html").read_text()
+    assert "no support in the test set" in (tmp_path / "musicnet.html").read_text()  # empty GM groups
     assert read_record(results / "musicnet/vgg/seed-0.json").per_class["percussion"].support == 0
