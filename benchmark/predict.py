@@ -104,9 +104,13 @@ def _decode(path: Path, sample_rate: int) -> np.ndarray:
         if not Path(path).is_file():
             raise
         try:  # formats libsndfile lacks (MP3 on old builds, M4A) go through librosa/audioread
+            import warnings
+
             import librosa
 
-            audio, _ = librosa.load(str(path), sr=sample_rate, mono=True)
+            with warnings.catch_warnings():  # its fallback warnings say what the error below says
+                warnings.simplefilter("ignore")
+                audio, _ = librosa.load(str(path), sr=sample_rate, mono=True)
         except Exception:
             raise first from None
         if audio.size == 0:
