@@ -134,3 +134,14 @@ def test_verify_real_irmas_files(real_irmas_root, real_data, monkeypatch, capsys
     # every real clip matches the official MD5s except the one mirdata truncated to 2 s
     assert report.checksummed == 8
     assert [name for name, _ in report.corrupt] == ["IRMAS-TestingData-Part1/Part1/02 - And The Body Will Die-8.wav"]
+
+
+@pytest.mark.parametrize("task, root_fixture, found", [
+    ("medley-solos", "real_medley_root", 7), ("openmic", "real_openmic_root", 1),
+])
+def test_verify_accepts_other_real_files(request, monkeypatch, capsys, task, root_fixture, found):
+    root = request.getfixturevalue(root_fixture)
+    code, out, _ = run_cli(monkeypatch, capsys, "data", "verify", task, "--data-home", str(root), "--allow-missing")
+    assert code == 0, out
+    report = verify(task, root)
+    assert len(report.found) == found and not report.corrupt and report.missing
