@@ -81,7 +81,7 @@ def load_run(record_path: Path) -> LoadedRun:
     frontend = FRONTENDS.get(frontend_name)(baseline.frontend_config)
     config = type(baseline.training).model_validate({**record.config["training"], **(
         {"checkpoint": None} if "checkpoint" in record.config["training"] else {})})
-    n_features = _n_features(frontend, baseline)
+    n_features = _n_features(frontend)
     spec = ModelSpec(len(labels), task.metadata.train_prediction_type, (n_features, baseline.input_frames),
                      np.full(len(labels), 1 / len(labels)), np.zeros(n_features), np.ones(n_features))
     model = baseline.build(spec, config)
@@ -92,7 +92,8 @@ def load_run(record_path: Path) -> LoadedRun:
     return LoadedRun(record, baseline, frontend, model.eval(), labels)
 
 
-def _n_features(frontend, baseline: Baseline) -> int:
+def _n_features(frontend) -> int:
+    """Feature rows the front end gives for one second of silence."""
     silence = torch.zeros(int(frontend.sample_rate))
     return int(frontend(silence).shape[0])
 

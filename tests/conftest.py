@@ -50,19 +50,15 @@ def tiny_irmas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-STAND_IN_OF = {"irmas": "irmas", "openmic": "openmic", "medley-solos": "medley-solos",
-               "medley-solos-binary": "medley-solos", "musicnet": "musicnet", "musicnet-instruments": "musicnet"}
-
-
 @pytest.fixture(scope="session")
 def stand_in(tmp_path_factory: pytest.TempPathFactory, tiny_irmas: Path):
     """``stand_in(task)`` -> the folder of that task's tiny stand-in, rendered once per session."""
-    from irbench.synth import STAND_INS
+    from irbench.synth import STAND_IN_OF, STAND_INS
 
     made: dict[str, Path] = {"irmas": tiny_irmas}
 
     def get(task: str) -> Path:
-        dataset = STAND_IN_OF[task]
+        dataset = STAND_IN_OF.get(task, task)
         if dataset not in made:
             out = tmp_path_factory.mktemp(f"{dataset}-tiny")
             STAND_INS.get(dataset)(0).synthesise(out, "tiny", workers=2, show_progress=False)
