@@ -25,18 +25,19 @@ class TrainingConfig(BaseModel):
     optimizer (``adam`` or ``sgd``), learning_rate, momentum (SGD only), weight_decay (L2), batch_size
     (windows), max_epochs, patience (epochs without a better validation loss before early stopping),
     gradient_clip (maximum gradient norm, or ``None``). Baselines subclass it to add their own fields.
+    Rates, decay and clipping must be finite: ``learning_rate=inf`` or ``nan`` is refused before any work.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     optimizer: Literal["adam", "sgd"] = "adam"
-    learning_rate: float = Field(1e-3, gt=0)
+    learning_rate: float = Field(1e-3, gt=0, allow_inf_nan=False)
     momentum: float = Field(0.9, ge=0, lt=1)
-    weight_decay: float = Field(0.0, ge=0)
+    weight_decay: float = Field(0.0, ge=0, allow_inf_nan=False)
     batch_size: int = Field(64, gt=0)
     max_epochs: int = Field(40, ge=0)
     patience: int = Field(8, ge=1)
-    gradient_clip: float | None = Field(None, gt=0)
+    gradient_clip: float | None = Field(None, gt=0, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)

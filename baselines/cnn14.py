@@ -18,7 +18,6 @@ from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 from torch import nn
 
 from irbench.baselines.base import Baseline, ModelSpec, TrainingConfig

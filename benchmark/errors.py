@@ -45,3 +45,7 @@ class RecordExistsError(IrbenchError):
 
 class ConfigError(IrbenchError):
     """A ``--config key=value`` override or a baseline configuration is invalid."""
+
+
+class TrainingDivergedError(IrbenchError):
+    """The training loss became NaN or infinite; the message names the epoch and the setting to change."""

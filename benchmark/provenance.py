@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import subprocess
 import sys
@@ -53,6 +54,22 @@ def dataset_fingerprint(audio_sha256: dict[str, str]) -> str:
     for clip_id in sorted(audio_sha256):
         digest.update(f"{clip_id}:{audio_sha256[clip_id]}\n".encode())
     return digest.hexdigest()
+
+
+def torch_threads() -> int:
+    """torch's intra-op thread count in this process (training's; CPU results can depend on it)."""
+    import torch
+
+    return torch.get_num_threads()
+
+
+SLURM_VARIABLES = {"slurm_job_id": "SLURM_JOB_ID", "slurm_array_job_id": "SLURM_ARRAY_JOB_ID",
+                   "slurm_array_task_id": "SLURM_ARRAY_TASK_ID", "slurm_restart_count": "SLURM_RESTART_COUNT"}
+
+
+def slurm_ids() -> dict[str, str]:
+    """The Slurm job, array and restart ids of this process's job, from its environment (empty outside Slurm)."""
+    return {key: os.environ[name] for key, name in SLURM_VARIABLES.items() if os.environ.get(name)}
 
 
 def base_provenance() -> dict[str, object]:

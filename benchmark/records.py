@@ -8,6 +8,7 @@ never replaced unless the caller asks.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from irbench.atomic import atomic_write_text
 from irbench.errors import DatasetLayoutError, RecordExistsError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# 2: per-class error counts, the bootstrap unit, window summary, shared stages and thread count (1 reads as 2)
+READABLE_SCHEMA_VERSIONS = ("1", "2")
 
 
 class ClassMetrics(BaseModel):
@@ -30,10 +33,19 @@ class ClassMetrics(BaseModel):
     recall: float | None
     f1: float | None
     support: int
+    true_positives: int | None = None
+    false_positives: int | None = None
+    false_negatives: int | None = None
 
 
 class Provenance(BaseModel):
-    """Where a result came from: code, packages, device, data and time per stage (seconds)."""
+    """Where a result came from: code, packages, device, data and time per stage (seconds).
+
+    ``seconds`` holds every stage the run spent time in; ``shared_stages`` names those done once for several
+    seeds of one command (their seconds are the shared cost, repeated in each seed's record).
+    ``torch_threads`` is the intra-op thread count training ran with (CPU results can depend on it).
+    ``executor`` says where the run ran: ``{"name": "cli"}`` for ``irbench run``, or the sweep's executor
+    (``inline``, ``local``, ``slurm``) with the Slurm job and array ids when there are any."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -47,6 +59,9 @@ class Provenance(BaseModel):
     dataset_fingerprint: str
     data_home: str
     seconds: dict[str, float]
+    shared_stages: list[str] = Field(default_factory=list)
+    torch_threads: int | None = None
+    executor: dict[str, str] = Field(default_factory=dict)
     command: str | None = None
 
 
@@ -71,6 +86,7 @@ class RunRecord(BaseModel):
     n_train: int
     n_validation: int
     training: dict[str, Any]
+    windows: dict[str, Any] | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
     confidence_intervals: dict[str, dict[str, Any]] = Field(default_factory=dict)
     skipped_files: list[dict[str, str]] = Field(default_factory=list)
@@ -97,13 +113,24 @@ def write_record(record: RunRecord, path: Path, overwrite: bool = False) -> None
 
 
 def read_record(path: Path) -> RunRecord:
-    """Load and validate one record. Raises ``DatasetLayoutError`` naming the file on invalid content."""
+    """Load and validate one record (schema versions in ``READABLE_SCHEMA_VERSIONS``).
+
+    Raises ``DatasetLayoutError`` naming the file on invalid content or an unknown schema version."""
     try:
-        return RunRecord.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
-    except (OSError, json.JSONDecodeError, ValidationError) as error:
+        content = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DatasetLayoutError(path, f"not a readable irbench run record ({error})") from error
+    version = content.get("schema_version", "1") if isinstance(content, dict) else None
+    if version not in READABLE_SCHEMA_VERSIONS:
+        raise DatasetLayoutError(path, f"run record schema version {version!r} is not one this irbench reads "
+                                 f"({', '.join(READABLE_SCHEMA_VERSIONS)}); update irbench to read it")
+    try:
+        return RunRecord.model_validate(content)
+    except ValidationError as error:
         raise DatasetLayoutError(path, f"not a valid irbench run record ({error})") from error
 
 
 def find_records(results_dir: Path) -> list[Path]:
-    """Every ``<task>/<baseline>/seed-*.json`` under ``results_dir``, sorted."""
-    return sorted(Path(results_dir).glob("*/*/seed-*.json"))
+    """Every ``<task>/<baseline>/seed-<n>.json`` under ``results_dir``, sorted (never the failure records or
+    other files beside them)."""
+    return sorted(p for p in Path(results_dir).glob("*/*/seed-*.json") if re.fullmatch(r"seed-\d+\.json", p.name))

@@ -1,8 +1,11 @@
-"""One benchmark run: load the task, extract features, train, evaluate, write the record.
+"""Benchmark runs: load a task, prepare its features and windows once, then train, evaluate and record each
+seed.
 
-Stages and their outputs: features go to the cache (reused when their key matches); training checkpoints
-to a work folder keyed by everything that shapes the run (an interrupted run resumes from it); the record,
-predictions and best checkpoint beside each other in the results folder, each written atomically.
+Stages and their outputs: features go to the cache (reused when their key matches, checked when read);
+training checkpoints to a work folder keyed by everything that shapes the run (an interrupted run resumes
+from it); the record, predictions and best checkpoint beside each other in the results folder, each written
+atomically, the record last. Several seeds of one task x baseline share loading, hashing, features, window
+indexes and statistics (``provenance.shared_stages`` names those stages in each record).
 """
 
 from __future__ import annotations
@@ -11,28 +14,25 @@ import hashlib
 import json
 import shutil
 import sys
-import time
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from irbench.baselines import get_baseline
 from irbench.baselines.base import ModelSpec
-from irbench.errors import DataNotFoundError
+from irbench.errors import RecordExistsError
 from irbench.evaluation.bootstrap import bootstrap_interval
-from irbench.evaluation.windows import non_overlapping_windows
-from irbench.features import FRONTENDS
-from irbench.features.extract import extract_features
 from irbench.overrides import apply_overrides
 from irbench.parallel import default_workers
 from irbench.predictions import write_checkpoint, write_predictions
-from irbench.provenance import base_provenance, dataset_fingerprint, device_name
-from irbench.records import Provenance, RunRecord, check_writable, record_path, write_record
+from irbench.prepare import PreparedData, Stages, prepare
+from irbench.provenance import base_provenance, device_name, slurm_ids, torch_threads
+from irbench.records import Provenance, RunRecord, read_record, record_path, write_record
 from irbench.task import ClipScores
 from irbench.tasks import get_task
-from irbench.training import fit, predict, resolve_device
+from irbench.training import fit, predict_dataset, resolve_device
+from irbench.windowing.dataset import clip_window_scores
 
 
 @dataclass
@@ -53,153 +53,160 @@ class RunOptions:
     skip_bad: bool = False
     show_progress: bool = True
     frontend: str | None = None
+    executor: dict[str, str] = field(default_factory=lambda: {"name": "cli"})
 
 
-class _Stages:
-    """Seconds spent per named stage."""
+@dataclass
+class SeedOutcome:
+    """What became of one seed: its record and path, or why an existing record was kept (``kept``)."""
 
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, name: str):
-        start = time.perf_counter()
-        yield
-        self.seconds[name] = round(time.perf_counter() - start, 3)
+    seed: int
+    path: Path
+    record: RunRecord | None = None
+    kept: str | None = None
 
 
 def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
-    """Run one task x baseline x seed and write its record; returns the record and its path.
+    """Run one task x baseline x seed (``options.seed``) and write its record; returns the record and its path.
 
     Raises
     ------
-    RecordExistsError: the record exists and ``overwrite`` is false (checked before any work).
+    RecordExistsError: the record exists and ``overwrite`` is false (checked before any expensive stage).
     DataNotFoundError, DatasetLayoutError, AudioDecodeError, ConfigError: bad input, named in the message.
+    TrainingDivergedError: the training loss became NaN or infinite.
     """
-    stages = _Stages()
+    (outcome,) = run_seeds(options, [options.seed])
+    if outcome.record is None:
+        raise RecordExistsError(outcome.kept or f"{outcome.path} already exists")
+    return outcome.record, outcome.path
+
+
+def run_seeds(options: RunOptions, seeds: Sequence[int], say: Callable[[str], None] = lambda message: None,
+              ) -> Iterator[SeedOutcome]:
+    """Run one task x baseline for each seed, preparing the data once; yields each seed's outcome as it ends.
+
+    A seed whose record exists is kept (``SeedOutcome.kept`` says so, and whether the record came from the
+    same data) unless ``overwrite``; the data is loaded and hashed first, so a wrong ``--data-home`` is an
+    error, never a skip.
+
+    Raises the errors of :func:`run_benchmark` except ``RecordExistsError``.
+    """
     task = get_task(options.task)
     baseline = get_baseline(options.baseline)
     if options.frontend:
         baseline.use_frontend(options.frontend)
     config = apply_overrides(baseline.training, options.config, options.max_epochs)
     device = resolve_device(options.device)
-    path = record_path(options.results_dir, options.task, options.baseline, options.seed)
-    check_writable(path, options.overwrite)
-
+    paths = {seed: record_path(options.results_dir, options.task, options.baseline, seed) for seed in seeds}
+    stages = Stages()
     with stages("load"):
         data = task.load(options.data_home, allow_missing=options.skip_bad)
-    frontend = FRONTENDS.get(baseline.frontend_name)(baseline.frontend_config)
-    with stages("features"):
-        files = sorted({clip.path for split in data.splits.values() for clip in split})
-        extracted = extract_features(
-            files, baseline.frontend_name, baseline.frontend_config.model_dump(), options.cache_dir,
-            options.workers, options.skip_bad or task.metadata.skips_corrupt_audio, options.show_progress,
-        )
-    splits = {name: [c for c in split if c.path in extracted.features] for name, split in data.splits.items()}
-    if not splits["train"] or not splits["test"]:
-        raise DataNotFoundError(f"no readable training or test clip left under {data.data_home}")
-    windows = _Windows(extracted.features, frontend, baseline.input_frames)
-
-    def training_set(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """All non-overlapping windows of the split's clips, each with its clip's targets and mask."""
-        clips = splits[name]
-        per_clip = [windows.of(c) for c in clips]
-        counts = [len(w) for w in per_clip]
-        if not per_clip:
-            shape = (0, next(iter(extracted.features.values())).shape[0], baseline.input_frames)
-            return np.zeros(shape, np.float32), task.targets([]), task.mask([])
-        return (np.concatenate(per_clip), np.repeat(task.targets(clips), counts, axis=0),
-                np.repeat(task.mask(clips), counts, axis=0))
-
-    train, validation = training_set("train"), training_set("validation")
-    observed = train[2].sum(axis=0)
-    spec = ModelSpec(
-        n_classes=len(task.metadata.labels), prediction_type=task.metadata.train_prediction_type,
-        input_shape=train[0].shape[1:],
-        class_priors=np.divide(train[1].sum(axis=0), observed, out=np.zeros_like(observed), where=observed > 0),
-        feature_mean=train[0].mean(axis=(0, 2)), feature_std=train[0].std(axis=(0, 2)),
-    )
-    fingerprint = dataset_fingerprint(
-        {c.clip_id: extracted.audio_sha256[c.path] for split in splits.values() for c in split}
-    )
-    identity = {
-        "task": task.metadata.name, "task_version": task.metadata.version, "baseline": baseline.describe(),
-        "training": config.model_dump(), "seed": options.seed, "device": device, "data": fingerprint,
-    }
-    work_dir = path.parent / f".seed-{options.seed}.work-{_digest(identity)}"
-    with stages("train"):
-        import torch
-
-        torch.manual_seed(options.seed)
-        model = baseline.build(spec, config)
-        result = fit(model, spec.prediction_type, train, validation, config, options.seed, device, work_dir,
-                     options.show_progress, callbacks=tuple(baseline.callbacks(config)))
-    with stages("evaluate"):
-        scores = {name: _clip_scores(task, model, splits[name], windows, device, config.batch_size)
-                  for name in ("validation", "test")}
-        evaluation = task.evaluate(scores["validation"], scores["test"])
-        main = task.metadata.main_score
-        interval = bootstrap_interval(lambda i: evaluation.rescore(main, i), len(splits["test"]), seed=options.seed)
-
-    predictions_path = path.with_name(f"seed-{options.seed}.predictions.csv")
-    checkpoint_path = path.with_name(f"seed-{options.seed}.ckpt")
-    record = RunRecord(
-        task=task.metadata.name, task_version=task.metadata.version, baseline=baseline.name,
-        config={"baseline": baseline.describe(), "training": config.model_dump(), "device": device},  # after build
-        seed=options.seed, stand_in=data.stand_in, stand_in_info=dict(data.stand_in_info or {}) or None,
-        metrics=evaluation.metrics, main_score=task.metadata.main_score, per_class=evaluation.per_class,
-        threshold=evaluation.threshold, n_test=len(splits["test"]), n_train=len(splits["train"]),
-        n_validation=len(splits["validation"]),
-        training={
-            "epochs": result.epochs, "best_epoch": result.best_epoch,
-            "best_validation_loss": result.best_validation_loss, "stopped_early": result.stopped_early,
-            "resumed": result.resumed, "n_parameters": sum(p.numel() for p in model.parameters()),
-        },
-        extra=evaluation.extra, confidence_intervals={main: interval},
-        skipped_files=[{"file": str(f), "reason": r} for f, r in extracted.skipped]
-        + [{"file": f, "reason": "missing"} for f in data.missing],
-        predictions_file=predictions_path.name, checkpoint_file=checkpoint_path.name,
-        provenance=Provenance(
-            **base_provenance(), device=device, device_name=device_name(device), dataset_fingerprint=fingerprint,
-            data_home=str(data.data_home), seconds=stages.seconds, command=" ".join(sys.argv),
-        ),
-    )
-    write_predictions(predictions_path, task.metadata.labels, scores["test"], evaluation)
-    write_checkpoint(checkpoint_path, model, record)
-    write_record(record, path, overwrite=options.overwrite)
-    shutil.rmtree(work_dir, ignore_errors=True)
-    return record, path
+    todo = [seed for seed in seeds if options.overwrite or not paths[seed].exists()]
+    prepared = None
+    if todo:
+        prepared = prepare(task, data, baseline.frontend_name, baseline.frontend_config.model_dump(),
+                           baseline.input_frames, options.cache_dir, options.workers, options.skip_bad,
+                           options.show_progress, stages, say)
+    for seed in seeds:
+        if seed not in todo:
+            yield SeedOutcome(seed, paths[seed], kept=_kept_message(paths[seed], prepared))
+            continue
+        record = _run_seed(task, baseline, config, device, prepared, options, seed, paths[seed], seeds)
+        yield SeedOutcome(seed, paths[seed], record)
 
 
-class _Windows:
-    """Non-overlapping model-input windows of a clip, or of its segment, from its file's features."""
-
-    def __init__(self, features: dict[Path, np.ndarray], frontend, window_frames: int):
-        self.features, self.window_frames = features, window_frames
-        self.pad_value = frontend.pad_value
-        self.frames_per_second = frontend.frames_per_second
-
-    def of(self, clip) -> np.ndarray:
-        """``(n_windows >= 1, n_features, window_frames)`` float32."""
-        features = self.features[clip.path]
-        if clip.segment is not None:
-            start, end = (int(round(t * self.frames_per_second)) for t in clip.segment)
-            features = features[:, start:end]
-        return non_overlapping_windows(features, self.window_frames, self.pad_value)
+def _kept_message(path: Path, prepared: PreparedData | None) -> str:
+    message = f"{path} already exists; pass --overwrite to replace it"
+    if prepared is None:
+        return message
+    try:
+        existing = read_record(path).provenance.dataset_fingerprint
+    except Exception:  # an unreadable record: say so, keep it
+        return f"{path} already exists but cannot be read; pass --overwrite to replace it"
+    if existing != prepared.fingerprint:
+        return (f"{path} already exists but was made from other data (dataset fingerprint {existing[:12]}, "
+                f"now {prepared.fingerprint[:12]}); pass --overwrite to replace it")
+    return message
 
 
 def _digest(identity: dict) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def _clip_scores(task, model, clips, windows: _Windows, device, batch_size: int) -> ClipScores:
-    """Window probabilities per clip, from non-overlapping windows of the baseline's input length."""
-    per_clip = [windows.of(c) for c in clips]
-    counts = [len(w) for w in per_clip]
-    if per_clip:
-        probabilities = predict(model, np.concatenate(per_clip), task.metadata.train_prediction_type, device,
-                                batch_size)
-        scores = np.split(probabilities, np.cumsum(counts)[:-1])
-    else:
-        scores = []
-    return ClipScores([c.clip_id for c in clips], list(scores), task.targets(clips), task.mask(clips))
+def _scores(task, model, prepared: PreparedData, split: str, device: str, batch_size: int) -> ClipScores:
+    """Window probabilities per clip of ``split``, predicted batch by batch from the cache."""
+    index = prepared.indexes[split]
+    probabilities = predict_dataset(model, prepared.dataset(split), task.metadata.train_prediction_type, device,
+                                    batch_size)
+    clips = prepared.splits[split]
+    return ClipScores(index.clip_ids, clip_window_scores(index, probabilities), task.targets(clips),
+                      task.mask(clips))
+
+
+def _run_seed(task, baseline, config, device: str, prepared: PreparedData, options: RunOptions, seed: int,
+              path: Path, seeds: Sequence[int]) -> RunRecord:
+    import torch
+
+    stages = Stages()
+    spec = ModelSpec(
+        n_classes=len(task.metadata.labels), prediction_type=task.metadata.train_prediction_type,
+        input_shape=(prepared.indexes["train"].n_features, baseline.input_frames),
+        class_priors=prepared.class_priors, feature_mean=prepared.feature_mean, feature_std=prepared.feature_std,
+    )
+    identity = {
+        "task": task.metadata.name, "task_version": task.metadata.version, "baseline": baseline.describe(),
+        "training": config.model_dump(), "seed": seed, "device": device, "data": prepared.fingerprint,
+    }
+    work_dir = path.parent / f".seed-{seed}.work-{_digest(identity)}"
+    with stages("train"):
+        torch.manual_seed(seed)
+        model = baseline.build(spec, config)
+        result = fit(model, spec.prediction_type, prepared.dataset("train"), prepared.dataset("validation"), config,
+                     seed, device, work_dir, options.show_progress, callbacks=tuple(baseline.callbacks(config)))
+    with stages("evaluate"):
+        scores = {name: _scores(task, model, prepared, name, device, config.batch_size)
+                  for name in ("validation", "test")}
+        evaluation = task.evaluate(scores["validation"], scores["test"])
+    with stages("bootstrap"):
+        main = task.metadata.main_score
+        groups = [clip.group or clip.clip_id for clip in prepared.splits["test"]]
+        interval = bootstrap_interval(lambda i: evaluation.rescore(main, i), groups, seed=seed,
+                                      unit=task.metadata.test_group_unit)
+    frontend_seconds = baseline.input_frames / _frames_per_second(baseline)
+    predictions_path = path.with_name(f"seed-{seed}.predictions.csv")
+    checkpoint_path = path.with_name(f"seed-{seed}.ckpt")
+    shared = list(prepared.seconds)
+    record = RunRecord(
+        task=task.metadata.name, task_version=task.metadata.version, baseline=baseline.name,
+        config={"baseline": baseline.describe(), "training": config.model_dump(), "device": device},  # after build
+        seed=seed, stand_in=prepared.data.stand_in, stand_in_info=dict(prepared.data.stand_in_info or {}) or None,
+        metrics=evaluation.metrics, main_score=main, per_class=evaluation.per_class,
+        threshold=evaluation.threshold, n_test=len(prepared.splits["test"]), n_train=len(prepared.splits["train"]),
+        n_validation=len(prepared.splits["validation"]),
+        training={
+            "epochs": result.epochs, "best_epoch": result.best_epoch,
+            "best_validation_loss": result.best_validation_loss, "stopped_early": result.stopped_early,
+            "resumed": result.resumed, "n_parameters": sum(p.numel() for p in model.parameters()),
+        },
+        windows={"layout": task.metadata.window_layout, **prepared.window_summary(frontend_seconds)},
+        extra=evaluation.extra, confidence_intervals={main: interval}, skipped_files=prepared.skipped,
+        predictions_file=predictions_path.name, checkpoint_file=checkpoint_path.name,
+        provenance=Provenance(
+            **base_provenance(), device=device, device_name=device_name(device),
+            dataset_fingerprint=prepared.fingerprint, data_home=str(prepared.data.data_home),
+            seconds={**prepared.seconds, **stages.seconds}, shared_stages=shared if len(seeds) > 1 else [],
+            torch_threads=torch_threads(), executor={**options.executor, **slurm_ids()}, command=" ".join(sys.argv),
+        ),
+    )
+    groups_by_clip = dict(zip(scores["test"].clip_ids, groups))
+    write_predictions(predictions_path, task.metadata.labels, scores["test"], evaluation, groups_by_clip)
+    write_checkpoint(checkpoint_path, model, record)
+    write_record(record, path, overwrite=options.overwrite)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    return record
+
+
+def _frames_per_second(baseline) -> float:
+    from irbench.features import frontend_grid
+
+    return frontend_grid(baseline.frontend_name, baseline.frontend_config.model_dump()).frames_per_second

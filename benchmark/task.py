@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PredictionType(str, enum.Enum):
@@ -31,6 +31,7 @@ class TaskMetadata(BaseModel):
     ----------
     name: CLI name (``--task``).
     version: protocol version; bumped whenever the split, labels or metrics change.
+    display_name: how a page or table names the task ("IRMAS (predominant instrument, 11 classes)").
     labels: class label strings in output order, ``(n_classes,)``.
     label_names: human-readable class names, same order.
     train_prediction_type: how training targets are encoded.
@@ -39,6 +40,15 @@ class TaskMetadata(BaseModel):
     main_score: key of the headline metric in a run record's ``metrics``.
     skips_corrupt_audio: the dataset ships known-corrupt files (OpenMIC's errata): skip and list them
         instead of stopping the run.
+    clip_seconds: split -> ``(shortest, longest)`` clip duration in seconds as the dataset documents it
+        (``longest`` may be ``None``); a file shorter than ``(1 - duration_tolerance) * shortest`` is refused as
+        truncated (or skipped and listed with ``--skip-bad``). Splits not listed are not checked.
+    duration_tolerance: the share by which a clip may fall short of ``shortest`` (default 10%: a 3-s IRMAS
+        training clip must last at least 2.7 s).
+    window_layout: how model-input windows are placed in a clip, for training and evaluation (a name in
+        ``irbench.windowing.layouts.LAYOUTS``: ``non-overlapping`` or ``covering``).
+    test_group_unit: what ``Clip.group`` of a test clip is (``track``, ``recording``, ``song``); bootstrap
+        intervals resample these units. ``clip`` when test clips are independent.
     citation: BibTeX of the dataset paper.
     """
 
@@ -46,6 +56,7 @@ class TaskMetadata(BaseModel):
 
     name: str
     version: str
+    display_name: str | None = None
     description: str
     dataset: str
     labels: tuple[str, ...]
@@ -55,6 +66,10 @@ class TaskMetadata(BaseModel):
     splits: tuple[str, ...] = ("train", "validation", "test")
     main_score: str
     skips_corrupt_audio: bool = False
+    clip_seconds: dict[str, tuple[float, float | None]] = Field(default_factory=dict)
+    duration_tolerance: float = Field(0.1, ge=0, lt=1)
+    window_layout: str = "non-overlapping"
+    test_group_unit: str = "clip"
     homepage: str
     licence: str
     citation: str
@@ -91,6 +106,9 @@ class TaskData:
 
     ``stand_in`` is true when the files were synthesised by ``irbench data synth`` (never real data).
     ``missing`` lists files the official lists name but the folder lacks (only with ``allow_missing``).
+    ``span_labeller``, when the task has one, gives the labels of exactly a span of a clip:
+    ``span_labeller(clip, start_seconds, end_seconds) -> labels`` (MusicNet labels each model window from the
+    notes sounding in it); without one every window of a clip carries the clip's labels.
     """
 
     data_home: Path
@@ -98,6 +116,7 @@ class TaskData:
     stand_in: bool
     stand_in_info: Mapping[str, object] | None = None
     missing: list[str] = field(default_factory=list)
+    span_labeller: Callable[[Clip, float, float], tuple[str, ...]] | None = None
 
 
 @dataclass
@@ -193,6 +212,22 @@ class Task(ABC):
     @abstractmethod
     def evaluate(self, validation: ClipScores, test: ClipScores) -> Evaluation:
         """Apply the protocol: choose what must be chosen on ``validation``, score ``test``."""
+
+    def shortest_allowed_seconds(self, split: str) -> float | None:
+        """Seconds below which a clip of ``split`` counts as truncated: ``(1 - duration_tolerance)`` times the
+        shortest duration the dataset documents for that split, or ``None`` when it documents none."""
+        documented = self.metadata.clip_seconds.get(split)
+        if documented is None:
+            return None
+        return documented[0] * (1.0 - self.metadata.duration_tolerance)
+
+    def documented_duration(self, split: str) -> str:
+        """The documented clip duration of ``split`` in words (``3 s``, ``5-20 s``), or ``""``."""
+        documented = self.metadata.clip_seconds.get(split)
+        if documented is None:
+            return ""
+        low, high = documented
+        return f"{low:g} s" if high == low else f"{low:g}-{high:g} s" if high else f"at least {low:g} s"
 
     def targets(self, clips: list[Clip]) -> np.ndarray:
         """Multi-hot targets ``(n_clips, n_classes)`` float32 in the order of ``metadata.labels``."""

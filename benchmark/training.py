@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 
 from irbench.baselines.base import TrainingConfig
-from irbench.errors import ConfigError
+from irbench.errors import ConfigError, TrainingDivergedError
 from irbench.task import PredictionType
-
+from irbench.windowing.dataset import ArrayWindows, Windows, already_batched
 
 
 def _quiet_lightning() -> None:
@@ -96,8 +96,16 @@ def _module(model: torch.nn.Module, prediction_type: PredictionType, config: Tra
             self.model = model
 
         def training_step(self, batch, _):
-            """Loss of one batch ``(windows, targets, mask)``, logged per epoch as ``train_loss``."""
+            """Loss of one batch ``(windows, targets, mask)``, logged per epoch as ``train_loss``.
+
+            Raises ``TrainingDivergedError`` at the first NaN or infinite loss, naming the epoch and step."""
             value = loss(self.model(batch[0]), batch[1], batch[2])
+            if not torch.isfinite(value.detach()).item():
+                raise TrainingDivergedError(
+                    f"training diverged: the loss became {value.item()} at epoch {self.current_epoch}, step "
+                    f"{self.global_step}. Lower the learning rate (now {config.learning_rate:g}; e.g. "
+                    f"--config learning_rate={config.learning_rate / 10:g}) or clip gradients "
+                    "(--config gradient_clip=1.0)")
             self.log("train_loss", value, on_epoch=True, on_step=False, prog_bar=True)
             return value
 
@@ -121,18 +129,18 @@ def _module(model: torch.nn.Module, prediction_type: PredictionType, config: Tra
     return ClassifierModule()
 
 
-def _loader(x: np.ndarray, y: np.ndarray, mask: np.ndarray, batch_size: int, shuffle: bool, seed: int):
+def _loader(dataset: Windows, batch_size: int, shuffle: bool, seed: int):
     """A loader whose shuffle depends only on (seed, epoch): Lightning calls ``set_epoch`` on the
-    single-replica ``DistributedSampler``, so a resumed run sees the same batches as an uninterrupted one."""
-    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+    single-replica ``DistributedSampler``, so a resumed run sees the same batches as an uninterrupted one.
+    Each batch is read from the feature cache when it is needed (``Windows.__getitems__``)."""
+    from torch.utils.data import DataLoader, DistributedSampler
 
-    dataset = TensorDataset(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask))
     sampler = DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=True, seed=seed) if shuffle else None
     # BatchNorm cannot train on a last batch of one window
-    drop_last = shuffle and len(x) % batch_size == 1 and len(x) > batch_size
+    drop_last = shuffle and len(dataset) % batch_size == 1 and len(dataset) > batch_size
     # an own generator keeps the loader from drawing on torch's global random state
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last,
-                      generator=torch.Generator().manual_seed(seed))
+                      collate_fn=already_batched, generator=torch.Generator().manual_seed(seed))
 
 
 def _step_seeder(seed: int):
@@ -151,17 +159,17 @@ def _step_seeder(seed: int):
 
 
 def fit(
-    model: torch.nn.Module, prediction_type: PredictionType, train: tuple[np.ndarray, np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray, np.ndarray], config: TrainingConfig, seed: int, device: str,
-    work_dir: Path, show_progress: bool = True, callbacks: tuple = (),
+    model: torch.nn.Module, prediction_type: PredictionType, train: Windows, validation: Windows,
+    config: TrainingConfig, seed: int, device: str, work_dir: Path, show_progress: bool = True,
+    callbacks: tuple = (),
 ) -> FitResult:
     """Train ``model`` in place and leave it holding the best weights (lowest validation loss).
 
     Parameters
     ----------
-    train, validation: ``(windows (n, n_features, frames), targets (n, n_classes), mask (n, n_classes))``,
-        float32; the mask is all ones unless the task has partial labels.
-        Without validation windows, training runs ``max_epochs`` and keeps the last epoch.
+    train, validation: windows streamed from the feature cache; items are ``(window (n_features, frames),
+        targets (n_classes,), mask (n_classes,))`` float32, the mask all ones unless the task has partial
+        labels. Without validation windows, training runs ``max_epochs`` and keeps the last epoch.
     seed: seeds Python, NumPy, torch and loader workers (``lightning.seed_everything``).
     device: ``cpu`` or ``cuda``.
     work_dir: Lightning checkpoints (``latest.ckpt``, ``best.ckpt``); a ``latest.ckpt`` found there resumes
@@ -172,6 +180,7 @@ def fit(
     Raises
     ------
     KeyboardInterrupt: training was interrupted (Lightning's own handler would exit the process).
+    TrainingDivergedError: the training loss became NaN or infinite (the message names epoch and step).
     """
     start = time.perf_counter()
     if not any(p.requires_grad for p in model.parameters()) or config.max_epochs == 0:
@@ -184,7 +193,7 @@ def fit(
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
     L.seed_everything(seed, workers=True, verbose=False)
     module = _module(model, prediction_type, config)
-    has_validation = len(validation[0]) > 0
+    has_validation = len(validation) > 0
     # best weights by validation loss, and the latest epoch (Lightning's own save_last only writes when the
     # best improves, which would lose epochs on an interruption)
     checkpoint = ModelCheckpoint(
@@ -196,8 +205,12 @@ def fit(
     if has_validation:
         stopper = EarlyStopping(monitor="val_loss", patience=config.patience)
         callbacks.append(stopper)
+    # irbench requeues through submitit (``irbench sweep``); Lightning's own Slurm requeue would clash with it
+    from lightning.pytorch.plugins.environments import SLURMEnvironment
+
+    plugins = [SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else None
     trainer = L.Trainer(
-        accelerator="gpu" if device == "cuda" else "cpu", devices=1, max_epochs=config.max_epochs,
+        plugins=plugins, accelerator="gpu" if device == "cuda" else "cpu", devices=1, max_epochs=config.max_epochs,
         deterministic=True, logger=False, callbacks=callbacks, enable_progress_bar=show_progress,
         enable_model_summary=False, num_sanity_val_steps=0, default_root_dir=work_dir,
         gradient_clip_val=config.gradient_clip,
@@ -213,15 +226,15 @@ def fit(
         try:
             trainer.fit(
                 module,
-                train_dataloaders=_loader(*train, config.batch_size, True, seed),
-                val_dataloaders=_loader(*validation, config.batch_size, False, seed) if has_validation else None,
+                train_dataloaders=_loader(train, config.batch_size, True, seed),
+                val_dataloaders=_loader(validation, config.batch_size, False, seed) if has_validation else None,
                 ckpt_path=str(last) if resumed else None,
             )
         except SystemExit as exit_:  # Lightning turns Ctrl-C into sys.exit(1) after saving nothing more
             raise KeyboardInterrupt from exit_
     best_epoch, best_loss = None, None
     if has_validation and checkpoint.best_model_path:
-        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)
+        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
         module.load_state_dict(state["state_dict"])
         best_epoch = int(state["epoch"])
         best_loss = float(checkpoint.best_model_score)
@@ -232,14 +245,23 @@ def fit(
 
 
 @torch.inference_mode()
+def predict_dataset(
+    model: torch.nn.Module, dataset: Windows, prediction_type: PredictionType, device: str,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """Class probabilities ``(n_windows, n_classes)`` float32 of every window of ``dataset``, read and scored
+    batch by batch (memory: one batch of windows)."""
+    model = model.to(device).eval()
+    out = [probabilities(model(torch.from_numpy(batch).to(device)), prediction_type).float().cpu().numpy()
+           for batch in dataset.batches(batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
 def predict(
     model: torch.nn.Module, windows: np.ndarray, prediction_type: PredictionType, device: str,
     batch_size: int = 256,
 ) -> np.ndarray:
-    """Class probabilities ``(n_windows, n_classes)`` float32 for ``windows (n_windows, n_features, frames)``."""
-    model = model.to(device).eval()
-    out = []
-    for start in range(0, len(windows), batch_size):
-        batch = torch.from_numpy(np.ascontiguousarray(windows[start : start + batch_size])).to(device)
-        out.append(probabilities(model(batch), prediction_type).float().cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+    """Class probabilities ``(n_windows, n_classes)`` float32 for in-memory ``windows (n_windows, n_features,
+    frames)`` (see :func:`predict_dataset`)."""
+    return predict_dataset(model, ArrayWindows(windows, np.zeros((len(windows), 0), np.float32)), prediction_type,
+                           device, batch_size)

@@ -1,13 +1,13 @@
 """Checking a dataset folder: layout, counts, audio headers and (where an index is at hand) MD5 checksums.
 
 The expected files come from the task's own loader (file names, label files, partitions, metadata), the
-full-dataset counts from the dataset's documentation, and checksums from mirdata's index for the dataset
+full-dataset counts and clip durations from the dataset's documentation (a clip more than the task's
+tolerance shorter than documented is reported as truncated), and checksums from mirdata's index for the dataset
 (``data_home/mirdata_indexes/``, written by ``irbench data download``, or ``--index``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +15,7 @@ from pathlib import Path
 import soundfile
 
 from irbench.errors import DatasetLayoutError, IrbenchError
+from irbench.hashing import file_digest
 from irbench.tasks import get_task
 
 # Full-dataset sizes (audio files) and audio format: sample rate (Hz), channels, frames (None: any).
@@ -55,14 +56,6 @@ class VerifyReport:
         return not self.corrupt and (allow_missing or not (self.missing or self.shortfall))
 
 
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def read_index(path: Path) -> dict[str, str]:
     """A mirdata index JSON -> {relative path: md5} over every track's files.
 
@@ -93,10 +86,16 @@ def verify(task_name: str, data_home: Path, index: Path | None = None) -> Verify
         report.corrupt.append((str(error.path), str(error)))
         return report
     report.missing, report.stand_in = list(data.missing), data.stand_in
+    shortest: dict[Path, tuple[float, str]] = {}
+    for split, clips in data.splits.items():
+        limit = task.shortest_allowed_seconds(split)
+        for clip in clips:
+            if limit is not None and clip.segment is None:
+                shortest[clip.path] = (limit, f"{split} clips are {task.documented_duration(split)}")
     files = sorted({clip.path for split in data.splits.values() for clip in split})
     for path in files:
         relative = path.relative_to(data_home).as_posix()
-        problem = _audio_problem(path, rate, channels, frames)
+        problem = _audio_problem(path, rate, channels, frames, shortest.get(path))
         (report.corrupt.append((relative, problem)) if problem else report.found.append(relative))
     index_path = index or (data_home / "mirdata_indexes" / INDEX_FILES[task_name] if task_name in INDEX_FILES else None)
     if index_path is not None and Path(index_path).exists():
@@ -105,7 +104,7 @@ def verify(task_name: str, data_home: Path, index: Path | None = None) -> Verify
         for relative, md5 in checksums.items():
             if relative in present:
                 report.checksummed += 1
-                if _md5(data_home / relative) != md5:
+                if file_digest(data_home / relative, "md5") != md5:
                     report.found.remove(relative)
                     report.corrupt.append((relative, f"MD5 differs from the index ({md5})"))
             elif relative.endswith((".wav", ".ogg")) and not (data_home / relative).exists():
@@ -114,11 +113,14 @@ def verify(task_name: str, data_home: Path, index: Path | None = None) -> Verify
     return report
 
 
-def _audio_problem(path: Path, rate: int | None, channels: int | None, frames: int | None) -> str | None:
+def _audio_problem(path: Path, rate: int | None, channels: int | None, frames: int | None,
+                   shortest: tuple[float, str] | None = None) -> str | None:
     try:
         info = soundfile.info(str(path))
     except (soundfile.LibsndfileError, RuntimeError) as error:
         return f"unreadable audio ({error})"
+    if shortest is not None and info.duration < shortest[0]:
+        return f"{info.duration:.3f} s ({info.frames} samples) but {shortest[1]}: truncated"
     if rate and info.samplerate != rate:
         return f"sample rate {info.samplerate} Hz, expected {rate} Hz"
     if channels and info.channels != channels:

@@ -1,10 +1,14 @@
 """IRMAS: predominant instrument recognition (Bosch, Janer, Fuhrmann, Herrera, ISMIR 2012; Zenodo 1290750).
 
-Layout (read directly, not through mirdata's index, whose track keys collide and drop 45 training files):
+Layout (read directly, not through mirdata's index, which lacks 45 training files):
 
 - ``IRMAS-TrainingData/<cls>/[<prefix>__][<cls>][<drum?>][<genre>]<song>__<excerpt>.wav``: 6,705 clips of
   3 s, 44.1 kHz, 16-bit stereo, one predominant instrument each. The class is the folder and the FIRST tag;
-  ``[cla]`` later in the name is the classical genre, not clarinet (seed 003's bug).
+  ``[cla]`` later in the name is the classical genre, not clarinet (seed 003's bug). The drum tag is
+  ``[dru]``, ``[nod]`` or, in 12 official names such as ``014__[gel][---][pop_roc]0978__1.wav``, ``[---]``
+  (drums unknown), or absent; it is kept as metadata (``drums``: ``dru``, ``nod`` or ``unknown``).
+  mirdata's index lists 6,660 of the 6,705 names: 33 are lost to its track keys colliding, and the 12
+  ``[---]`` names are not in it.
 - ``IRMAS-TestingData-Part{1,2,3}/<any folder>/<name>.wav`` with ``<name>.txt`` (one label per line, lines
   end with a TAB): 2,874 clips of 5-20 s, 1 or more labels each. Part2's inner folder is ``IRTestingData-Part2``.
 
@@ -13,7 +17,8 @@ Protocol (Han, Kim, Lee 2017, IEEE/ACM TASLP 25(1):208-221): train single-label 
 non-overlapping windows of the model's input length; aggregate window probabilities per clip with S1 (mean)
 and S2 (sum normalised by its maximum); threshold. The threshold is chosen on validation, never on test.
 Reported: micro and macro precision/recall/F1 over the 11 labels, per-class figures, LRAP and the top-1 hit
-rate. The headline score is S2 micro-F1; S1 figures carry the prefix ``s1_``.
+rate. The headline score is S2 micro-F1; S1 figures carry the prefix ``s1_``. The test excerpts
+``<track>-<n>.wav`` come from 208 tracks: bootstrap intervals resample tracks, not excerpts.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ LABEL_NAMES = (
     "piano", "saxophone", "trumpet", "violin", "voice",
 )
 GENRES = ("cou_fol", "cla", "pop_roc", "lat_sou", "jaz_blu")
-DRUM_TAGS = ("dru", "nod")
+DRUM_TAGS = ("dru", "nod", "---")  # "---": drums unknown (12 official training names)
 TRAINING_FOLDER = "IRMAS-TrainingData"
 TESTING_GLOB = "IRMAS-TestingData-Part*"
 VALIDATION_FRACTION = 0.15
@@ -42,13 +47,14 @@ MAIN_AGGREGATION = "s2"
 OTHER_AGGREGATIONS = ("s1",)
 
 _TRAINING_NAME = re.compile(
-    r"^(?:(?P<prefix>\d+)__)?\[(?P<cls>[a-z]{3})\](?:\[(?P<drums>dru|nod)\])?"
+    r"^(?:(?P<prefix>\d+)__)?\[(?P<cls>[a-z]{3})\](?:\[(?P<drums>dru|nod|---)\])?"
     r"\[(?P<genre>[a-z]{3}(?:_[a-z]{3})?)\](?P<song>\d+)__(?P<excerpt>\d+)\.wav$"
 )
 
 METADATA = TaskMetadata(
     name="irmas",
     version="1.0",
+    display_name="IRMAS (predominant instrument, 11 classes)",
     description="IRMAS predominant instrument recognition, 11 classes (Han et al. 2017 protocol).",
     dataset="IRMAS",
     labels=LABELS,
@@ -56,6 +62,8 @@ METADATA = TaskMetadata(
     train_prediction_type=PredictionType.SINGLE_LABEL,
     test_prediction_type=PredictionType.MULTI_LABEL,
     main_score="micro_f1",
+    clip_seconds={"train": (3.0, 3.0), "validation": (3.0, 3.0), "test": (5.0, 20.0)},
+    test_group_unit="track",
     homepage="https://www.upf.edu/web/mtg/irmas",
     licence="CC BY-NC-SA 3.0 (non-commercial; no redistribution)",
     citation=(
@@ -71,7 +79,8 @@ def parse_training_name(path: Path) -> dict[str, str | None]:
     """Tags of an IRMAS training file name.
 
     ``118__[sax][nod][jaz_blu]1702__3.wav`` -> ``{prefix: "118", cls: "sax", drums: "nod",
-    genre: "jaz_blu", song: "1702", excerpt: "3"}``; the drum tag and prefix are optional.
+    genre: "jaz_blu", song: "1702", excerpt: "3"}``; the drum tag and prefix are optional, and the drum tag
+    ``[---]`` (drums unknown) gives ``drums: "---"``.
 
     Raises
     ------
@@ -111,6 +120,12 @@ def read_test_labels(path: Path) -> tuple[str, ...]:
     return tuple(labels)
 
 
+def excerpt_track(path: Path) -> str:
+    """The track an IRMAS test excerpt comes from: its name without the ``-<n>`` excerpt number
+    (``02 - And The Body Will Die-8.wav`` -> ``02 - And The Body Will Die``)."""
+    return re.sub(r"-\d+$", "", Path(path).stem)
+
+
 def _missing_data_message(data_home: Path, what: str) -> str:
     return (
         f"no IRMAS {what} under {data_home}. Download the real dataset (Zenodo record 1290750) into that "
@@ -147,6 +162,7 @@ class IrmasTask(Task):
                 clip_id=p.relative_to(data_home).as_posix(),
                 path=p,
                 labels=read_test_labels(p.with_suffix(".txt")),
+                group=excerpt_track(p),
             )
             for p in sorted(data_home.glob(f"{TESTING_GLOB}/*/*.wav"))
         ]
@@ -173,7 +189,7 @@ class IrmasTask(Task):
             path=path,
             labels=(tags["cls"],),
             group=f"{tags['cls']}/{tags['song']}",
-            metadata={"genre": tags["genre"], "drums": tags["drums"] or "unknown"},
+            metadata={"genre": tags["genre"], "drums": tags["drums"] if tags["drums"] in ("dru", "nod") else "unknown"},
         )
 
     def evaluate(self, validation: ClipScores, test: ClipScores) -> Evaluation:

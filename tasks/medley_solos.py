@@ -9,8 +9,8 @@ Protocol: the official song-disjoint subsets (training 5,841 / validation 3,494 
 comes from MedleyDB and test from solosDb, a cross-collection test). Train on training, early-stop on
 validation, report on test: ``accuracy`` (headline), mean per-class accuracy (``balanced_accuracy``),
 macro-F1, per-class precision/recall/F1 and the confusion matrix. Window probabilities are averaged per clip
-and the top class is the decision. ``medley-solos-binary`` restricts every subset to piano (4) and violin
-(7), seed 001's task.
+and the top class is the decision; bootstrap intervals resample songs (``song_id``), not clips.
+``medley-solos-binary`` restricts every subset to piano (4) and violin (7), seed 001's task.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ INSTRUMENTS = (
 )
 SUBSETS = {"training": "train", "validation": "validation", "test": "test"}
 METADATA_FILE = "annotation/Medley-solos-DB_metadata.csv"
+CLIP_SECONDS = 131_072 / 44_100  # every clip: 131,072 samples at 44.1 kHz
 CITATION = (
     "@inproceedings{lostanlen2016deep,\n  title={Deep Convolutional Networks on the Pitch Spiral for Musical "
     "Instrument Recognition},\n  author={Lostanlen, Vincent and Cella, Carmine-Emanuele},\n  "
@@ -41,12 +42,14 @@ def audio_path(data_home: Path, subset: str, instrument_id: int, uuid4: str) -> 
     return data_home / "audio" / f"Medley-solos-DB_{subset}-{instrument_id}_{uuid4}.wav"
 
 
-def _metadata(name: str, ids: tuple[int, ...], description: str) -> TaskMetadata:
+def _metadata(name: str, ids: tuple[int, ...], description: str, display_name: str) -> TaskMetadata:
     labels = tuple(INSTRUMENTS[i] for i in ids)
     return TaskMetadata(
-        name=name, version="1.0", description=description, dataset="Medley-solos-DB", labels=labels,
+        name=name, version="1.0", display_name=display_name, description=description, dataset="Medley-solos-DB", labels=labels,
         label_names=labels, train_prediction_type=PredictionType.SINGLE_LABEL,
         test_prediction_type=PredictionType.SINGLE_LABEL, main_score="accuracy",
+        clip_seconds={split: (CLIP_SECONDS, CLIP_SECONDS) for split in ("train", "validation", "test")},
+        test_group_unit="song",
         homepage="https://zenodo.org/records/3464194", licence="CC BY 4.0", citation=CITATION,
     )
 
@@ -54,7 +57,8 @@ def _metadata(name: str, ids: tuple[int, ...], description: str) -> TaskMetadata
 class MedleySolosTask(Task):
     """All 8 Medley-solos-DB classes; see the module docstring."""
 
-    metadata = _metadata("medley-solos", tuple(range(8)), "Medley-solos-DB, 8 instruments, official subsets.")
+    metadata = _metadata("medley-solos", tuple(range(8)), "Medley-solos-DB, 8 instruments, official subsets.",
+                         "Medley-solos-DB (8 solo instruments)")
     instrument_ids: tuple[int, ...] = tuple(range(8))
 
     def load(self, data_home: Path, allow_missing: bool = False) -> TaskData:
@@ -100,5 +104,6 @@ class MedleySolosTask(Task):
 class MedleySolosBinaryTask(MedleySolosTask):
     """Piano (4) versus violin (7) on the official subsets (seed 001's binary task)."""
 
-    metadata = _metadata("medley-solos-binary", (4, 7), "Medley-solos-DB restricted to piano vs violin.")
+    metadata = _metadata("medley-solos-binary", (4, 7), "Medley-solos-DB restricted to piano vs violin.",
+                         "Medley-solos-DB (piano vs violin)")
     instrument_ids = (4, 7)

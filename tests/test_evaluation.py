@@ -96,8 +96,52 @@ def test_classes_without_support_are_none_and_left_out_of_macro_averages():
     targets = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0]])
     predictions = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]])
     metrics, per_class = multilabel_metrics(targets, predictions, predictions.astype(float), ("a", "b", "c"))
-    assert per_class["c"] == {"precision": None, "recall": None, "f1": None, "ap": None, "roc_auc": None, "support": 0}
+    assert per_class["c"] == {"precision": None, "recall": None, "f1": None, "ap": None, "roc_auc": None, "support": 0,
+                              "true_positives": 0, "false_positives": 1, "false_negatives": 0}
     assert metrics["macro_f1"] == 1.0 and metrics["map"] == 1.0 and metrics["micro_f1"] < 1.0
+
+
+def test_predicting_an_absent_class_is_never_free():
+    """A false positive on every clip for a class absent from the test set: micro-F1 counts all of them
+    (checked against scikit-learn's micro average over every class), macro-F1 stays over supported classes,
+    and the absent class's row reports how many there were."""
+    from sklearn.metrics import f1_score
+
+    from irbench.evaluation.protocols import thresholded
+
+    rng = np.random.default_rng(7)
+    labels = ("a", "b", "c", "absent")
+    targets = np.zeros((50, 4), np.float32)
+    targets[np.arange(50), rng.integers(0, 3, 50)] = 1
+    windows = [np.clip(t * 0.7 + rng.uniform(0, 0.3, (3, 4)), 0, 1) for t in targets]
+    honest = ClipScores([str(i) for i in range(50)], windows, targets)
+    cheat = ClipScores(honest.clip_ids, [w + np.array([0, 0, 0, 1.0]) for w in windows], targets)
+    a, b = thresholded(honest, honest, labels), thresholded(honest, cheat, labels)
+    assert b.per_class["absent"]["false_positives"] == 50 and b.per_class["absent"]["f1"] is None
+    assert b.metrics["micro_f1"] < a.metrics["micro_f1"]
+    assert b.metrics["micro_f1"] == pytest.approx(f1_score(targets, b.clip_predictions, average="micro"))
+    assert b.metrics["macro_f1"] == a.metrics["macro_f1"]
+    assert b.extra["classes_without_support"] == ["absent"]
+
+
+def test_group_bootstrap_resamples_whole_groups_and_is_wider_on_correlated_clips():
+    """Ten groups of ten identical clips: the clip bootstrap treats 100 clips as independent, the group
+    bootstrap knows there are ten; its interval is wider and says so."""
+    from irbench.evaluation.bootstrap import bootstrap_interval
+
+    correct = np.repeat(np.random.default_rng(1).random(10) < 0.6, 10).astype(float)
+    groups = [f"track {i // 10}" for i in range(100)]
+    drawn = []
+
+    def score(indices):
+        drawn.append(indices)
+        return float(correct[indices].mean())
+
+    by_group = bootstrap_interval(score, groups, seed=0, unit="track")
+    assert all(len(i) % 10 == 0 for i in drawn[1:])  # whole groups only
+    by_clip = bootstrap_interval(score, 100, seed=0)
+    assert by_group["unit"] == "track" and by_group["n_units"] == 10 and by_clip["n_units"] == 100
+    assert by_group["high"] - by_group["low"] > 1.5 * (by_clip["high"] - by_clip["low"])
 
 
 def test_musicnet_presence_rule():

@@ -1,10 +1,14 @@
+import io
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile
 
 from irbench.errors import DataNotFoundError, DatasetLayoutError
-from irbench.tasks.irmas import LABELS, IrmasTask, parse_training_name, read_test_labels
+from irbench.tasks.irmas import LABELS, IrmasTask, parse_training_name, read_test_labels, excerpt_track
 
 INDEX = "irmas/mirdata/mirdata/datasets/indexes/irmas_index_1.0.json"
 
@@ -12,7 +16,7 @@ INDEX = "irmas/mirdata/mirdata/datasets/indexes/irmas_index_1.0.json"
 def test_every_training_name_of_the_official_index_parses_to_its_folder_class(real_data):
     tracks = json.loads((real_data / INDEX).read_text())["tracks"]
     training = [Path(t["audio"][0]) for t in tracks.values() if t["audio"][0].startswith("IRMAS-TrainingData")]
-    assert len(training) == 6660  # mirdata's index; its key collisions drop 45 of the 6,705 files
+    assert len(training) == 6660  # mirdata's index lacks 45 of the 6,705 files (33 key collisions, 12 [---])
     classical_non_clarinet = 0
     for path in training:
         tags = parse_training_name(path)
@@ -70,3 +74,63 @@ def test_stand_in_is_marked_and_split_into_three(tiny_irmas):
     sizes = {name: len(clips) for name, clips in data.splits.items()}
     assert sizes["train"] + sizes["validation"] == 132 and sizes["test"] == 24
     assert {c.labels[0] for c in data.splits["validation"]} == set(LABELS)
+
+
+# The two [---] names the issue quotes from the official listing; mirdata's index has none of the 12.
+UNKNOWN_DRUM_NAMES = ("gel/014__[gel][---][pop_roc]0978__1.wav", "tru/205__[tru][---][jaz_blu]1987__2.wav")
+
+
+def test_the_unknown_drum_tag_is_accepted_and_kept_as_metadata(tmp_path):
+    tags = parse_training_name(Path("IRMAS-TrainingData") / UNKNOWN_DRUM_NAMES[0])
+    assert (tags["cls"], tags["drums"], tags["genre"], tags["song"]) == ("gel", "---", "pop_roc", "0978")
+    with pytest.raises(DatasetLayoutError):
+        parse_training_name(Path("IRMAS-TrainingData/gel/014__[gel][--][pop_roc]0978__1.wav"))
+
+
+def _short_wav() -> bytes:
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.zeros((16, 2), np.int16), 44_100, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def _complete_listing(real_data):
+    """All 6,705 training and 2,874 test names we can name: mirdata's full index (6,660 + 2,874), the two
+    quoted [---] names, and 43 made-up names standing for the 10 [---] and 33 colliding names nobody has
+    published (same patterns: [---] tags; a second file of an indexed song and excerpt under a new prefix)."""
+    tracks = json.loads((real_data / INDEX).read_text())["tracks"].values()
+    training = [t["audio"][0] for t in tracks if t["audio"][0].startswith("IRMAS-TrainingData")]
+    test = [(t["audio"][0], t["annotation"][0]) for t in tracks if t["audio"][0].startswith("IRMAS-Testing")]
+    training += [f"IRMAS-TrainingData/{name}" for name in UNKNOWN_DRUM_NAMES]
+    genres = ("pop_roc", "jaz_blu", "cla", "cou_fol", "lat_sou")
+    training += [f"IRMAS-TrainingData/{LABELS[i % 11]}/9{i:02d}__[{LABELS[i % 11]}][---][{genres[i % 5]}]"
+                 f"9{i:03d}__1.wav" for i in range(10)]
+    for i, name in enumerate(sorted(training)[:33]):  # same song and excerpt, another prefix
+        folder, base = name.rsplit("/", 1)
+        unprefixed = re.sub(r"^\d+__", "", base)
+        training.append(f"{folder}/8{i:02d}__{unprefixed}")
+    return training, test
+
+
+def test_the_complete_official_listing_loads(real_data, tmp_path):
+    training, test = _complete_listing(real_data)
+    assert (len(training), len(set(training)), len(test)) == (6705, 6705, 2874)
+    wav = _short_wav()
+    for name in training:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(wav)
+    for number, (audio, labels) in enumerate(test):
+        (tmp_path / audio).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / audio).write_bytes(wav)
+        (tmp_path / labels).write_text(f"{LABELS[number % 11]}\t\n{LABELS[(number + 3) % 11]}\t\n")
+    data = IrmasTask().load(tmp_path)
+    assert len(data.splits["train"]) + len(data.splits["validation"]) == 6705
+    assert len(data.splits["test"]) == 2874
+    unknown = [c for c in data.splits["train"] + data.splits["validation"] if "[---]" in c.clip_id]
+    assert len(unknown) == 12 and {c.metadata["drums"] for c in unknown} == {"unknown"}
+    assert len({c.group for c in data.splits["test"]}) == 208  # the test excerpts' tracks
+    assert not {c.group for c in data.splits["train"]} & {c.group for c in data.splits["validation"]}
+
+
+def test_test_excerpts_are_grouped_by_track():
+    assert excerpt_track(Path("Part1/02 - And The Body Will Die-8.wav")) == "02 - And The Body Will Die"
+    assert excerpt_track(Path("Part2/01. Trouble (No. 2)-14.wav")) == "01. Trouble (No. 2)"

@@ -2,6 +2,7 @@
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 import soundfile
@@ -58,10 +59,17 @@ def test_the_record_says_what_produced_it(monkeypatch, capsys, tiny_irmas, tmp_p
     assert raw["threshold"]["chosen_on"] == "validation"
     provenance = raw["provenance"]
     assert provenance["packages"]["torch"] != "absent" and len(provenance["dataset_fingerprint"]) == 64
-    assert set(provenance["seconds"]) == {"load", "features", "train", "evaluate"}
+    assert set(provenance["seconds"]) == {"load", "features.hash", "features.extract", "features.verify", "index",
+                                          "statistics", "train", "evaluate", "bootstrap"}
+    assert provenance["torch_threads"] >= 1 and provenance["shared_stages"] == []
+    assert raw["windows"]["window_frames"] == 64 and raw["windows"]["windows"]["test"] >= 24
+    interval = raw["confidence_intervals"]["micro_f1"]
+    assert interval["unit"] == "track" and interval["n_units"] == 24  # the stand-in's excerpts are one per track
+    assert all("false_positives" in figures for figures in raw["per_class"].values())
     with open(folder / "seed-0.predictions.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 24 and all(0 <= float(r["score_pia"]) <= 1 for r in rows)
+    assert rows[0]["group"] == Path(rows[0]["clip_id"]).stem.rsplit("-", 1)[0]
     assert (folder / "seed-0.ckpt").stat().st_size > 100_000
     assert not list(folder.glob(".seed-0.work-*"))  # training work folder removed once the record exists
 
@@ -93,10 +101,15 @@ def test_constant_predictor_runs_without_training(monkeypatch, capsys, tiny_irma
 
 
 def test_real_irmas_clips_run_end_to_end(monkeypatch, capsys, real_irmas_root, tmp_path, cache_dir):
-    code, out, err = _run(monkeypatch, capsys, real_irmas_root, tmp_path, cache_dir)
+    # mirdata's copy of "02 - And The Body Will Die-8.wav" is cut to 2 s; IRMAS test clips last 5-20 s
+    code, _, err = _run(monkeypatch, capsys, real_irmas_root, tmp_path, cache_dir)
+    assert code == 2 and "And The Body Will Die-8.wav" in err and "2.000 s" in err and "truncated" in err
+    code, out, err = _run(monkeypatch, capsys, real_irmas_root, tmp_path, cache_dir, "--skip-bad")
     assert code == 0, err
     record = read_record(tmp_path / "irmas/vgg/seed-0.json")
-    assert record.stand_in is False and record.n_test == 4
+    assert record.stand_in is False and record.n_test == 3
+    assert [Path(s["file"]).name for s in record.skipped_files] == ["02 - And The Body Will Die-8.wav"]
+    assert "5-20 s" in record.skipped_files[0]["reason"]
     assert record.n_train + record.n_validation == 4
     assert "offline stand-in" not in err
 
@@ -130,3 +143,63 @@ def test_bad_options_are_reported_plainly(monkeypatch, capsys, tiny_irmas, tmp_p
     assert code == 2 and "unknown config key 'learning_rat'" in err
     code, _, err = run_cli(monkeypatch, capsys, "run", "-t", "irmass", "-b", "vgg", "-d", str(tiny_irmas))
     assert code == 2 and "Did you mean 'irmas'" in err
+
+
+def test_a_truncated_training_clip_is_refused_by_name_or_skipped(monkeypatch, capsys, tiny_irmas, tmp_path,
+                                                                 cache_dir):
+    import shutil
+
+    root = tmp_path / "data"
+    shutil.copytree(tiny_irmas, root, symlinks=True)
+    cut = sorted(root.glob("IRMAS-TrainingData/cel/*.wav"))[0]
+    cut.write_bytes(cut.read_bytes()[:100])  # a 44-byte header and 14 stereo samples
+    code, _, err = _run(monkeypatch, capsys, root, tmp_path / "r", cache_dir)
+    assert code == 2 and cut.name in err and "14 samples" in err and "3 s" in err and "Traceback" not in err
+    code, _, err = _run(monkeypatch, capsys, root, tmp_path / "r", cache_dir, "--skip-bad")
+    assert code == 0, err
+    record = read_record(tmp_path / "r/irmas/vgg/seed-0.json")
+    assert [s["file"] for s in record.skipped_files] == [str(cut)] and "truncated" in record.skipped_files[0]["reason"]
+    code, out, _ = run_cli(monkeypatch, capsys, "data", "verify", "irmas", "--data-home", str(root))
+    assert code == 1 and cut.name in out and "truncated" in out
+
+
+def test_several_seeds_prepare_the_data_once(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir):
+    from irbench import prepare
+
+    calls = []
+    original = prepare.extract_features
+    monkeypatch.setattr(prepare, "extract_features", lambda *a, **k: calls.append(a) or original(*a, **k))
+    code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir, "--seed", "3", "--seed", "4")
+    assert code == 0, err
+    assert len(calls) == 1
+    records = [read_record(tmp_path / f"irmas/vgg/seed-{n}.json") for n in (3, 4)]
+    assert records[0].metrics != records[1].metrics
+    assert "features.hash" in records[0].provenance.shared_stages and "train" not in records[0].provenance.shared_stages
+    single = tmp_path / "single"
+    assert _run(monkeypatch, capsys, tiny_irmas, single, cache_dir, "--seed", "4")[0] == 0
+    assert read_record(single / "irmas/vgg/seed-4.json").metrics == records[1].metrics
+
+
+def test_the_worker_count_changes_no_number(monkeypatch, capsys, tiny_irmas, tmp_path):
+    import torch
+
+    threads = torch.get_num_threads()
+    weights = []
+    for workers in ("1", "2"):
+        folder = tmp_path / workers
+        code, _, err = run_cli(monkeypatch, capsys, "run", "-t", "irmas", "-b", "vgg", "-d", str(tiny_irmas),
+                               "--results-dir", str(folder), "--cache-dir", str(folder / "cache"), "--max-epochs",
+                               "1", "--quiet", "--workers", workers)
+        assert code == 0, err
+        assert torch.get_num_threads() == threads
+        weights.append(torch.load(folder / "irmas/vgg/seed-0.ckpt", weights_only=True)["state_dict"])
+    for name, tensor in weights[0].items():
+        assert torch.equal(tensor, weights[1][name]), name
+
+
+def test_a_diverging_run_stops_with_a_message(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir):
+    code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir, "--config", "learning_rate=inf")
+    assert code == 2 and "learning_rate" in err and "Traceback" not in err
+    assert not (tmp_path / "irmas").exists()  # refused before any stage
+    code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir, "--config", "learning_rate=1e12")
+    assert code == 2 and "diverged" in err and "epoch 0" in err and "Traceback" not in err

@@ -4,10 +4,11 @@ import torch
 
 from irbench.baselines.base import TrainingConfig
 from irbench.baselines.vgg import VGGNet
-from irbench.errors import ConfigError
+from irbench.errors import ConfigError, TrainingDivergedError
 from irbench.overrides import apply_overrides
 from irbench.task import PredictionType
 from irbench.training import fit, loss_function, resolve_device
+from irbench.windowing.dataset import ArrayWindows
 
 
 def _data(n, seed):
@@ -15,13 +16,13 @@ def _data(n, seed):
     x = rng.standard_normal((n, 32, 32)).astype(np.float32)
     labels = rng.integers(0, 3, n)
     x[np.arange(n), labels * 8, :] += 3.0  # a learnable cue
-    return x, np.eye(3, dtype=np.float32)[labels], np.ones((n, 3), np.float32)
+    return ArrayWindows(x, np.eye(3, dtype=np.float32)[labels])
 
 
-def _fit(tmp_path, epochs, callbacks=()):
+def _fit(tmp_path, epochs, callbacks=(), **settings):
     torch.manual_seed(0)
     model = VGGNet(3, (32, 32))
-    config = TrainingConfig(max_epochs=epochs, batch_size=16, patience=50)
+    config = TrainingConfig(**{"max_epochs": epochs, "batch_size": 16, "patience": 50, **settings})
     result = fit(model, PredictionType.SINGLE_LABEL, _data(70, 0), _data(20, 1), config, 0, "cpu", tmp_path,
                  show_progress=False, callbacks=callbacks)
     return model, result
@@ -90,3 +91,15 @@ def test_device_resolution():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="no CUDA device"):
             resolve_device("cuda")
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "0"])
+def test_non_finite_or_non_positive_learning_rates_are_refused_up_front(value):
+    with pytest.raises(ConfigError, match="learning_rate"):
+        apply_overrides(TrainingConfig(), [f"learning_rate={value}"], None)
+
+
+def test_a_diverging_run_stops_at_the_first_non_finite_loss(tmp_path):
+    with pytest.raises(TrainingDivergedError, match=r"epoch 0, step \d+.*learning_rate=1e\+11"):
+        _fit(tmp_path, 5, learning_rate=1e12)
+    assert not (tmp_path / "best.ckpt").exists()  # stopped inside the first epoch, nothing trained to the end

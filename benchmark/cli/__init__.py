@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from irbench import __version__
-from irbench.cli import data, inspect, predict, report, run
+from irbench.cli import cache, data, inspect, predict, report, run
 from irbench.errors import IrbenchError
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.command("run")(run.run)
 app.command("report")(report.report)
 app.command("predict")(predict.predict)
 app.add_typer(data.app, name="data")
+app.add_typer(cache.app, name="cache")
 app.command("list")(inspect.list_entries)
 app.command("validate")(inspect.validate)
 

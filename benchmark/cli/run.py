@@ -32,23 +32,26 @@ def run(
     """Train BASELINE on TASK's training split and evaluate it with the task's protocol.
 
     Writes RESULTS_DIR/<task>/<baseline>/seed-<n>.json (plus predictions and checkpoint). An existing
-    record is kept unless --overwrite is given; an interrupted run resumes from its last epoch.
+    record is kept unless --overwrite is given; an interrupted run resumes from its last epoch. Several
+    --seed options load, hash, extract and index the data once, then train each seed.
     """
-    from irbench.errors import RecordExistsError
-    from irbench.runner import RunOptions, run_benchmark
+    from irbench.runner import RunOptions, run_seeds
 
     console = Console(stderr=True)
-    for one_seed in seed:
-        options = RunOptions(
-            task=task, baseline=baseline, data_home=data_home, results_dir=results_dir, cache_dir=cache_dir,
-            seed=one_seed, device=device, max_epochs=max_epochs, config=list(config), workers=workers,
-            overwrite=overwrite, skip_bad=skip_bad, show_progress=not quiet, frontend=frontend,
-        )
-        try:
-            record, path = run_benchmark(options)
-        except RecordExistsError as error:
-            console.print(f"[yellow]skipped:[/] {escape(str(error))}", highlight=False)
+    options = RunOptions(
+        task=task, baseline=baseline, data_home=data_home, results_dir=results_dir, cache_dir=cache_dir,
+        seed=seed[0], device=device, max_epochs=max_epochs, config=list(config), workers=workers,
+        overwrite=overwrite, skip_bad=skip_bad, show_progress=not quiet, frontend=frontend,
+    )
+
+    def say(message: str) -> None:
+        console.print(f"[yellow]note:[/] {escape(message)}", highlight=False)
+
+    for outcome in run_seeds(options, list(dict.fromkeys(seed)), say):
+        if outcome.record is None:
+            console.print(f"[yellow]skipped:[/] {escape(outcome.kept or '')}", highlight=False)
             continue
+        record, path = outcome.record, outcome.path
         label = " (offline stand-in, not real data)" if record.stand_in else ""
         shown = dict.fromkeys([record.main_score, "micro_f1", "macro_f1"])
         scores = ", ".join(f"{m} = {record.metrics[m]:.4f}" for m in shown if m in record.metrics)

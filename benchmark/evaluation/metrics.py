@@ -7,8 +7,11 @@
   (clip, class) pairs only; micro-F1 over all observed pairs pooled;
 - single-label (Medley-solos-DB): accuracy, mean per-class accuracy, macro-F1, confusion matrix.
 
-A class without a positive test example has no support: its per-class values are ``None`` (reported as
-"no support", never 0 or NaN) and macro averages and mAP run over the classes with support.
+A class without a positive test example has no support: its precision, recall, F1, AP and ROC-AUC are
+``None`` (reported as "no support", never 0 or NaN) and macro averages and mAP run over the classes with
+support. Micro averages pool every (clip, class) decision of every class, so a false positive counts even for
+a class absent from the test set (predicting an absent class is never free); each class's
+``true_positives``, ``false_positives`` and ``false_negatives`` are recorded, absent classes included.
 """
 
 from __future__ import annotations
@@ -32,19 +35,33 @@ def top1_hit_rate(targets: np.ndarray, clip_scores: np.ndarray) -> float:
     return float(np.asarray(targets, dtype=np.float64)[np.arange(len(top)), top].mean())
 
 
+def error_counts(truth: np.ndarray, decision: np.ndarray) -> dict[str, int]:
+    """``true_positives``, ``false_positives`` and ``false_negatives`` of one class from 1-D 0/1 arrays."""
+    truth, decision = np.asarray(truth) > 0, np.asarray(decision) > 0
+    return {"true_positives": int((truth & decision).sum()), "false_positives": int((~truth & decision).sum()),
+            "false_negatives": int((truth & ~decision).sum())}
+
+
 def _class_figures(truth: np.ndarray, decision: np.ndarray, score: np.ndarray) -> dict[str, float | None]:
-    """Precision, recall, F1, AP and ROC-AUC of one class from 1-D arrays; ``None`` without support."""
+    """Precision, recall, F1, AP, ROC-AUC, support and error counts of one class from 1-D arrays; the
+    figures are ``None`` without support, the counts never are."""
     support = int(truth.sum())
+    counts = error_counts(truth, decision)
     if support == 0:
-        return {"precision": None, "recall": None, "f1": None, "ap": None, "roc_auc": None, "support": 0}
+        return {"precision": None, "recall": None, "f1": None, "ap": None, "roc_auc": None, "support": 0, **counts}
     p, r, f, _ = precision_recall_fscore_support(truth, decision, average="binary", zero_division=0)
     both = 0 < support < len(truth)
     return {
         "precision": float(p), "recall": float(r), "f1": float(f),
         "ap": float(average_precision_score(truth, score)),
         "roc_auc": float(roc_auc_score(truth, score)) if both else None,
-        "support": support,
+        "support": support, **counts,
     }
+
+
+def classes_without_support(per_class: dict[str, dict]) -> list[str]:
+    """Labels whose ``support`` is 0 (no positive test clip), in class order."""
+    return [label for label, figures in per_class.items() if not figures["support"]]
 
 
 def _mean_of(per_class: dict[str, dict], key: str) -> float:

@@ -10,7 +10,12 @@ from __future__ import annotations
 import warnings
 
 from irbench.evaluation.aggregation import aggregate
-from irbench.evaluation.metrics import headline_metric, multilabel_metrics, single_label_metrics
+from irbench.evaluation.metrics import (
+    classes_without_support,
+    headline_metric,
+    multilabel_metrics,
+    single_label_metrics,
+)
 from irbench.evaluation.thresholds import choose_threshold
 from irbench.task import ClipScores, Evaluation
 
@@ -48,7 +53,8 @@ def thresholded(
                 "criterion": "micro_f1" + (" over observed pairs" if masked else ""), "validation_curve": curve,
             })
             mask = test.mask if masked else None
-            result = Evaluation(metrics, per_class, threshold, test_scores, predictions, rescore=_rescorer(
+            extra = {"classes_without_support": classes_without_support(per_class)}
+            result = Evaluation(metrics, per_class, threshold, test_scores, predictions, extra, rescore=_rescorer(
                 lambda metric, i, p=predictions, s=test_scores: headline_metric(
                     metric, test.targets[i], p[i], s[i], None if mask is None else mask[i])))
         else:
@@ -66,7 +72,8 @@ def arg_max(validation: ClipScores, test: ClipScores, labels: tuple[str, ...]) -
     predictions = (scores == scores.max(axis=1, keepdims=True)).astype(int)
     return Evaluation(
         metrics, per_class, {"aggregation": "s1", "value": None, "chosen_on": "none (arg-max decision)"},
-        scores, predictions, extra={"confusion_matrix": {"labels": list(labels), "rows_true": confusion}},
+        scores, predictions, extra={"confusion_matrix": {"labels": list(labels), "rows_true": confusion},
+                                    "classes_without_support": classes_without_support(per_class)},
         rescore=_rescorer(lambda metric, i: headline_metric(metric, test.targets[i], predictions[i], scores[i])),
     )
 

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 from pydantic import BaseModel
+
+
+@dataclass(frozen=True)
+class FrameGrid:
+    """The time grid of a front end's output: input ``sample_rate`` (Hz), ``hop_length`` (samples between
+    frames) and ``pad_value`` (the feature value of digital silence, used past a clip's end)."""
+
+    sample_rate: int
+    hop_length: int
+    pad_value: float = 0.0
+
+    @property
+    def frames_per_second(self) -> float:
+        """Frame rate in Hz: ``sample_rate / hop_length``."""
+        return self.sample_rate / self.hop_length
 
 
 class Frontend(torch.nn.Module):
@@ -23,25 +39,31 @@ class Frontend(torch.nn.Module):
         super().__init__()
         self.config = config or self.config_class()
 
+    @classmethod
+    def grid(cls, config: BaseModel) -> FrameGrid:
+        """The frame grid for ``config``, computed from the configuration alone (nothing is built):
+        ``config.sample_rate``, ``config.hop_length`` and padding 0 unless a subclass says otherwise."""
+        return FrameGrid(config.sample_rate, config.hop_length, 0.0)
+
     @property
     def sample_rate(self) -> int:
         """Input sample rate in Hz."""
-        return self.config.sample_rate
+        return self.grid(self.config).sample_rate
 
     @property
     def hop_length(self) -> int:
         """Samples between frames."""
-        return self.config.hop_length
+        return self.grid(self.config).hop_length
 
     @property
     def frames_per_second(self) -> float:
         """Frame rate in Hz: ``sample_rate / hop_length``."""
-        return self.sample_rate / self.hop_length
+        return self.grid(self.config).frames_per_second
 
     @property
     def pad_value(self) -> float:
-        """Feature value of silence, used to pad windows past a clip's end (0 unless overridden)."""
-        return 0.0
+        """Feature value of silence, used to pad windows past a clip's end."""
+        return self.grid(self.config).pad_value
 
     def transform(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> ``(batch, n_features, frames)``."""

@@ -1,43 +1,89 @@
-"""On-disk feature cache: one ``.npy`` per audio file, keyed by everything that shapes the features.
+"""On-disk feature cache: one array per audio file, keyed by everything that shapes the features, checked
+when read.
 
 Key = SHA-256 of the audio file's bytes (so a changed or renamed file is never confused with another) +
 a digest of the front end's name and configuration, the decoder settings (mono mix, resampler quality) and
-``FEATURE_CODE_VERSION`` (bumped whenever feature code changes numbers). Entries are written atomically
-and read memory-mapped.
+``FEATURE_CODE_VERSION`` (bumped whenever feature code changes numbers or the layout on disk).
+
+An entry is two files under ``CACHE_DIR/features/<front end key>/<first two hex digits>/``:
+
+- ``<sha256>.npy``: float32 features stored time-major, ``(frames, n_features)``, so that one window is one
+  contiguous byte range and is read with a single ``pread`` (see :mod:`irbench.features.reader`);
+- ``<sha256>.json``: the array's shape and dtype, a BLAKE2b checksum of its bytes, and the decoded audio's
+  duration (seconds, samples, source sample rate) for the tasks' truncation checks.
+
+Both are written atomically, the array first; an entry exists once its ``.json`` does. Reading an entry in
+full (:meth:`FeatureCache.verify`) checks the ``.npy`` header against the ``.json`` and the file's size, and
+the checksum against the bytes: a damaged entry raises :class:`CacheEntryDamaged` and is removed, so the
+caller recomputes it instead of training on damaged numbers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from irbench.atomic import atomic_path
-from irbench.audio import RESAMPLER_QUALITY
+from irbench.atomic import atomic_path, atomic_write_text
+from irbench.audio import MONO_MIX, RESAMPLER_QUALITY
+from irbench.errors import IrbenchError
 
-FEATURE_CODE_VERSION = "1"
-_HASH_CHUNK = 1 << 20
+FEATURE_CODE_VERSION = "2"  # 2: time-major arrays with a checksummed sidecar
+DTYPE = np.dtype("<f4")
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+class CacheEntryDamaged(IrbenchError):
+    """A cache entry's files disagree with each other or with their checksum (truncated, overwritten)."""
 
 
 def frontend_key(name: str, config: dict) -> str:
     """Folder name for one front-end configuration: ``<name>-<16 hex digits>``."""
     payload = json.dumps(
-        {"frontend": name, "config": config, "mono": "mean", "resampler": f"soxr-{RESAMPLER_QUALITY}",
+        {"frontend": name, "config": config, "mono": MONO_MIX, "resampler": f"soxr-{RESAMPLER_QUALITY}",
          "code": FEATURE_CODE_VERSION},
         sort_keys=True,
     )
     return f"{name}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
+
+
+@dataclass(frozen=True)
+class AudioDuration:
+    """How long the decoded audio of an entry was: ``seconds``, ``samples`` at ``sample_rate`` Hz (the file's
+    own rate, before resampling)."""
+
+    seconds: float
+    samples: int
+    sample_rate: int
+
+
+@dataclass(frozen=True)
+class CachedFeatures:
+    """Where one file's features lie: ``path`` of the ``.npy``, byte ``offset`` of the data, ``frames`` x
+    ``n_features`` float32 values stored time-major, the source audio's ``duration`` and the ``checksum``."""
+
+    path: Path
+    offset: int
+    frames: int
+    n_features: int
+    duration: AudioDuration
+    checksum: str
+
+
+def _checksum(data: bytes | memoryview) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _header(handle) -> tuple[tuple[int, ...], np.dtype, bool, int]:
+    version = np.lib.format.read_magic(handle)
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in readers:
+        raise ValueError(f".npy format version {version} is not one numpy writes for float32 arrays")
+    shape, fortran, dtype = readers[version](handle)
+    return shape, dtype, fortran, handle.tell()
 
 
 class FeatureCache:
@@ -45,21 +91,95 @@ class FeatureCache:
 
     def __init__(self, root: Path, name: str, config: dict):
         self.directory = Path(root).expanduser().resolve() / "features" / frontend_key(name, config)
+        self.name, self.config = name, config
+        self._described = False
 
     def path(self, audio_sha256: str) -> Path:
-        """Where the features of the audio with this hash live."""
+        """Where the array of the audio with this hash lives (its ``.json`` sits beside it)."""
         return self.directory / audio_sha256[:2] / f"{audio_sha256}.npy"
 
     def has(self, audio_sha256: str) -> bool:
-        """Whether the entry exists (it is complete if it exists: writes are atomic)."""
-        return self.path(audio_sha256).exists()
+        """Whether the entry exists (it is complete if its ``.json`` exists: the array is written first)."""
+        return self.path(audio_sha256).with_suffix(".json").exists()
 
-    def load(self, audio_sha256: str) -> np.ndarray:
-        """The cached array, memory-mapped read-only. Raises ``FileNotFoundError`` when absent."""
-        return np.load(self.path(audio_sha256), mmap_mode="r")
+    def store(self, audio_sha256: str, features: np.ndarray, duration: AudioDuration) -> None:
+        """Write ``features`` ``(n_features, frames)`` (stored as float32, time-major) and its sidecar.
 
-    def store(self, audio_sha256: str, features: np.ndarray) -> None:
-        """Write ``features`` (any shape, stored as float32) atomically."""
-        with atomic_path(self.path(audio_sha256)) as temporary:
+        Raises ``OSError`` when the cache folder cannot be written (disk full, permissions)."""
+        if not self._described:
+            from irbench.features.inventory import describe_frontend
+
+            self.directory.mkdir(parents=True, exist_ok=True)
+            describe_frontend(self.directory, self.name, self.config)
+            self._described = True
+        array = np.ascontiguousarray(np.asarray(features, dtype=DTYPE).T)
+        path = self.path(audio_sha256)
+        with atomic_path(path) as temporary:
             with open(temporary, "wb") as handle:
-                np.save(handle, np.asarray(features, dtype=np.float32))
+                np.save(handle, array)
+        sidecar = {"shape": list(array.shape), "dtype": DTYPE.str, "blake2b": _checksum(array.data),
+                   "seconds": duration.seconds, "samples": duration.samples, "sample_rate": duration.sample_rate}
+        atomic_write_text(path.with_suffix(".json"), json.dumps(sidecar))
+
+    def remove(self, audio_sha256: str) -> None:
+        """Delete an entry's files (a damaged entry, before it is recomputed)."""
+        path = self.path(audio_sha256)
+        path.with_suffix(".json").unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+
+    def verify(self, audio_sha256: str) -> tuple[CachedFeatures, np.ndarray]:
+        """Read an entry in full and check it; returns where it lies and the array ``(frames, n_features)``.
+
+        Raises
+        ------
+        CacheEntryDamaged: the sidecar is unreadable, the ``.npy`` header disagrees with it, the file is
+            shorter or longer than its header says, or the bytes fail the checksum. The entry is removed.
+        FileNotFoundError: the entry does not exist.
+        """
+        path = self.path(audio_sha256)
+        try:
+            return self._verify(path)
+        except CacheEntryDamaged:
+            self.remove(audio_sha256)
+            raise
+
+    def _verify(self, path: Path) -> tuple[CachedFeatures, np.ndarray]:
+        sidecar_path = path.with_suffix(".json")
+        try:
+            sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
+            shape = tuple(int(n) for n in sidecar["shape"])
+            duration = AudioDuration(float(sidecar["seconds"]), int(sidecar["samples"]), int(sidecar["sample_rate"]))
+            expected_checksum = str(sidecar["blake2b"])
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise CacheEntryDamaged(f"cache entry {sidecar_path} is unreadable ({error})") from error
+        try:
+            with open(path, "rb") as handle:
+                header_shape, dtype, fortran, offset = _header(handle)
+                data = handle.read()
+        except FileNotFoundError as error:
+            raise CacheEntryDamaged(f"cache entry {path} is missing its array") from error
+        except (OSError, ValueError) as error:
+            raise CacheEntryDamaged(f"cache entry {path} has no valid .npy header ({error})") from error
+        if header_shape != shape or dtype != DTYPE or fortran or len(shape) != 2:
+            raise CacheEntryDamaged(f"cache entry {path}: header says {header_shape} {dtype}, sidecar {shape}")
+        expected_bytes = shape[0] * shape[1] * DTYPE.itemsize
+        if len(data) != expected_bytes:
+            raise CacheEntryDamaged(f"cache entry {path} holds {len(data)} data bytes, its header says "
+                                    f"{expected_bytes} (truncated or appended to)")
+        if _checksum(data) != expected_checksum:
+            raise CacheEntryDamaged(f"cache entry {path} fails its checksum (its bytes changed after writing)")
+        array = np.frombuffer(data, dtype=DTYPE).reshape(shape)
+        return CachedFeatures(path, offset, shape[0], shape[1], duration, expected_checksum), array
+
+
+def entry_size(path: Path) -> int:
+    """Bytes of an entry's files (array and sidecar) on disk; 0 for what is absent."""
+    total = 0
+    for member in (path, path.with_suffix(".json")):
+        try:
+            total += os.stat(member).st_size
+        except OSError:
+            pass
+    return total

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from irbench.errors import ConfigError
-from irbench.features.base import Frontend
+from irbench.features.base import FrameGrid, Frontend
 from irbench.features.logmel import LogMelConfig
 
 
@@ -25,10 +25,10 @@ class EssentiaLogMel(Frontend):
     name = "log-mel-essentia"
     config_class = LogMelConfig
 
-    @property
-    def pad_value(self) -> float:
-        """``log10(floor)``."""
-        return float(np.log10(self.config.floor))
+    @classmethod
+    def grid(cls, config: LogMelConfig) -> FrameGrid:
+        """Frames every ``hop_length`` samples; silence is ``log10(floor)``."""
+        return FrameGrid(config.sample_rate, config.hop_length, float(np.log10(config.floor)))
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(samples,)`` float -> ``(n_mels, frames)`` float32; frames centred like the torch front end.

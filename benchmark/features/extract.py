@@ -1,42 +1,112 @@
-"""Parallel feature extraction into the cache, with a progress bar and bad-file handling."""
+"""The feature stage: audio hashes (memoised), computing only what the cache lacks, checking what it has.
+
+1. **hash**: the SHA-256 of every audio file, from the memo in the cache when the file's size, mtime and
+   inode are unchanged (:mod:`irbench.features.hashes`), else read in threads (hashing releases the GIL).
+2. **extract**: files whose features are not cached are decoded and transformed; in ``workers`` spawned
+   processes only when there are more such files than workers, otherwise here. Either way each file is
+   transformed single-threaded, so cached numbers never depend on the worker count, and this process's
+   thread count is restored afterwards (training keeps its threads).
+3. **verify**: every entry the run will read is read once in full and checked against its sidecar and
+   checksum (threads); a damaged entry is removed and recomputed, never used.
+"""
 
 from __future__ import annotations
 
-import functools
 import json
-from dataclasses import dataclass
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from irbench.audio import load_audio
 from irbench.errors import AudioDecodeError
-from irbench.features.cache import FeatureCache, file_sha256
+from irbench.features.cache import AudioDuration, CacheEntryDamaged, CachedFeatures, FeatureCache
+from irbench.features.hashes import AudioHashMemo
 from irbench.parallel import parallel_map
 
 
 @dataclass
 class ExtractedFeatures:
-    """Features of a set of audio files.
+    """Features of a set of audio files, ready to be read window by window.
 
     Attributes
     ----------
-    features: path -> ``(n_features, frames)`` read-only memory-mapped array of the whole file.
-    audio_sha256: path -> hex SHA-256 of the file's bytes.
+    entries: path -> where its verified features lie in the cache (time-major ``(frames, n_features)``).
+    audio_sha256: path -> hex SHA-256 of the file's bytes (also for skipped files that could be hashed).
     skipped: (path, reason) of unreadable files, when ``skip_bad`` was given.
+    computed: files whose features were computed in this call (the rest came from the cache).
+    hashed: files read in full to hash them (the rest came from the memo).
+    repaired: what was wrong with each damaged cache entry that was found, removed and recomputed.
+    seconds: seconds spent in ``hash``, ``extract`` and ``verify``.
     """
 
-    features: dict[Path, np.ndarray]
+    entries: dict[Path, CachedFeatures]
     audio_sha256: dict[Path, str]
-    skipped: list[tuple[Path, str]]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    computed: int = 0
+    hashed: int = 0
+    repaired: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def array(self, path: Path) -> np.ndarray:
+        """The features of one file as ``(n_features, frames)`` float32 (read from the cache)."""
+        entry = self.entries[Path(path)]
+        return np.load(entry.path).T
 
 
-@functools.lru_cache(maxsize=4)
+@contextmanager
+def single_threaded():
+    """Run torch on one intra-op thread inside the block, restoring the previous count afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: Path
+    digest: str
+    cache_root: Path
+    frontend_name: str
+    config_json: str
+
+
+_FRONTENDS: dict[tuple[str, str], object] = {}
+
+
 def _frontend(name: str, config_json: str):
-    from irbench.features import FRONTENDS
+    key = (name, config_json)
+    if key not in _FRONTENDS:
+        from irbench.features import FRONTENDS
 
-    cls = FRONTENDS.get(name)
-    return cls(cls.config_class(**json.loads(config_json))).eval()
+        cls = FRONTENDS.get(name)
+        _FRONTENDS[key] = cls(cls.config_class(**json.loads(config_json))).eval()
+    return _FRONTENDS[key]
+
+
+def _compute(job: _Job) -> tuple[Path, str | None]:
+    """Decode, transform and cache one file; returns (path, problem or None). Runs in a worker or here."""
+    import torch
+
+    from irbench.audio import decode_audio
+
+    frontend = _frontend(job.frontend_name, job.config_json)
+    try:
+        decoded = decode_audio(job.path, frontend.sample_rate)
+    except AudioDecodeError as error:
+        return job.path, error.reason
+    with torch.inference_mode():
+        features = frontend(torch.from_numpy(decoded.samples)).numpy()
+    duration = AudioDuration(decoded.source_frames / decoded.source_rate, decoded.source_frames, decoded.source_rate)
+    FeatureCache(job.cache_root, job.frontend_name, json.loads(job.config_json)).store(job.digest, features, duration)
+    return job.path, None
 
 
 def _limit_threads() -> None:
@@ -45,68 +115,129 @@ def _limit_threads() -> None:
     torch.set_num_threads(1)
 
 
-@dataclass(frozen=True)
-class _Job:
-    path: Path
-    cache_root: Path
-    frontend_name: str
-    config_json: str
+def _hash_all(files: list[Path], memo: AudioHashMemo, workers: int) -> tuple[dict[Path, str], dict[Path, str]]:
+    digests: dict[Path, str] = {}
+    problems: dict[Path, str] = {}
+    unknown = []
+    for path in files:
+        try:
+            found = memo.known(path)
+        except OSError as error:
+            problems[path] = error.strerror or str(error)
+            continue
+        if found is None:
+            unknown.append(path)
+        else:
+            digests[path] = found
 
+    def one(path: Path):
+        try:
+            return path, memo.digest(path), None
+        except OSError as error:
+            return path, None, error.strerror or str(error)
 
-def _extract_one(job: _Job) -> tuple[Path, str | None, str | None]:
-    """Returns (path, audio hash or None, problem or None); computes and caches features when missing."""
-    import torch
-
-    try:
-        digest = file_sha256(job.path)
-    except OSError as error:
-        return job.path, None, str(error)
-    cache = FeatureCache(job.cache_root, job.frontend_name, json.loads(job.config_json))
-    if cache.has(digest):
-        return job.path, digest, None
-    frontend = _frontend(job.frontend_name, job.config_json)
-    try:
-        audio = load_audio(job.path, frontend.sample_rate)
-    except AudioDecodeError as error:
-        return job.path, digest, error.reason
-    with torch.inference_mode():
-        features = frontend(torch.from_numpy(audio)).numpy()
-    cache.store(digest, features)
-    return job.path, digest, None
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for path, digest, problem in pool.map(one, unknown):
+            if problem is None:
+                digests[path] = digest
+            else:
+                problems[path] = problem
+    return digests, problems
 
 
 def extract_features(
     files: list[Path], frontend_name: str, config: dict, cache_root: Path, workers: int,
-    skip_bad: bool = False, show_progress: bool = True,
+    skip_bad: bool = False, show_progress: bool = True, data_home: Path | None = None,
 ) -> ExtractedFeatures:
-    """Compute (or reuse from the cache) the features of every audio file.
+    """Hash, compute what is missing, and verify the features of every audio file.
 
     Parameters
     ----------
-    files: audio files; each is hashed every time, so edited audio is never served stale.
+    files: audio files.
     frontend_name, config: a registered front end and its configuration (``model_dump()``).
-    cache_root: the cache directory (``--cache-dir``).
-    workers: worker processes (1 runs in this process).
+    cache_root: the cache directory (``--cache-dir``); features, hash memo and nothing else go there.
+    workers: processes for computing missing features (and threads for hashing and verifying).
     skip_bad: list unreadable files in ``skipped`` instead of raising.
+    show_progress: a progress bar while features are computed.
+    data_home: names the hash memo (default: the first file's folder).
 
     Raises
     ------
     AudioDecodeError: an unreadable or corrupt file, naming it, unless ``skip_bad``.
+    OSError: the cache folder cannot be written.
     """
-    config_json = json.dumps(config, sort_keys=True)
+    files = [Path(f) for f in dict.fromkeys(files)]
     root = Path(cache_root).expanduser().resolve()
-    jobs = [_Job(Path(f), root, frontend_name, config_json) for f in dict.fromkeys(files)]
-    outcomes = parallel_map(
-        _extract_one, jobs, workers, f"Features ({frontend_name})", show_progress, initializer=_limit_threads
-    )
     cache = FeatureCache(root, frontend_name, config)
-    features, hashes, skipped = {}, {}, []
-    for path, digest, error in outcomes:
-        if error is not None:
+    config_json = json.dumps(config, sort_keys=True)
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    memo = AudioHashMemo(root, data_home if data_home is not None else (files[0].parent if files else root))
+    digests, problems = _hash_all(files, memo, workers)
+    memo.save()
+    seconds["hash"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    missing = [p for p in files if p in digests and not cache.has(digests[p])]
+    problems.update(_run_jobs(missing, digests, root, frontend_name, config_json, workers, show_progress))
+    computed = len(missing)
+    seconds["extract"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    wanted = [p for p in files if p in digests and p not in problems]
+    entries, damaged = _verify_all(cache, wanted, digests, workers)
+    if damaged:  # removed by verify: compute again, here, and check once more
+        problems.update(_run_jobs(list(damaged), digests, root, frontend_name, config_json, 1, False))
+        again, still = _verify_all(cache, [p for p in damaged if p not in problems], digests, 1)
+        entries.update(again)
+        problems.update({p: f"its cached features were damaged twice in a row ({still[p]})" for p in still})
+        computed += len(damaged)
+    seconds["verify"] = time.perf_counter() - start
+
+    skipped = []
+    for path in files:
+        if path in problems:
             if not skip_bad:
-                raise AudioDecodeError(path, error)
-            skipped.append((path, error))
-            continue
-        features[path] = cache.load(digest)
-        hashes[path] = digest
-    return ExtractedFeatures(features, hashes, skipped)
+                raise AudioDecodeError(path, problems[path])
+            skipped.append((path, problems[path]))
+    return ExtractedFeatures(
+        {p: entries[p] for p in files if p in entries}, digests, skipped, computed, memo.hashed,
+        [f"{p.name}: {reason}" for p, reason in damaged.items()],
+        {k: round(v, 3) for k, v in seconds.items()},
+    )
+
+
+def _run_jobs(paths: list[Path], digests: dict[Path, str], root: Path, frontend_name: str, config_json: str,
+              workers: int, show_progress: bool) -> dict[Path, str]:
+    """Compute features of ``paths``; returns path -> problem for those that could not be decoded."""
+    if not paths:
+        return {}
+    jobs = [_Job(p, digests[p], root, frontend_name, config_json) for p in paths]
+    description = f"Features ({frontend_name})"
+    if workers > 1 and len(jobs) > workers:
+        outcomes = parallel_map(_compute, jobs, workers, description, show_progress, initializer=_limit_threads)
+    else:
+        with single_threaded():
+            outcomes = parallel_map(_compute, jobs, 1, description, show_progress)
+    return {path: problem for path, problem in outcomes if problem is not None}
+
+
+def _verify_all(cache: FeatureCache, paths: list[Path], digests: dict[Path, str], workers: int,
+                ) -> tuple[dict[Path, CachedFeatures], dict[Path, str]]:
+    """Read and check every entry (threads); returns the good entries and path -> problem of damaged ones
+    (already removed from the cache)."""
+    def one(path: Path):
+        try:
+            entry, _ = cache.verify(digests[path])
+            return path, entry, None
+        except CacheEntryDamaged as error:
+            return path, None, str(error)
+
+    entries, damaged = {}, {}
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for path, entry, problem in pool.map(one, paths):
+            if entry is None:
+                damaged[path] = problem
+            else:
+                entries[path] = entry
+    return entries, damaged

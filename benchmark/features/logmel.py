@@ -16,7 +16,7 @@ import librosa
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from irbench.features.base import Frontend
+from irbench.features.base import FrameGrid, Frontend
 from irbench.features.spectral import power_to_db, stft_power
 
 
@@ -63,10 +63,11 @@ class LogMelSpectrogram(Frontend):
         self.register_buffer("mel_basis", torch.from_numpy(mel).float(), persistent=False)
         self.register_buffer("window", torch.hann_window(c.n_fft, periodic=True), persistent=False)
 
-    @property
-    def pad_value(self) -> float:
-        """Feature value of digital silence: ``log10(floor)``."""
-        return math.log10(self.config.floor) * (10.0 if self.config.scale == "db" else 1.0)
+    @classmethod
+    def grid(cls, config: LogMelConfig) -> FrameGrid:
+        """Frames every ``hop_length`` samples; silence is ``log10(floor)`` (times 10 on the dB scale)."""
+        return FrameGrid(config.sample_rate, config.hop_length,
+                         math.log10(config.floor) * (10.0 if config.scale == "db" else 1.0))
 
     def transform(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` float -> ``(batch, n_mels, frames)``."""

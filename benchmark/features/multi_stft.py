@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
-from irbench.features.base import Frontend
+from irbench.features.base import FrameGrid, Frontend
 from irbench.features.spectral import stft_power
 
 
@@ -70,10 +70,10 @@ class MultiStft(Frontend):
         for n_fft, _, _ in self.config.bands:
             self.register_buffer(f"window_{n_fft}", torch.hann_window(n_fft, periodic=True), persistent=False)
 
-    @property
-    def hop_length(self) -> int:
-        """The first band's hop in samples (``n_fft / 4``)."""
-        return self.config.bands[0][0] // 4
+    @classmethod
+    def grid(cls, config: MultiStftConfig) -> FrameGrid:
+        """Frames at the first band's hop (``n_fft / 4`` samples); silence is 0 (linear magnitudes)."""
+        return FrameGrid(config.sample_rate, config.bands[0][0] // 4, 0.0)
 
     @property
     def n_rows(self) -> int:
