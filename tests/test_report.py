@@ -1,5 +1,6 @@
 """``irbench report``: pages per task, formats, published numbers, escaping, and a real browser."""
 
+import re
 import shutil
 import subprocess
 
@@ -7,7 +8,7 @@ import pytest
 
 from helpers import run_cli
 from irbench.errors import DataNotFoundError
-from irbench.records import read_record, record_path, write_record
+from irbench.records import find_records, read_record, record_path, write_record
 from irbench.report import build_report
 
 
@@ -47,18 +48,43 @@ def test_leaderboard_spread_interval_floor_and_plots(results, pages):
     assert f"[{low:.3f}," in html
     assert 'class="floor"' in html and "constant (floor)" in html
     assert html.count("<svg") >= 2  # per-class F1 and precision-recall
-    assert html.count("<tr><td>cel</td>") == 2  # one per-class table per baseline
+    assert html.count('<tr><td>cel <span class="meta">cello</span></td>') == 2  # one per-class table per row
     assert "provenance of seed 1" in html
     for external in ("<link", "<img", "src=", "url(http", "@import"):  # nothing loaded from anywhere
         assert external not in html
+    assert "per-class errors (mean over seeds)" in html  # multi-label: false positives and negatives per class
     medley = (pages / "medley-solos.html").read_text()
-    assert "confusion matrix, vgg" in medley
+    assert "confusion matrix, vgg" in medley and "per-class errors" not in medley
+
+
+def test_scores_recomputed_from_the_predictions_files_equal_the_records(results):
+    from irbench.report.clips import read_clip_table
+
+    checked = set()
+    for path in find_records(results):
+        record = read_record(path)
+        table = read_clip_table(path.with_name(record.predictions_file), list(record.per_class))
+        assert table.headline(record.main_score) == pytest.approx(record.metrics[record.main_score], abs=1e-12)
+        checked.add(record.main_score)
+    assert checked == {"micro_f1", "accuracy"}
+
+
+def test_the_constant_floor_has_no_score_ranking(results):
+    from irbench.report.clips import read_clip_table
+    from irbench.report.plots import has_ranking
+
+    def ranks(baseline):
+        record = read_record(results / f"irmas/{baseline}/seed-0.json")
+        table = read_clip_table(results / f"irmas/{baseline}" / record.predictions_file, list(record.per_class))
+        return has_ranking(table.scores, table.mask)
+
+    assert not ranks("constant") and ranks("vgg")
 
 
 def test_published_numbers_are_shown_apart_and_never_ranked(pages):
     html = (pages / "irmas.html").read_text()
     leaderboard, published = html.split("Published numbers", 1)
-    assert "Han, Kim, Lee 2017" not in leaderboard and "Han, Kim, Lee 2017" in published
+    assert "Han, Kim &amp; Lee 2017" not in leaderboard and "Han, Kim &amp; Lee 2017" in published
     assert "threshold grid" in published and 'class="anchors"' in published
 
 
@@ -83,8 +109,12 @@ EVIL = "<script>alert(1)</script>"
     ("latex", r"\textless{}script\textgreater{}alert(1)\textless{}/script\textgreater{}"),
 ])
 def test_every_string_from_a_record_is_escaped(results, tmp_path, fmt, escaped):
-    record = read_record(results / "irmas/vgg/seed-0.json").model_copy(update={"baseline": EVIL})
-    write_record(record, record_path(tmp_path / "r", "irmas", "evil", 0))
+    record = read_record(results / "irmas/vgg/seed-0.json")
+    config = {**record.config, "baseline": {**record.config["baseline"], "notes": {"checkpoint": EVIL}}}
+    provenance = record.provenance.model_copy(update={"command": EVIL, "device_name": EVIL})
+    write_record(record.model_copy(update={"config": config, "provenance": provenance}),
+                 record_path(tmp_path / "r", "irmas", "evil", 0))
+    write_record(record, record_path(tmp_path / "r", "irmas", "vgg", 0))
     main = build_report(tmp_path / "r", tmp_path / "out", fmt)
     text = (tmp_path / "out/irmas.html" if fmt == "html" else main).read_text()
     assert EVIL not in text and escaped in text
@@ -92,7 +122,7 @@ def test_every_string_from_a_record_is_escaped(results, tmp_path, fmt, escaped):
 
 @pytest.mark.parametrize("fmt, name, marker", [
     ("markdown", "leaderboard.md", "| vgg | 2 |"), ("latex", "leaderboard.tex", r"\begin{tabular}"),
-    ("csv", "leaderboard.csv", "irmas,stand-in,vgg,micro_f1,"),
+    ("csv", "leaderboard.csv", ",stand-in,vgg,,"),
 ])
 def test_table_formats(results, tmp_path, fmt, name, marker):
     path = build_report(results, tmp_path, fmt)
@@ -129,6 +159,12 @@ def test_pages_render_in_a_real_browser(pages, tmp_path):
         assert "<table" in dom
         if page != "index.html":
             assert "<svg" in dom and 'class="leaderboard sortable"' in dom
+    opened = tmp_path / "opened.html"  # every <details> open: the all-metrics table must not widen the page
+    opened.write_text((pages / "irmas.html").read_text().replace("<details", "<details open").replace(
+        "</body>", '<script>document.body.dataset.width = document.documentElement.scrollWidth;</script></body>'))
+    dom = subprocess.run([_chromium(), *flags, "--window-size=1400,2000", "--dump-dom", opened.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert int(re.search(r'data-width="(\d+)"', dom).group(1)) <= 1400
     shot = tmp_path / "irmas.png"
     subprocess.run([_chromium(), *flags, "--window-size=1280,2000", f"--screenshot={shot}", (pages / "irmas.html").as_uri()],
                    capture_output=True, timeout=120, check=True)

@@ -13,11 +13,25 @@ def report(
     results_dir: Path = typer.Option(Path("results"), "--results-dir", help="Folder of run records."),
     out: Path = typer.Option(Path("reports"), "--out", "-o", help="Folder for the report."),
     fmt: str = typer.Option("html", "--format", "-f", help="html (pages), markdown, latex or csv (tables)."),
+    metrics: list[str] = typer.Option(
+        [], "--metrics", "-m",
+        help="Columns of the main table after the main score, e.g. --metrics macro_f1,lrap (repeatable). "
+             "Default: HTML the main score and up to five others; Markdown and LaTeX a short per-task list; "
+             "CSV every metric.",
+    ),
 ) -> None:
-    """Render the leaderboards: OUT/index.html and one page per task (mean ± std over seeds, bootstrap
-    intervals, published numbers, per-class tables, plots, provenance), or OUT/leaderboard.{md,tex,csv}.
-    Stand-in results always sit in their own labelled tables. HTML is self-contained: no network needed."""
+    """Render the leaderboards: OUT/index.html and one page per task (one row per baseline and
+    configuration, mean ± std over seeds, bootstrap intervals, paired comparisons with the best row,
+    published numbers, per-class tables, plots, provenance), or OUT/leaderboard.{md,tex,csv}. Stand-in
+    results always sit in their own labelled tables. HTML is self-contained: no network needed. A record
+    that cannot be used is named in a warning and skipped."""
     from irbench.report import build_report
 
-    path = build_report(results_dir, out, fmt)
-    Console(stderr=True).print(f"[green]report:[/] {escape(str(path))}", highlight=False)
+    console = Console(stderr=True)
+
+    def warn(message: str) -> None:
+        console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+    chosen = [name.strip() for item in metrics for name in item.split(",") if name.strip()]
+    path = build_report(results_dir, out, fmt, metrics=chosen or None, warn=warn)
+    console.print(f"[green]report:[/] {escape(str(path))}", highlight=False)

@@ -1,4 +1,9 @@
-"""From run records to leaderboard tables: mean and sample standard deviation over seeds, per baseline."""
+"""From run records to leaderboards: one row per baseline and configuration, mean and sample standard
+deviation over its seeds.
+
+A task's runs are grouped by (task, protocol version, stand-in or real data); within a group, by baseline
+and full configuration (:mod:`irbench.report.configuration`): a VGG at 5 epochs and one at 40 are two rows.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from irbench.records import RunRecord
+from irbench.report import configuration
+from irbench.report.metric_names import lower_is_better
 
 PREFERRED_METRICS = (
     "accuracy", "balanced_accuracy", "map", "micro_f1", "macro_f1", "micro_precision", "micro_recall",
     "macro_precision", "macro_recall", "lrap", "top1_hit_rate", "hamming_loss", "s1_micro_f1", "s1_macro_f1",
 )
-LOWER_IS_BETTER = {"hamming_loss", "s1_hamming_loss"}
 PER_CLASS_FIELDS = ("precision", "recall", "f1", "ap")
+COUNT_FIELDS = ("true_positives", "false_positives", "false_negatives")
 FLOOR = "constant"
+HTML_COLUMNS = 6
 
 
 @dataclass
@@ -29,7 +39,7 @@ class Spread:
     @classmethod
     def of(cls, values: list[float | None]) -> Spread | None:
         """Spread of the values that are not ``None`` (no support); ``None`` when there are none."""
-        present = [v for v in values if v is not None]
+        present = [float(v) for v in values if v is not None]
         if not present:
             return None
         return cls(statistics.fmean(present), statistics.stdev(present) if len(present) > 1 else None, len(present))
@@ -44,13 +54,41 @@ class Run:
 
     @property
     def predictions(self) -> Path:
-        """The per-clip predictions CSV."""
-        return self.path.with_name(self.record.predictions_file)
+        """The per-clip predictions CSV (only ever a file beside the record, whatever the record says)."""
+        return self.path.with_name(Path(self.record.predictions_file).name or "missing")
+
+
+@dataclass
+class Comparison:
+    """A row against the best row, paired over the same test units (:mod:`irbench.report.paired`).
+
+    difference: main score of the row minus that of the best row on the whole test set (means over seeds).
+    low, high: percentile interval of the difference over resampled test units (seeds averaged inside
+        each resample, so it reflects test-set sampling only).
+    seed_std: sample standard deviation over the seeds both rows ran of the per-seed difference on the
+        whole test set; ``None`` with fewer than two shared seeds (``n_seed_pairs``).
+    """
+
+    difference: float
+    low: float
+    high: float
+    seed_std: float | None
+    n_seed_pairs: int
+    reference: bool = False
+
+    @property
+    def excludes_zero(self) -> bool:
+        """Whether the interval excludes 0: the rows differ beyond test-set sampling."""
+        return not self.reference and (self.low > 0 or self.high < 0)
 
 
 @dataclass
 class Row:
-    """One baseline on one task: metric spreads, per-class spreads, and its runs (seed order)."""
+    """One baseline and configuration on one task: metric spreads, per-class spreads, its runs (seed order).
+
+    ``configuration`` holds the settings in which this row differs from the other rows of the same
+    baseline (empty when the baseline has one configuration); ``digest`` identifies the configuration.
+    """
 
     baseline: str
     seeds: list[int]
@@ -58,16 +96,52 @@ class Row:
     per_class: dict[str, dict[str, Spread | None]]
     support: dict[str, int]
     runs: list[Run] = field(default_factory=list)
+    configuration: dict[str, str] = field(default_factory=dict)
+    digest: str = ""
+    comparison: Comparison | None = None
+    comparison_note: str = ""
+
+    @property
+    def label(self) -> str:
+        """``vgg`` or, when the baseline has several configurations, ``vgg (max_epochs=5)``."""
+        if not self.configuration:
+            return self.baseline
+        return f"{self.baseline} ({', '.join(f'{k}={v}' for k, v in self.configuration.items())})"
+
+    @property
+    def slug(self) -> str:
+        """A safe id for the row: its baseline name, plus the configuration digest when it has several."""
+        return f"{self.baseline}-{self.digest}" if self.configuration else self.baseline
 
     @property
     def is_floor(self) -> bool:
         """The constant predictor: the floor every other row should clear."""
         return self.baseline == FLOOR
 
+    @property
+    def devices(self) -> list[str]:
+        """The devices its seeds ran on (CPU and GPU seeds of one configuration pool)."""
+        return sorted({run.record.provenance.device for run in self.runs})
+
+
+@dataclass
+class PairedInfo:
+    """How a board's paired comparisons were made, or why they could not be."""
+
+    resamples: int = 0
+    unit: str = "clip"
+    n_units: int = 0
+    note: str = ""
+
 
 @dataclass
 class Leaderboard:
-    """Rows of one task on real data or on a stand-in, sorted by the main score (best first)."""
+    """Rows of one task on real data or on a stand-in, sorted by the main score (best first).
+
+    ``metric_names``: every metric present in all records, main score first. ``columns``: the main table's
+    metrics (the report's ``--metrics`` choice, or the task's defaults). ``classes_without_support``:
+    labels with no positive test clip.
+    """
 
     task: str
     task_version: str
@@ -76,23 +150,42 @@ class Leaderboard:
     metric_names: list[str]
     labels: list[str]
     rows: list[Row]
+    classes_without_support: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    paired: PairedInfo | None = None
 
     @property
     def headline(self) -> list[str]:
-        """The leaderboard's columns: the main score and up to five of the protocol's other metrics."""
-        return self.metric_names[:6]
+        """The HTML leaderboard's columns: the chosen columns, else the main score and up to five others."""
+        return self.columns or self.metric_names[:HTML_COLUMNS]
 
     @property
     def single_label(self) -> bool:
         """Whether the protocol decides one class per clip (confusion matrices apply)."""
         return any("confusion_matrix" in run.record.extra for row in self.rows for run in row.runs)
 
+    @property
+    def best(self) -> Row:
+        """The best row by the main score (the first)."""
+        return self.rows[0]
 
-def leaderboards(runs: list[Run]) -> list[Leaderboard]:
-    """Group runs by (task, task version, stand-in or real), then by baseline.
+    @property
+    def max_seeds(self) -> int:
+        """The most seeds of any row."""
+        return max(len(row.seeds) for row in self.rows)
+
+
+def leaderboards(runs: list[Run], clip_counts=None) -> list[Leaderboard]:
+    """Group runs by (task, task version, stand-in or real), then by baseline and configuration.
+
+    Parameters
+    ----------
+    runs: validated runs (:func:`irbench.report.loading.load_runs`).
+    clip_counts: optional ``clip_counts(run, labels) -> {count field: (n_classes,) array} | None``, used
+        for per-class TP/FP/FN when a record predates them (read from its predictions file).
 
     Stand-in and real results never share a table. Only metrics present in every record of a table are
-    shown, main score first.
+    shown, main score first; rows are sorted best first (lowest first for losses).
     """
     groups: dict[tuple[str, str, bool], list[Run]] = defaultdict(list)
     for run in runs:
@@ -100,31 +193,72 @@ def leaderboards(runs: list[Run]) -> list[Leaderboard]:
     boards = []
     for (task, version, stand_in), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])):
         main = members[0].record.main_score
+        members = [run for run in members if main in run.record.metrics]
         common = set.intersection(*(set(r.record.metrics) for r in members))
         names = [main] + [m for m in PREFERRED_METRICS if m in common and m != main]
         names += sorted(m for m in common - set(names) if not m.startswith("s1_"))
-        labels = list(members[0].record.per_class)
-        by_baseline: dict[str, list[Run]] = defaultdict(list)
-        for run in members:
-            by_baseline[run.record.baseline].append(run)
-        rows = [_row(name, sorted(found, key=lambda r: r.record.seed), names, labels)
-                for name, found in by_baseline.items()]
-        sign = 1 if main in LOWER_IS_BETTER else -1
-        rows.sort(key=lambda row: sign * row.metrics[main].mean)
-        boards.append(Leaderboard(task, version, stand_in, main, names, labels, rows))
+        labels = list(dict.fromkeys(label for run in members for label in run.record.per_class))
+        rows = _rows(members, names, labels, clip_counts)
+        sign = 1 if lower_is_better(main) else -1
+        rows.sort(key=lambda row: (sign * row.metrics[main].mean, row.label))
+        boards.append(Leaderboard(task, version, stand_in, main, names, labels, rows, _without_support(members, labels)))
     return boards
 
 
-def _row(baseline: str, runs: list[Run], names: list[str], labels: list[str]) -> Row:
+def _rows(members: list[Run], names: list[str], labels: list[str], clip_counts) -> list[Row]:
+    by_config: dict[tuple[str, str], list[Run]] = defaultdict(list)
+    for run in members:
+        by_config[(run.record.baseline, configuration.canonical(run.record.config))].append(run)
+    per_baseline: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key in by_config:
+        per_baseline[key[0]].append(key)
+    rows = []
+    for baseline, keys in per_baseline.items():
+        keys.sort(key=lambda k: k[1])
+        settings = configuration.differing_settings([by_config[k][0].record.config for k in keys])
+        for key, differing in zip(keys, settings):
+            found = sorted(by_config[key], key=lambda r: (r.record.seed, str(r.path)))
+            row = _row(baseline, found, names, labels, clip_counts)
+            row.configuration, row.digest = differing, configuration.digest(found[0].record.config)
+            rows.append(row)
+    return rows
+
+
+def _counts(run: Run, labels: list[str], clip_counts) -> dict[str, dict[str, float | None]]:
+    """Per class TP/FP/FN of one run: from its record, else from its predictions file, else ``None``."""
+    out = {label: {f: getattr(run.record.per_class.get(label), f, None) for f in COUNT_FIELDS} for label in labels}
+    if all(out[label][f] is not None for label in labels for f in COUNT_FIELDS) or clip_counts is None:
+        return out
+    computed = clip_counts(run, labels)
+    if computed is None:
+        return out
+    return {label: {f: (out[label][f] if out[label][f] is not None else float(np.asarray(computed[f])[i]))
+                    for f in COUNT_FIELDS} for i, label in enumerate(labels)}
+
+
+def _row(baseline: str, runs: list[Run], names: list[str], labels: list[str], clip_counts) -> Row:
     records = [run.record for run in runs]
+    counts = [_counts(run, labels, clip_counts) for run in runs]
     per_class = {
-        label: {f: Spread.of([getattr(r.per_class[label], f, None) for r in records if label in r.per_class])
-                for f in PER_CLASS_FIELDS}
+        label: {f: Spread.of([getattr(r.per_class.get(label), f, None) for r in records]) for f in PER_CLASS_FIELDS}
+        | {f: Spread.of([c[label][f] for c in counts]) for f in COUNT_FIELDS}
         for label in labels
     }
-    support = {label: records[0].per_class[label].support for label in labels if label in records[0].per_class}
+    support = {label: max(r.per_class[label].support for r in records if label in r.per_class)
+               for label in labels if any(label in r.per_class for r in records)}
     return Row(
         baseline=baseline, seeds=[r.seed for r in records],
         metrics={m: Spread.of([r.metrics[m] for r in records]) for m in names},
         per_class=per_class, support=support, runs=runs,
     )
+
+
+def _without_support(members: list[Run], labels: list[str]) -> list[str]:
+    """Labels with no positive test clip: as the records list them, else those with support 0."""
+    listed: set[str] = set()
+    for run in members:
+        extra = run.record.extra.get("classes_without_support")
+        if isinstance(extra, list):
+            listed.update(str(label) for label in extra)
+        listed.update(label for label, m in run.record.per_class.items() if m.support == 0)
+    return [label for label in labels if label in listed]

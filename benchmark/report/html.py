@@ -1,4 +1,8 @@
-"""The HTML report: ``index.html`` plus one self-contained page per task (inline CSS, JS and SVG)."""
+"""The HTML report: ``index.html`` plus one self-contained page per task (inline CSS, JS and SVG).
+
+Jinja autoescaping escapes every string from a record; file names and links are built only from task names
+validated by :mod:`irbench.report.loading` (see :mod:`irbench.report.safety`).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,20 @@ import numpy as np
 
 from irbench import __version__
 from irbench.atomic import atomic_write_text
-from irbench.report import plots
+from irbench.report import metric_names, plots
 from irbench.report.anchors import anchors_for
-from irbench.report.collect import Leaderboard
+from irbench.report.clips import PredictionsError, read_clip_table
+from irbench.report.collect import Leaderboard, Row, Spread
+from irbench.report.paired import plural
+from irbench.report.safety import inside
+from irbench.report.tables import difference_text, spread_text
+from irbench.report.task_info import TaskInfo, task_info
+
+MICRO_MACRO = ("micro: pooled over every (clip, class) decision, so every false positive counts, also for "
+               "classes absent from the test set; macro: mean over classes with at least one positive test clip.")
 
 
-def heat(spread) -> str:
+def heat(spread: Spread | None) -> str:
     """Inline CSS colouring a cell by a value in [0, 1] (white to green); nothing for missing values."""
     if spread is None:
         return ""
@@ -24,49 +36,119 @@ def heat(spread) -> str:
     return f"background: rgba(46, 160, 67, {alpha:.2f})"
 
 
+def count_text(spread: Spread | None) -> str:
+    """A test-clip count over seeds: ``37`` (one seed, or equal on all), ``36.7`` (mean), ``–`` unknown."""
+    if spread is None:
+        return "–"
+    if spread.std in (None, 0.0) and float(spread.mean).is_integer():
+        return str(int(spread.mean))
+    return f"{spread.mean:.1f}"
+
+
+def no_support_text(row: Row, label: str) -> str:
+    """``no support · 37 false positives`` (the class has no positive test clip, yet the row predicted it
+    37 times, which micro averages count); ``no support in the test set`` when counts are unknown."""
+    fp = row.per_class.get(label, {}).get("false_positives")
+    if fp is None:
+        return "no support in the test set"
+    count = count_text(fp)
+    seeds = f" (mean over {fp.n} seeds)" if fp.n > 1 and fp.std else ""
+    return f"no support · {count} false positive{'' if count == '1' else 's'}{seeds}"
+
+
+def intervals(row: Row, main: str) -> tuple[list[str], str]:
+    """Each run's 95% bootstrap interval of ``main`` (``[0.201, 0.312]``) and the words for its unit
+    (``95% CI over 208 tracks``; joined over runs when they differ). Records without ``unit`` resampled
+    test clips."""
+    texts, units = [], []
+    for run in row.runs:
+        ci = run.record.confidence_intervals.get(main)
+        if not ci or "low" not in ci or "high" not in ci:
+            texts.append("–")
+            continue
+        texts.append(f"[{ci['low']:.3f}, {ci['high']:.3f}]")
+        level = ci.get("level", 0.95)
+        n_units = ci.get("n_units", run.record.n_test)
+        units.append(f"{level:.0%} CI over {plural(str(ci.get('unit') or 'clip'), int(n_units))}")
+    return texts, "; ".join(dict.fromkeys(units))
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("irbench.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
-    environment.filters["heat"] = heat
+    environment.filters.update(heat=heat, count=count_text, spread_text=spread_text)
+    environment.globals.update(
+        display_name=metric_names.display_name, definition=metric_names.definition, no_support=no_support_text,
+        intervals=intervals, difference=difference_text, plural=plural, MICRO_MACRO=MICRO_MACRO,
+    )
     return environment
 
 
-def _section(board: Leaderboard) -> dict[str, object]:
-    f1 = {row.baseline: [None if row.per_class[label]["f1"] is None else row.per_class[label]["f1"].mean
-                         for label in board.labels] for row in board.rows}
-    section: dict[str, object] = {"board": board, "f1_plot": plots.per_class_f1(board.labels, f1),
-                                  "pr_plot": None, "confusion_plots": {}}
+def _curve(row: Row, labels: list[str]):
+    run = row.runs[0]
+    try:
+        table = read_clip_table(run.predictions, labels) if run.predictions.exists() else None
+    except (OSError, PredictionsError):
+        table = None
+    return None if table is None else (table.targets, table.predictions, table.scores, table.mask)
+
+
+def _matrix(confusion) -> np.ndarray | None:
+    """A record's ``confusion_matrix.rows_true`` as a number array, ``None`` when absent or malformed."""
+    try:
+        return np.asarray(confusion["rows_true"], dtype=float)
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def _section(board: Leaderboard, info: TaskInfo) -> dict[str, object]:
+    names = [info.instrument(label) for label in board.labels]
+    f1 = {row.label: [None if row.per_class[label]["f1"] is None else row.per_class[label]["f1"].mean
+                      for label in board.labels] for row in board.rows}
+    section: dict[str, object] = {"board": board, "f1_plot": plots.per_class_f1(names, f1), "pr_plot": None,
+                                  "errors_plot": None, "confusion_plots": {}}
     if board.single_label:
         for row in board.rows:
-            total = sum(np.array(run.record.extra["confusion_matrix"]["rows_true"]) for run in row.runs)
-            section["confusion_plots"][row.baseline] = plots.confusion(board.labels, total, row.baseline)
-    else:
-        curves = {row.baseline: plots.read_predictions(row.runs[0].predictions, board.labels)
-                  for row in board.rows if row.runs[0].predictions.exists()}
-        section["pr_plot"] = plots.precision_recall(curves) if curves else None
+            matrices = [m for run in row.runs if (m := _matrix(run.record.extra.get("confusion_matrix"))) is not None]
+            if matrices and all(m.shape == (len(names), len(names)) for m in matrices):
+                section["confusion_plots"][row.label] = plots.confusion(names, sum(matrices), row.label)
+        return section
+    curves = {row.label: curve for row in board.rows if (curve := _curve(row, board.labels)) is not None}
+    section["pr_plot"] = plots.precision_recall(curves) if curves else None
+
+    def mean(row: Row, label: str, field: str) -> float | None:
+        """Mean over seeds of a per-class count, ``None`` when unknown."""
+        spread = row.per_class[label].get(field)
+        return None if spread is None else spread.mean
+
+    errors = {row.label: ([mean(row, label, "false_positives") for label in board.labels],
+                          [mean(row, label, "false_negatives") for label in board.labels]) for row in board.rows}
+    if any(v is not None for fp, fn in errors.values() for v in (*fp, *fn)):
+        section["errors_plot"] = plots.class_errors(names, errors)
     return section
 
 
 def render_html(boards: list[Leaderboard], n_records: int, out_dir: Path) -> Path:
-    """Write ``index.html`` and ``<task>.html`` pages under ``out_dir``; returns the index path."""
-    from irbench.tasks import TASKS
+    """Write ``index.html`` and ``<task>.html`` pages under ``out_dir``; returns the index path.
 
+    Raises ``ValueError`` when a task name is unsafe as a file name (records are validated before this).
+    """
     environment = _environment()
     generated = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     common = {"version": __version__, "generated": generated}
     by_task: dict[str, list[Leaderboard]] = defaultdict(list)
     for board in boards:
         by_task[board.task].append(board)
+    infos = {task: task_info(task) for task in by_task}
     for task, task_boards in by_task.items():
-        description = TASKS.get(task).metadata.description if task in TASKS else ""
         html = environment.get_template("task.html.j2").render(
-            task=task, description=description, sections=[_section(b) for b in task_boards],
+            task=task, info=infos[task], sections=[_section(b, infos[task]) for b in task_boards],
             anchors=anchors_for(task), **common,
         )
-        atomic_write_text(Path(out_dir) / f"{task}.html", html)
+        atomic_write_text(inside(out_dir, task, ".html"), html)
     index = Path(out_dir) / "index.html"
     atomic_write_text(index, environment.get_template("index.html.j2").render(
-        boards=boards, n_records=n_records, **common))
+        boards=boards, infos=infos, n_records=n_records, **common))
     return index

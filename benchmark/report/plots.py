@@ -1,97 +1,203 @@
-"""Leaderboard plots rendered by matplotlib to inline SVG (glyphs drawn as paths: no text to escape, no fonts
-to load). Each function returns an ``<svg>`` string."""
+"""Leaderboard plots drawn with matplotlib's object API into inline SVG strings.
+
+Importing or calling this module changes no global matplotlib state: figures are
+``matplotlib.figure.Figure`` objects rendered by ``FigureCanvasSVG`` (no pyplot, no backend switch) under a
+local ``matplotlib.rc_context`` (glyphs as paths, a fixed hash salt so the SVG is reproducible, no TeX).
+Every text that comes from a record passes through :func:`irbench.report.safety.plot_text`, so mathtext
+never parses it.
+"""
 
 from __future__ import annotations
 
-import csv
 import io
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import matplotlib
+import numpy as np
+from cycler import cycler
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import numpy as np  # noqa: E402
-from sklearn.metrics import precision_recall_curve  # noqa: E402
+from irbench.report.safety import plot_text
 
-matplotlib.rcParams.update({"svg.fonttype": "path", "svg.hashsalt": "irbench", "font.size": 9})
+RC = {"svg.fonttype": "path", "svg.hashsalt": "irbench", "font.size": 9, "text.usetex": False,
+      "axes.prop_cycle": cycler(color=["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"])}
+NO_SUPPORT = "#d5d9e0"
+MAX_CURVE_POINTS = 600
 
 
-def _svg(figure) -> str:
+@contextmanager
+def _figure(width: float, height: float) -> Iterator[Figure]:
+    with matplotlib.rc_context(RC):
+        figure = Figure(figsize=(width, height), layout="constrained")
+        FigureCanvasSVG(figure)
+        yield figure
+
+
+def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(figure)
+    with matplotlib.rc_context(RC):
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg"):]
 
 
-def per_class_f1(labels: list[str], f1_by_baseline: dict[str, list[float | None]]) -> str:
-    """Grouped horizontal bars: per-class F1 (mean over seeds) of each baseline; missing bars = no support."""
-    figure, axis = plt.subplots(figsize=(7, 0.32 * len(labels) * max(1, len(f1_by_baseline)) ** 0.5 + 1.2))
-    height = 0.8 / max(1, len(f1_by_baseline))
-    positions = np.arange(len(labels))
-    for index, (baseline, values) in enumerate(f1_by_baseline.items()):
-        bars = [np.nan if v is None else v for v in values]
-        axis.barh(positions + index * height, bars, height, label=baseline)
-    axis.set_yticks(positions + height * (len(f1_by_baseline) - 1) / 2, labels)
-    axis.invert_yaxis()
-    axis.set_xlim(0, 1)
-    axis.set_xlabel("F1 (mean over seeds)")
-    axis.legend(loc="lower right", fontsize=8)
-    axis.grid(axis="x", alpha=0.3)
-    return _svg(figure)
+def per_class_f1(class_names: list[str], f1_by_row: dict[str, list[float | None]]) -> str:
+    """Grouped horizontal bars of per-class F1 (mean over seeds), one colour per row.
+
+    Parameters
+    ----------
+    class_names: instrument names, ``(n_classes,)`` (e.g. "cello", not "cel").
+    f1_by_row: row label -> ``(n_classes,)`` F1 in [0, 1], ``None`` where the class has no test support.
+
+    An F1 of exactly 0 is drawn as a marker and a "0" (a bar of length 0 would be invisible); a class
+    without support gets a hatched grey band reading "n/a (no support)".
+    """
+    n_rows = max(1, len(f1_by_row))
+    height = 0.8 / n_rows
+    with _figure(7, 0.3 * len(class_names) * n_rows ** 0.5 + 1.4) as figure:
+        axis = figure.add_subplot()
+        positions = np.arange(len(class_names))
+        colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+        for index, (label, values) in enumerate(f1_by_row.items()):
+            colour = colours[index % len(colours)]
+            y = positions - 0.4 + height * (index + 0.5)
+            bars = np.array([np.nan if v is None else v for v in values], dtype=float)
+            axis.barh(y, bars, height, color=colour, label=plot_text(label))
+            zero = np.flatnonzero(bars == 0)
+            axis.plot(np.zeros(len(zero)), y[zero], marker="|", markersize=9, markeredgewidth=2, linestyle="",
+                      color=colour)
+            for yy in y[zero]:
+                axis.text(0.012, yy, "0", va="center", fontsize=7, color=colour)
+        missing = [i for i in range(len(class_names)) if all(v[i] is None for v in f1_by_row.values())]
+        for i in missing:
+            axis.barh(i, 1, 0.8, color=NO_SUPPORT, hatch="///", edgecolor="#9aa3b2", linewidth=0)
+            axis.text(0.5, i, "n/a (no support)", ha="center", va="center", fontsize=8, color="#4a5263")
+        axis.set_yticks(positions, [plot_text(n) for n in class_names])
+        axis.invert_yaxis()
+        axis.set_xlim(0, 1)
+        axis.set_xlabel("F1 (mean over seeds)")
+        handles, names = axis.get_legend_handles_labels()
+        if missing:
+            handles.append(Patch(facecolor=NO_SUPPORT, hatch="///", edgecolor="#9aa3b2"))
+            names.append("no test support")
+        figure.legend(handles, names, loc="outside lower center", fontsize=8, ncol=2, frameon=False)
+        axis.grid(axis="x", alpha=0.3)
+        return _svg(figure)
 
 
-def confusion(labels: list[str], matrix: np.ndarray, title: str) -> str:
-    """Row-normalised confusion matrix (true classes as rows), counts in the cells."""
+def confusion(class_names: list[str], matrix: np.ndarray, title: str) -> str:
+    """Row-normalised confusion matrix ``(n_classes, n_classes)``, true classes as rows, counts in cells."""
+    matrix = np.asarray(matrix)
     rows = matrix.sum(axis=1, keepdims=True)
     share = np.divide(matrix, rows, out=np.zeros_like(matrix, dtype=float), where=rows > 0)
-    figure, axis = plt.subplots(figsize=(0.5 * len(labels) + 2, 0.5 * len(labels) + 1.5))
-    axis.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    for (i, j), count in np.ndenumerate(matrix):
-        axis.text(j, i, str(int(count)), ha="center", va="center", color="white" if share[i, j] > 0.5 else "black",
-                  fontsize=7)
-    axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    axis.set_yticks(range(len(labels)), labels)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
-    axis.set_title(title)
-    return _svg(figure)
+    with _figure(0.5 * len(class_names) + 2.2, 0.5 * len(class_names) + 1.7) as figure:
+        axis = figure.add_subplot()
+        axis.imshow(share, cmap="Blues", vmin=0, vmax=1)
+        for (i, j), count in np.ndenumerate(matrix):
+            axis.text(j, i, str(int(count)), ha="center", va="center",
+                      color="white" if share[i, j] > 0.5 else "black", fontsize=7)
+        names = [plot_text(n) for n in class_names]
+        axis.set_xticks(range(len(names)), names, rotation=45, ha="right")
+        axis.set_yticks(range(len(names)), names)
+        axis.set_xlabel("predicted")
+        axis.set_ylabel("true")
+        axis.set_title(plot_text(title))
+        return _svg(figure)
 
 
-def read_predictions(path: Path, labels: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A run's predictions CSV -> ``(targets, scores, mask)``, each ``(n_clips, n_classes)``."""
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    index = {label: i for i, label in enumerate(labels)}
-
-    def encode(field: str, default_all: bool) -> np.ndarray:
-        out = np.zeros((len(rows), len(labels)))
-        for r, row in enumerate(rows):
-            names = row.get(field)
-            chosen = labels if (names is None and default_all) else [n for n in (names or "").split(";") if n]
-            for name in chosen:
-                out[r, index[name]] = 1
-        return out
-
-    scores = np.array([[float(row[f"score_{label}"]) for label in labels] for row in rows]).reshape(len(rows), len(labels))
-    return encode("labels", False), scores, encode("observed", True)
+def has_ranking(scores: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether scores rank clips at all: false when every class gives all annotated clips one score (the
+    constant floor), so a precision-recall curve would be an artefact of tie-breaking."""
+    observed = mask > 0
+    for c in range(scores.shape[1]):
+        column = scores[observed[:, c], c]
+        if column.size and np.ptp(column) > 0:
+            return True
+    return False
 
 
-def precision_recall(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> str:
-    """Micro-averaged precision-recall curve of each baseline over (observed) test pairs."""
-    figure, axis = plt.subplots(figsize=(5, 4))
-    for baseline, (targets, scores, mask) in curves.items():
-        observed = mask.astype(bool)
-        if targets[observed].sum() == 0:
-            continue
-        precision, recall, _ = precision_recall_curve(targets[observed], scores[observed])
-        axis.plot(recall, precision, label=baseline)
-    axis.set_xlabel("recall")
-    axis.set_ylabel("precision")
-    axis.set_xlim(0, 1)
-    axis.set_ylim(0, 1.02)
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize=8)
-    axis.set_title("micro-averaged precision-recall (first seed)")
-    return _svg(figure)
+def _operating_point(targets: np.ndarray, predictions: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    observed = mask > 0
+    truth, decision = targets[observed] > 0, predictions[observed] > 0
+    tp = float((truth & decision).sum())
+    predicted, positive = float(decision.sum()), float(truth.sum())
+    return (tp / positive if positive else 0.0), (tp / predicted if predicted else 0.0)
+
+
+def precision_recall(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> str:
+    """Micro-averaged precision-recall over annotated test pairs, one curve per row (its first seed).
+
+    Parameters
+    ----------
+    curves: row label -> ``(targets, predictions, scores, mask)``, each ``(n_clips, n_classes)``.
+
+    Each curve carries a dot at the run's decision (its threshold). A row whose scores rank nothing
+    (:func:`has_ranking`) is drawn as that single operating point, not as a line.
+    """
+    from sklearn.metrics import precision_recall_curve
+
+    with _figure(5.4, 4.2) as figure:
+        axis = figure.add_subplot()
+        colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+        for index, (label, (targets, predictions, scores, mask)) in enumerate(curves.items()):
+            colour = colours[index % len(colours)]
+            observed = mask > 0
+            if targets[observed].sum() == 0:
+                continue
+            recall_at, precision_at = _operating_point(targets, predictions, mask)
+            if has_ranking(scores, mask):
+                precision, recall, _ = precision_recall_curve(targets[observed], scores[observed])
+                keep = np.unique(np.linspace(0, len(recall) - 1, min(len(recall), MAX_CURVE_POINTS)).astype(int))
+                precision, recall = precision[keep], recall[keep]  # a full test set has ~30,000 thresholds
+                axis.plot(recall, precision, color=colour, label=plot_text(label))
+                axis.plot([recall_at], [precision_at], marker="o", color=colour, markersize=5, linestyle="")
+            else:
+                axis.plot([recall_at], [precision_at], marker="D", color=colour, markersize=7, linestyle="",
+                          label=plot_text(f"{label}: one operating point (no score ranking)"))
+        axis.set_xlabel("recall")
+        axis.set_ylabel("precision")
+        axis.set_xlim(0, 1.03)
+        axis.set_ylim(0, 1.03)
+        axis.grid(alpha=0.3)
+        figure.legend(loc="outside lower center", fontsize=7, frameon=False)
+        axis.set_title("micro-averaged precision-recall (first seed; dot = decision)")
+        return _svg(figure)
+
+
+def class_errors(class_names: list[str], errors_by_row: dict[str, tuple[list[float | None], list[float | None]]]) -> str:
+    """Diverging bars per class: false negatives to the left, false positives to the right, one colour
+    per row (mean over seeds).
+
+    Parameters
+    ----------
+    class_names: ``(n_classes,)`` instrument names.
+    errors_by_row: row label -> (false positives, false negatives), each ``(n_classes,)`` test-clip
+        counts, ``None`` where unknown.
+    """
+    n_rows = max(1, len(errors_by_row))
+    height = 0.8 / n_rows
+    with _figure(7, 0.3 * len(class_names) * n_rows ** 0.5 + 1.4) as figure:
+        axis = figure.add_subplot()
+        positions = np.arange(len(class_names))
+        colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+        for index, (label, (fp, fn)) in enumerate(errors_by_row.items()):
+            colour = colours[index % len(colours)]
+            y = positions - 0.4 + height * (index + 0.5)
+            as_array = lambda values: np.array([np.nan if v is None else v for v in values], dtype=float)  # noqa: E731
+            axis.barh(y, as_array(fp), height, color=colour, label=plot_text(label))
+            axis.barh(y, -as_array(fn), height, color=colour, alpha=0.55)
+        axis.axvline(0, color="#4a5263", linewidth=0.8)
+        axis.set_yticks(positions, [plot_text(n) for n in class_names])
+        axis.invert_yaxis()
+        limit = max([abs(v) for fp, fn in errors_by_row.values() for v in (*fp, *fn) if v is not None] + [1])
+        axis.set_xlim(-limit * 1.05, limit * 1.05)
+        axis.set_xlabel("← false negatives (missed)      false positives (wrongly predicted) →")
+        figure.legend(loc="outside lower center", fontsize=8, ncol=2, frameon=False)
+        axis.grid(axis="x", alpha=0.3)
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{abs(x):g}"))
+        return _svg(figure)

@@ -1,0 +1,127 @@
+"""A run's per-clip predictions (``seed-<n>.predictions.csv``, written by :mod:`irbench.predictions`) as
+arrays, and the main score recomputed from them.
+
+Columns: ``clip_id``, ``group`` (the clip's bootstrap unit: an IRMAS track, a MusicNet recording, a
+Medley-solos-DB song, an OpenMIC FMA track; older files lack it and each clip is its own group),
+``labels``, ``predicted``, ``observed`` (``;``-joined labels) and ``score_<label>`` per class.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from irbench.evaluation.metrics import headline_metric
+
+RECOMPUTABLE = frozenset({"accuracy", "micro_f1", "macro_f1", "map"})
+"""Main scores :func:`irbench.evaluation.metrics.headline_metric` recomputes from a predictions file."""
+
+
+class PredictionsError(ValueError):
+    """A predictions file cannot be read against the board's labels (the message says why)."""
+
+
+@dataclass(frozen=True)
+class ClipTable:
+    """The test clips of one run.
+
+    Attributes
+    ----------
+    clip_ids: ``(n_clips,)`` identifiers, file order.
+    groups: ``(n_clips,)`` bootstrap unit of each clip (the clip id itself when the file has no ``group``).
+    has_groups: whether the file had a ``group`` column.
+    targets, predictions, mask: ``(n_clips, n_classes)`` 0/1 ground truth, decisions and annotated pairs.
+    scores: ``(n_clips, n_classes)`` aggregated class scores in [0, 1].
+    """
+
+    clip_ids: np.ndarray
+    groups: np.ndarray
+    has_groups: bool
+    targets: np.ndarray
+    predictions: np.ndarray
+    scores: np.ndarray
+    mask: np.ndarray
+
+    def reordered(self, clip_ids: np.ndarray) -> ClipTable | None:
+        """The same table in the order of ``clip_ids``; ``None`` when the clip sets differ."""
+        if len(clip_ids) != len(self.clip_ids) or set(clip_ids.tolist()) != set(self.clip_ids.tolist()):
+            return None
+        position = {c: i for i, c in enumerate(self.clip_ids.tolist())}
+        order = np.array([position[c] for c in clip_ids.tolist()], dtype=int)
+        return ClipTable(self.clip_ids[order], self.groups[order], self.has_groups, self.targets[order],
+                         self.predictions[order], self.scores[order], self.mask[order])
+
+    def counts(self) -> dict[str, np.ndarray]:
+        """Per-class ``true_positives``, ``false_positives``, ``false_negatives`` over annotated pairs,
+        each ``(n_classes,)`` int."""
+        truth, decision, observed = self.targets > 0, self.predictions > 0, self.mask > 0
+        return {
+            "true_positives": (truth & decision & observed).sum(axis=0),
+            "false_positives": (~truth & decision & observed).sum(axis=0),
+            "false_negatives": (truth & ~decision & observed).sum(axis=0),
+        }
+
+    def decision_scores(self) -> np.ndarray:
+        """Scores that rank the recorded decision first (``predictions + scores``): their arg-max is the
+        decided class even where rounding to 6 decimals in the file made two scores equal."""
+        return self.predictions + self.scores
+
+    def headline(self, metric: str) -> float:
+        """The run's ``metric`` on the whole test set, by :func:`~irbench.evaluation.metrics.headline_metric`.
+
+        Raises ``ValueError`` for a metric outside :data:`RECOMPUTABLE`.
+        """
+        scores = self.decision_scores() if metric == "accuracy" else self.scores
+        return headline_metric(metric, self.targets, self.predictions, scores, self.mask)
+
+
+def _encode(cells: list[str | None], index: dict[str, int], default_all: bool) -> np.ndarray:
+    out = np.zeros((len(cells), len(index)), dtype=np.int8)
+    for row, cell in enumerate(cells):
+        if cell is None and default_all:
+            out[row] = 1
+            continue
+        for name in (cell or "").split(";"):
+            if name:
+                if name not in index:
+                    raise PredictionsError(f"label {name!r} is not one of the board's classes")
+                out[row, index[name]] = 1
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _read(path: str, mtime: float, labels: tuple[str, ...]) -> ClipTable:
+    del mtime  # part of the cache key only: a rewritten file is read again
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    index = {label: i for i, label in enumerate(labels)}
+    try:
+        scores = np.array([[float(row[f"score_{label}"]) for label in labels] for row in rows], dtype=np.float64)
+        clip_ids = np.array([row["clip_id"] for row in rows], dtype=object)
+    except (KeyError, TypeError, ValueError) as error:
+        raise PredictionsError(f"missing or malformed column ({error})") from error
+    has_groups = bool(rows) and "group" in rows[0]
+    groups = np.array([row["group"] for row in rows], dtype=object) if has_groups else clip_ids.copy()
+    return ClipTable(
+        clip_ids=clip_ids, groups=groups, has_groups=has_groups,
+        targets=_encode([row.get("labels") for row in rows], index, False),
+        predictions=_encode([row.get("predicted") for row in rows], index, False),
+        scores=scores.reshape(len(rows), len(labels)),
+        mask=_encode([row.get("observed") for row in rows], index, True),
+    )
+
+
+def read_clip_table(path: Path, labels: list[str] | tuple[str, ...]) -> ClipTable:
+    """Read a predictions CSV against ``labels`` (the board's class order); cached per file version.
+
+    Raises
+    ------
+    OSError: the file cannot be read.
+    PredictionsError: a score column is missing or not a number, or a label is not among ``labels``.
+    """
+    path = Path(path)
+    return _read(str(path.resolve()), path.stat().st_mtime, tuple(labels))

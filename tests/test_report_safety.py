@@ -1,0 +1,145 @@
+"""Nothing a record says can attack the report's reader, and records from elsewhere cost a warning, not
+the report: unsafe names, formula injection, mathtext, unknown schema versions, missing or NaN scores,
+unknown keys; and rendering leaves matplotlib's global state alone."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from irbench.errors import DataNotFoundError, DatasetLayoutError
+from irbench.report import ReportWarning, build_report, plots
+from irbench.report.safety import csv_cell, inside, is_safe_name, plot_text
+from test_report_support import config, edit_json, write_run
+
+
+def _report(results, out, fmt="html"):
+    warnings: list[str] = []
+    path = build_report(results, out, fmt, warn=warnings.append)
+    return path, warnings
+
+
+@pytest.mark.parametrize("field, name", [
+    ("task", "javascript:alert(document.domain)"), ("task", "../../escaped"), ("baseline", "$x^{$"),
+    ("baseline", "=HYPERLINK(1)"), ("task", "IRMAS"), ("baseline", "<script>alert(1)</script>"),
+])
+def test_unsafe_names_skip_their_record_with_a_warning(tmp_path, field, name):
+    write_run(tmp_path / "r")
+    bad = write_run(tmp_path / "r", baseline="mlp", cfg=config("mlp"))
+    edit_json(bad, **{field: name})
+    index, warnings = _report(tmp_path / "r", tmp_path / "out")
+    (warning,) = warnings
+    assert str(bad) in warning and f"{field} name" in warning and "skipped" in warning
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["index.html", "irmas.html"]
+    assert not (tmp_path / "escaped.html").exists()
+    text = index.read_text() + (tmp_path / "out/irmas.html").read_text()
+    assert "javascript:" not in text and "<script>alert" not in text
+
+
+def test_names_and_paths():
+    assert is_safe_name("medley-solos") and is_safe_name("cnn14.v2_b")
+    for name in ("", "../x", "a/b", "javascript:x", "-rf", ".hidden", "Vgg", "a b", None, 3):
+        assert not is_safe_name(name)
+    with pytest.raises(ValueError):
+        inside(".", "../escaped", ".html")
+
+
+def test_csv_cells_from_records_are_neutralised(tmp_path):
+    cfg = config(max_epochs=5)
+    cfg["baseline"]["notes"] = {"checkpoint": '=HYPERLINK("http://example.invalid","x")'}
+    write_run(tmp_path, folder="a", cfg=cfg, task_version="@SUM(1+1)")
+    write_run(tmp_path, folder="b", cfg=config(), task_version="@SUM(1+1)")
+    path, _ = _report(tmp_path, tmp_path, "csv")
+    rows = list(csv.reader(io.StringIO(path.read_text())))[1:]
+    assert rows and all(row[1] == "'@SUM(1+1)" for row in rows)
+    settings = {row[4] for row in rows}
+    assert any(s.startswith("checkpoint=") for s in settings)  # a cell that starts with a letter stays
+    assert all(not cell.startswith(("=", "+", "@", "\t", "\r")) for row in rows for cell in row)
+    for text in ("=1+1", "+1", "-1", "@x", "\tx", "\rx"):
+        assert csv_cell(text) == "'" + text
+    assert csv_cell("vgg") == "vgg"
+
+
+def test_dollar_signs_never_reach_mathtext(tmp_path):
+    cfg = config()
+    cfg["baseline"]["notes"] = {"checkpoint": r"$\frac{1}{$"}
+    write_run(tmp_path, folder="a", cfg=cfg)
+    write_run(tmp_path, folder="b", cfg=config())
+    _, warnings = _report(tmp_path, tmp_path / "out")
+    assert not warnings and "<svg" in (tmp_path / "out/irmas.html").read_text()
+    assert plot_text("a $x^2$ b") == r"a \$x^2\$ b" and plot_text("_hidden") == " _hidden"
+    svg = plots.per_class_f1([r"$\frac{$", "_x"], {r"$\alpha$ (lr=$1$)": [0.5, 0.0], "_nolegend_": [None, 0.2]})
+    assert svg.startswith("<svg")
+
+
+def test_unknown_schema_version_missing_and_nan_scores_and_unknown_keys(tmp_path):
+    good = write_run(tmp_path, seed=0)
+    future = write_run(tmp_path, seed=1)
+    edit_json(future, schema_version="99")
+    missing = write_run(tmp_path, baseline="mlp", cfg=config("mlp"))
+    edit_json(missing, main_score="accuracy")
+    nan_main = write_run(tmp_path, baseline="cnn14", cfg=config("cnn14"))
+    data = json.loads(nan_main.read_text())
+    data["metrics"]["micro_f1"] = float("nan")
+    nan_main.write_text(json.dumps(data))
+    nan_other = write_run(tmp_path, baseline="transformer", cfg=config("transformer"))
+    data = json.loads(nan_other.read_text())
+    data["metrics"]["lrap"] = float("nan")
+    data["from_the_future"] = {"x": 1}
+    nan_other.write_text(json.dumps(data))
+
+    index, warnings = _report(tmp_path, tmp_path / "out")
+    by_file = {path: [w for w in warnings if w.startswith(str(path))] for path in (future, missing, nan_main, nan_other)}
+    assert all(len(w) >= 1 and "\n" not in w[0] for w in by_file.values()), warnings
+    assert "schema version '99' is unknown" in by_file[future][0]
+    assert "main score 'accuracy' is missing" in by_file[missing][0]
+    assert "not a finite number" in by_file[nan_main][0]
+    assert any("lrap" in w for w in by_file[nan_other]) and any("from_the_future" in w for w in by_file[nan_other])
+    assert not [w for w in warnings if w.startswith(str(good))]
+    html = (tmp_path / "out/irmas.html").read_text()
+    assert "transformer" in html and "cnn14" not in html.split("Published numbers")[0]
+    assert not re.search(r"\bnan\b", html, re.IGNORECASE)  # nothing ranked or shown as NaN
+
+
+def test_only_no_usable_record_is_an_error(tmp_path):
+    one = write_run(tmp_path / "one")
+    edit_json(one, schema_version="99")
+    with pytest.raises(DatasetLayoutError, match="schema version"):
+        _report(tmp_path / "one", tmp_path / "out")
+    for seed in (0, 1):
+        edit_json(write_run(tmp_path / "two", seed=seed), task="../x")
+    with pytest.raises(DataNotFoundError, match="none of the 2 run records is usable"):
+        _report(tmp_path / "two", tmp_path / "out")
+
+
+def test_default_warnings_are_python_warnings(tmp_path):
+    write_run(tmp_path, seed=0)
+    edit_json(write_run(tmp_path, seed=1), schema_version="99")
+    with pytest.warns(ReportWarning, match="seed-1.json"):
+        build_report(tmp_path, tmp_path / "out")
+
+
+def test_importing_and_rendering_leaves_matplotlib_global_state_alone(tmp_path):
+    write_run(tmp_path / "r")
+    script = f"""
+import copy, sys, matplotlib
+matplotlib.use("svg")
+before_backend, before = matplotlib.get_backend(), copy.deepcopy(dict(matplotlib.rcParams))
+from irbench.report import build_report
+from irbench.report import plots
+build_report({str(tmp_path / 'r')!r}, {str(tmp_path / 'out')!r})
+plots.per_class_f1(["a"], {{"b": [0.0]}})
+assert matplotlib.get_backend() == before_backend, matplotlib.get_backend()
+changed = [k for k, v in matplotlib.rcParams.items() if before[k] != v]
+assert not changed, changed
+assert "matplotlib.pyplot" not in sys.modules
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-3000:]
