@@ -9,7 +9,14 @@ from __future__ import annotations
 from irbench.baselines.base import Baseline
 from irbench.registry import Registry
 
-BASELINES: Registry[type[Baseline]] = Registry("baseline", entry_point_group="irbench.baselines")
+def _check(entry: object) -> str | None:
+    """What is wrong with a registered baseline: it must be a ``Baseline`` subclass."""
+    if not (isinstance(entry, type) and issubclass(entry, Baseline)):
+        return f"is a {type(entry).__name__}, not a subclass of irbench.baselines.base.Baseline"
+    return None
+
+
+BASELINES: Registry[type[Baseline]] = Registry("baseline", entry_point_group="irbench.baselines", check=_check)
 BASELINES.register_lazy("mlp", "irbench.baselines.mlp:MlpBaseline")
 BASELINES.register_lazy("vgg", "irbench.baselines.vgg:VGGBaseline")
 BASELINES.register_lazy("multistft-panns", "irbench.baselines.multistft_panns:MultiStftPannsBaseline")

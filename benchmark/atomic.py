@@ -45,3 +45,40 @@ def atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
     """Call ``writer(temporary_path)`` and move the result to ``path`` atomically."""
     with atomic_path(path) as temporary:
         writer(temporary)
+
+
+def atomic_group(writers: list[tuple[Path, Callable[[Path], None]]]) -> None:
+    """Write several files so that either all of them replace their targets or none does.
+
+    Each ``writer(temporary_path)`` writes one file beside its target; only when every one has succeeded are
+    they moved into place, in the given order (put the file that marks completion, e.g. a run record, last).
+    On an error every temporary file is removed and every target is left as it was.
+    """
+    done: list[tuple[Path, Path]] = []
+    try:
+        for path, writer in writers:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
+                                                 suffix=f".partial{path.suffix}")
+            os.close(handle)
+            os.chmod(temporary, 0o666 & ~_umask())
+            done.append((Path(temporary), path))
+            writer(Path(temporary))
+    except BaseException:
+        for temporary, _ in done:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, path in done:
+        os.replace(temporary, path)
+
+
+def remove_partial_files(folder: Path, stem: str) -> list[Path]:
+    """Remove ``.<stem>.*.partial*`` files left in ``folder`` by writes that died (``kill -9``); returns them.
+
+    Call it only while holding the lock of what ``stem`` names, so no live writer's file is removed."""
+    removed = []
+    for leftover in Path(folder).glob(f".{stem}.*.partial*"):
+        leftover.unlink(missing_ok=True)
+        removed.append(leftover)
+    return removed

@@ -6,9 +6,11 @@ touches the network, reached only through ``irbench data download``.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
+import tarfile
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
 
-from irbench.errors import IrbenchError
+from irbench.errors import IrbenchError, UnsafeArchiveError
 
 MIRDATA_NAMES = {
     "irmas": "irmas", "medley-solos": "medley_solos_db", "medley-solos-binary": "medley_solos_db",
@@ -39,16 +41,69 @@ def download(task: str, data_home: Path) -> list[Path]:
     data_home = Path(data_home).expanduser().resolve()
     data_home.mkdir(parents=True, exist_ok=True)
     try:
-        if task in MIRDATA_NAMES:
-            _download_mirdata(MIRDATA_NAMES[task], data_home)
-        elif task in MUSICNET_TASKS:
-            _download_musicnet(data_home)
-        else:
-            known = ", ".join(sorted([*MIRDATA_NAMES, *MUSICNET_TASKS]))
-            raise IrbenchError(f"no download for task {task!r}; known: {known}")
+        with safe_extraction():
+            if task in MIRDATA_NAMES:
+                _download_mirdata(MIRDATA_NAMES[task], data_home)
+            elif task in MUSICNET_TASKS:
+                _download_musicnet(data_home)
+            else:
+                known = ", ".join(sorted([*MIRDATA_NAMES, *MUSICNET_TASKS]))
+                raise IrbenchError(f"no download for task {task!r}; known: {known}")
+    except tarfile.TarError as error:
+        raise IrbenchError(f"download of {task} into {data_home} refused an archive member: {error}") from error
     except (OSError, ValueError) as error:
         raise IrbenchError(f"download of {task} into {data_home} failed: {error}") from error
     return sorted(data_home.iterdir())
+
+
+@contextmanager
+def safe_extraction():
+    """Make every tar extraction inside the block use ``tarfile.data_filter`` (PEP 706), whoever calls it
+    (mirdata's ``untar``, pooch's ``Untar``): no member is written outside the destination, no absolute path,
+    no link pointing out of it, no device file. ZIP archives need nothing: ``zipfile`` already drops ``..``
+    and absolute parts of member names. Pythons without ``data_filter`` (before 3.10.12 / 3.11.4) get a check
+    of every member's resolved path instead.
+
+    mirdata extracts ZIP archives with its own ``extractall_unicode``, which joins member names to the
+    folder unchecked (a member ``../../x`` lands outside it): inside the block every ZIP member name is
+    checked first, and an archive with an absolute or ``..`` member is refused whole.
+
+    Raises ``tarfile.TarError`` (``FilterError``) for an offending tar member, ``UnsafeArchiveError`` for a
+    ZIP one."""
+    previous_filter = tarfile.TarFile.__dict__.get("extraction_filter")  # raw, so a staticmethod stays one
+    previous_extractall = tarfile.TarFile.extractall
+    if hasattr(tarfile, "data_filter"):
+        tarfile.TarFile.extraction_filter = staticmethod(tarfile.data_filter)
+    else:
+        def checked(self, path=".", members=None, **kwargs):
+            root = Path(path).resolve()
+            for member in members or self.getmembers():
+                target = (root / member.name).resolve()
+                link = (target.parent / member.linkname).resolve() if member.issym() or member.islnk() else root
+                if root not in (target, *target.parents) or root not in (link, *link.parents) or member.isdev():
+                    raise tarfile.TarError(f"archive member {member.name!r} would be written outside {root}")
+            return previous_extractall(self, path, members, **kwargs)
+
+        tarfile.TarFile.extractall = checked
+    import mirdata.download_utils as mirdata_download
+
+    previous_unzip = mirdata_download.extractall_unicode
+
+    def checked_unzip(zfile, out_dir):
+        for member in zfile.infolist():
+            parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+            if member.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
+                raise UnsafeArchiveError(f"{zfile.filename}: member {member.filename!r} would be written outside "
+                                         f"{out_dir}; the archive was not extracted")
+        return previous_unzip(zfile, out_dir)
+
+    mirdata_download.extractall_unicode = checked_unzip
+    try:
+        yield
+    finally:
+        tarfile.TarFile.extraction_filter = previous_filter
+        tarfile.TarFile.extractall = previous_extractall
+        mirdata_download.extractall_unicode = previous_unzip
 
 
 def mirdata_dataset(name: str, data_home: Path):

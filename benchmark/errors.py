@@ -49,3 +49,24 @@ class ConfigError(IrbenchError):
 
 class TrainingDivergedError(IrbenchError):
     """The training loss became NaN or infinite; the message names the epoch and the setting to change."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training was interrupted (Ctrl-C, a signal); the message names the epoch and says how to resume."""
+
+
+class OutputError(IrbenchError):
+    """An output folder (results, cache) cannot be created or written: the message names the folder, what was
+    being written and the system's reason (disk full, permissions, a file in the way)."""
+
+
+class RecordLockedError(IrbenchError):
+    """Another irbench process is writing the same run record right now."""
+
+
+class Interrupted(IrbenchError):
+    """A command was interrupted (Ctrl-C); the message says where it stopped and how to resume. Exit 130."""
+
+
+class UnsafeArchiveError(IrbenchError):
+    """A downloaded archive holds a member that would be written outside the data folder."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from irbench.errors import AudioDecodeError, DataNotFoundError
 from irbench.features import frontend_grid
-from irbench.features.extract import ExtractedFeatures, extract_features
+from irbench.features.extract import ExtractedFeatures, HashedAudio, extract_features, hash_audio
 from irbench.features.reader import WindowReader
 from irbench.provenance import dataset_fingerprint
 from irbench.task import Clip, Task, TaskData
@@ -55,7 +55,8 @@ class PreparedData:
     indexes: split -> the window index of those clips.
     reader: reads windows from the cache (a bounded number of open files).
     features: the feature stage's outcome (hashes, entries, what was computed or repaired).
-    fingerprint: SHA-256 over the clips' ids and audio hashes (see ``provenance.dataset_fingerprint``).
+    fingerprint: SHA-256 over the loaded clips' ids and audio hashes (:func:`audio_fingerprint`; files left
+        out for being unreadable or truncated still count: the record lists them in ``skipped``).
     class_priors: ``(n_classes,)`` share of positive training windows per class over annotated pairs.
     feature_mean, feature_std: ``(n_features,)`` statistics of every frame of the training windows.
     skipped: ``{"file", "reason"}`` of files left out (unreadable, truncated, missing with ``--skip-bad``).
@@ -107,10 +108,17 @@ def truncated(task: Task, splits: dict[str, list[Clip]], extracted: ExtractedFea
     return found
 
 
+def audio_fingerprint(data: TaskData, hashed: HashedAudio) -> str:
+    """The dataset fingerprint of loaded clips: SHA-256 over ``clip_id:audio hash`` of every clip whose file
+    could be read (see ``provenance.dataset_fingerprint``); known after hashing, before any feature."""
+    return dataset_fingerprint({c.clip_id: hashed.digests[c.path] for clips in data.splits.values() for c in clips
+                                if c.path in hashed.digests})
+
+
 def prepare(
     task: Task, data: TaskData, frontend_name: str, frontend_config: dict, window_frames: int, cache_dir: Path,
     workers: int, skip_bad: bool, show_progress: bool, stages: Stages,
-    say: Callable[[str], None] = lambda message: None,
+    say: Callable[[str], None] = lambda message: None, hashed: HashedAudio | None = None,
 ) -> PreparedData:
     """Features, checks, window indexes and statistics of ``data`` for one front end and window length.
 
@@ -125,6 +133,7 @@ def prepare(
     stages: collects seconds per stage (``features.hash``, ``features.extract``, ``features.verify``,
         ``index``, ``statistics``).
     say: prints a one-line note (damaged cache entries repaired, clips shorter than a window).
+    hashed: the audio's hashes when the caller already has them (:func:`irbench.features.extract.hash_audio`).
 
     Raises
     ------
@@ -133,8 +142,9 @@ def prepare(
     """
     files = sorted({clip.path for clips in data.splits.values() for clip in clips})
     lenient = skip_bad or task.metadata.skips_corrupt_audio
+    hashed = hashed or hash_audio(files, cache_dir, data.data_home, workers)
     extracted = extract_features(files, frontend_name, frontend_config, cache_dir, workers, lenient,
-                                 show_progress, data.data_home)
+                                 show_progress, data.data_home, hashed)
     for name, value in extracted.seconds.items():
         stages.seconds[f"features.{name}"] = value
     for message in extracted.repaired:
@@ -151,8 +161,7 @@ def prepare(
               for name in SPLITS}
     if not splits["train"] or not splits["test"]:
         raise DataNotFoundError(f"no readable training or test clip left under {data.data_home}")
-    fingerprint = dataset_fingerprint(
-        {c.clip_id: extracted.audio_sha256[c.path] for clips in splits.values() for c in clips})
+    fingerprint = audio_fingerprint(data, hashed)
     grid = frontend_grid(frontend_name, frontend_config)
     with stages("index"):
         indexes = {

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from irbench.atomic import atomic_write_text
-from irbench.errors import DatasetLayoutError, RecordExistsError
+from irbench.errors import DatasetLayoutError, RecordExistsError, RecordLockedError
 
 SCHEMA_VERSION = "2"
 # 2: per-class error counts, the bootstrap unit, window summary, shared stages and thread count (1 reads as 2)
@@ -98,6 +100,28 @@ class RunRecord(BaseModel):
 def record_path(results_dir: Path, task: str, baseline: str, seed: int) -> Path:
     """``results_dir/<task>/<baseline>/seed-<seed>.json``."""
     return Path(results_dir) / task / baseline / f"seed-{seed}.json"
+
+
+@contextmanager
+def record_lock(path: Path) -> Iterator[None]:
+    """Hold the lock of one run record (``.seed-<n>.lock`` beside it, ``filelock``) while it is produced.
+
+    Raises ``RecordLockedError`` at once when another process holds it: two runs of the same task, baseline
+    and seed into the same results folder would otherwise mix their outputs."""
+    from filelock import FileLock, Timeout
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path.with_name(f".{path.stem}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as error:
+        raise RecordLockedError(f"another irbench run is producing {path} right now (lock {lock.lock_file}); "
+                                "wait for it to finish, or give this run another --results-dir") from error
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def check_writable(path: Path, overwrite: bool) -> None:

@@ -6,7 +6,9 @@ unknown name raises :class:`~irbench.errors.UnknownNameError` that suggests the 
 Third-party packages add entries through an entry-point group (``irbench.baselines``, ``irbench.tasks``),
 discovered with ``importlib.metadata`` the way pytest finds its plugins: built-ins win a name clash (with a
 warning naming the package), a plugin that fails to import is reported by name and skipped, and
-``IRBENCH_DISABLE_PLUGINS=1`` turns discovery off.
+``IRBENCH_DISABLE_PLUGINS=1`` turns discovery off. A plugin that calls ``sys.exit`` at import, registers
+something that is not what the registry holds (a plain function for a baseline), or has a name outside
+``^[a-z0-9][a-z0-9._-]*$`` is reported by name and skipped.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from importlib import metadata
@@ -22,6 +25,7 @@ from typing import Generic, TypeVar
 from irbench.errors import UnknownNameError
 
 DISABLE_PLUGINS = "IRBENCH_DISABLE_PLUGINS"
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")  # task, baseline and other registered names
 
 
 class PluginWarning(UserWarning):
@@ -46,9 +50,11 @@ class Registry(Generic[T]):
         On looking up a name that is not registered.
     """
 
-    def __init__(self, kind: str, entry_point_group: str | None = None):
+    def __init__(self, kind: str, entry_point_group: str | None = None,
+                 check: Callable[[object], str | None] | None = None):
         self.kind = kind
         self.entry_point_group = entry_point_group
+        self.check = check  # returns what is wrong with an entry (``None`` when it is fine)
         self._entries: dict[str, T | str] = {}
         self._sources: dict[str, str] = {}
         self._plugins_loaded = entry_point_group is None
@@ -73,6 +79,9 @@ class Registry(Generic[T]):
         self._add(name, target)
 
     def _add(self, name: str, entry: T | str, source: str = "irbench") -> None:
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise ValueError(f"{self.kind} name {name!r} is not allowed: use lower-case letters, digits, '.', '_' "
+                             "and '-', starting with a letter or digit")
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._entries[name] = entry
@@ -97,10 +106,15 @@ class Registry(Generic[T]):
                 continue
             try:
                 loaded = point.load()
-            except Exception as error:  # a broken plugin must not break irbench
-                self.plugin_errors[point.name] = f"{package}: {type(error).__name__}: {error}"
-                warnings.warn(f"{self.kind} plugin {point.name!r} from package {package!r} failed to "
-                              f"import ({type(error).__name__}: {error}); skipped", PluginWarning, stacklevel=2)
+                problem = self.check(loaded) if self.check is not None else None
+                if problem is None and not NAME.fullmatch(point.name):
+                    problem = "its name must match ^[a-z0-9][a-z0-9._-]*$"
+            except (Exception, SystemExit) as error:  # a broken plugin must not break (or end) irbench
+                problem = f"failed to import ({type(error).__name__}: {error})"
+            if problem is not None:
+                self.plugin_errors[point.name] = f"{package}: {problem}"
+                warnings.warn(f"{self.kind} plugin {point.name!r} from package {package!r} skipped: {problem}",
+                              PluginWarning, stacklevel=2)
                 continue
             self._add(point.name, loaded, source=package)
 
@@ -123,6 +137,9 @@ class Registry(Generic[T]):
         if isinstance(entry, str):
             module_name, attribute = entry.split(":", 1)
             entry = getattr(importlib.import_module(module_name), attribute)
+            problem = self.check(entry) if self.check is not None else None
+            if problem is not None:
+                raise TypeError(f"{self.kind} {name!r} ({module_name}:{attribute}) {problem}")
             self._entries[name] = entry
         return entry
 

@@ -15,20 +15,24 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
 from irbench.baselines import get_baseline
 from irbench.baselines.base import ModelSpec
-from irbench.errors import RecordExistsError
+from irbench.atomic import atomic_group, remove_partial_files
+from irbench.errors import OutputError, RecordExistsError
 from irbench.evaluation.bootstrap import bootstrap_interval
 from irbench.overrides import apply_overrides
 from irbench.parallel import default_workers
 from irbench.predictions import write_checkpoint, write_predictions
-from irbench.prepare import PreparedData, Stages, prepare
+from irbench.features.extract import hash_audio
+from irbench.prepare import PreparedData, Stages, audio_fingerprint, prepare
 from irbench.provenance import base_provenance, device_name, slurm_ids, torch_threads
-from irbench.records import Provenance, RunRecord, read_record, record_path, write_record
+from irbench.preflight import check_seed, check_workers, writable_folder
+from irbench.records import Provenance, RunRecord, read_record, record_lock, record_path
 from irbench.task import ClipScores
 from irbench.tasks import get_task
 from irbench.training import fit, predict_dataset, resolve_device
@@ -97,36 +101,44 @@ def run_seeds(options: RunOptions, seeds: Sequence[int], say: Callable[[str], No
         baseline.use_frontend(options.frontend)
     config = apply_overrides(baseline.training, options.config, options.max_epochs)
     device = resolve_device(options.device)
+    for seed in seeds:
+        check_seed(seed)
+    check_workers(options.workers)
     paths = {seed: record_path(options.results_dir, options.task, options.baseline, seed) for seed in seeds}
+    writable_folder(paths[seeds[0]].parent, "run records")
+    writable_folder(options.cache_dir, "feature cache")
     stages = Stages()
     with stages("load"):
         data = task.load(options.data_home, allow_missing=options.skip_bad)
-    todo = [seed for seed in seeds if options.overwrite or not paths[seed].exists()]
-    prepared = None
-    if todo:
-        prepared = prepare(task, data, baseline.frontend_name, baseline.frontend_config.model_dump(),
-                           baseline.input_frames, options.cache_dir, options.workers, options.skip_bad,
-                           options.show_progress, stages, say)
-    for seed in seeds:
-        if seed not in todo:
-            yield SeedOutcome(seed, paths[seed], kept=_kept_message(paths[seed], prepared))
-            continue
-        record = _run_seed(task, baseline, config, device, prepared, options, seed, paths[seed], seeds)
-        yield SeedOutcome(seed, paths[seed], record)
+    files = sorted({clip.path for clips in data.splits.values() for clip in clips})
+    hashed = hash_audio(files, options.cache_dir, data.data_home, options.workers)
+    fingerprint = audio_fingerprint(data, hashed)
+    with ExitStack() as locks:
+        todo = [seed for seed in seeds if options.overwrite or not paths[seed].exists()]
+        for seed in todo:
+            locks.enter_context(record_lock(paths[seed]))
+        prepared = None
+        if todo:
+            prepared = prepare(task, data, baseline.frontend_name, baseline.frontend_config.model_dump(),
+                               baseline.input_frames, options.cache_dir, options.workers, options.skip_bad,
+                               options.show_progress, stages, say, hashed)
+        for seed in seeds:
+            if seed not in todo:
+                yield SeedOutcome(seed, paths[seed], kept=_kept_message(paths[seed], fingerprint))
+                continue
+            record = _run_seed(task, baseline, config, device, prepared, options, seed, paths[seed], seeds, say)
+            yield SeedOutcome(seed, paths[seed], record)
 
 
-def _kept_message(path: Path, prepared: PreparedData | None) -> str:
-    message = f"{path} already exists; pass --overwrite to replace it"
-    if prepared is None:
-        return message
+def _kept_message(path: Path, fingerprint: str) -> str:
     try:
         existing = read_record(path).provenance.dataset_fingerprint
     except Exception:  # an unreadable record: say so, keep it
         return f"{path} already exists but cannot be read; pass --overwrite to replace it"
-    if existing != prepared.fingerprint:
+    if existing != fingerprint:
         return (f"{path} already exists but was made from other data (dataset fingerprint {existing[:12]}, "
-                f"now {prepared.fingerprint[:12]}); pass --overwrite to replace it")
-    return message
+                f"now {fingerprint[:12]}); pass --overwrite to replace it")
+    return f"{path} already exists (same data); pass --overwrite to replace it"
 
 
 def _digest(identity: dict) -> str:
@@ -144,7 +156,7 @@ def _scores(task, model, prepared: PreparedData, split: str, device: str, batch_
 
 
 def _run_seed(task, baseline, config, device: str, prepared: PreparedData, options: RunOptions, seed: int,
-              path: Path, seeds: Sequence[int]) -> RunRecord:
+              path: Path, seeds: Sequence[int], say: Callable[[str], None]) -> RunRecord:
     import torch
 
     stages = Stages()
@@ -162,7 +174,8 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         torch.manual_seed(seed)
         model = baseline.build(spec, config)
         result = fit(model, spec.prediction_type, prepared.dataset("train"), prepared.dataset("validation"), config,
-                     seed, device, work_dir, options.show_progress, callbacks=tuple(baseline.callbacks(config)))
+                     seed, device, work_dir, options.show_progress, callbacks=tuple(baseline.callbacks(config)),
+                     say=say)
     with stages("evaluate"):
         scores = {name: _scores(task, model, prepared, name, device, config.batch_size)
                   for name in ("validation", "test")}
@@ -199,9 +212,21 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         ),
     )
     groups_by_clip = dict(zip(scores["test"].clip_ids, groups))
-    write_predictions(predictions_path, task.metadata.labels, scores["test"], evaluation, groups_by_clip)
-    write_checkpoint(checkpoint_path, model, record)
-    write_record(record, path, overwrite=options.overwrite)
+    remove_partial_files(path.parent, f"seed-{seed}")  # left by a run that was killed while writing
+    if path.exists() and not options.overwrite:
+        raise RecordExistsError(f"{path} already exists; pass --overwrite to replace it")
+    try:
+        atomic_group([
+            (predictions_path, lambda target: write_predictions(target, task.metadata.labels, scores["test"],
+                                                                evaluation, groups_by_clip)),
+            (checkpoint_path, lambda target: write_checkpoint(target, model, record)),
+            (path, lambda target: target.write_text(record.model_dump_json(indent=2), encoding="utf-8")),
+        ])
+    except OSError as error:
+        raise OutputError(
+            f"cannot write the record, predictions and checkpoint of seed {seed} to {path.parent}: "
+            f"{error.strerror or error}. Nothing of them was kept; the trained model waits in {work_dir}, so the "
+            "same command resumes once there is room") from error
     shutil.rmtree(work_dir, ignore_errors=True)
     return record
 

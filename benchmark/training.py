@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from irbench.baselines.base import TrainingConfig
-from irbench.errors import ConfigError, TrainingDivergedError
+from irbench.errors import ConfigError, OutputError, TrainingDivergedError, TrainingInterrupted
 from irbench.task import PredictionType
 from irbench.windowing.dataset import ArrayWindows, Windows, already_batched
 
@@ -143,25 +145,10 @@ def _loader(dataset: Windows, batch_size: int, shuffle: bool, seed: int):
                       collate_fn=already_batched, generator=torch.Generator().manual_seed(seed))
 
 
-def _step_seeder(seed: int):
-    """A callback that reseeds torch (dropout masks) before every training step from (seed, step), so
-    the random numbers a step uses never depend on what ran before it (a resumption, a validation)."""
-    import lightning as L
-
-    class StepSeeder(L.Callback):
-        """Seeds torch before each training step."""
-
-        def on_train_batch_start(self, trainer, module, batch, batch_index):
-            """``torch.manual_seed`` from (seed, global step)."""
-            torch.manual_seed(seed * 1_000_003 + trainer.global_step)
-
-    return StepSeeder()
-
-
 def fit(
     model: torch.nn.Module, prediction_type: PredictionType, train: Windows, validation: Windows,
     config: TrainingConfig, seed: int, device: str, work_dir: Path, show_progress: bool = True,
-    callbacks: tuple = (),
+    callbacks: tuple = (), say: Callable[[str], None] | None = None,
 ) -> FitResult:
     """Train ``model`` in place and leave it holding the best weights (lowest validation loss).
 
@@ -172,15 +159,19 @@ def fit(
         labels. Without validation windows, training runs ``max_epochs`` and keeps the last epoch.
     seed: seeds Python, NumPy, torch and loader workers (``lightning.seed_everything``).
     device: ``cpu`` or ``cuda``.
-    work_dir: Lightning checkpoints (``latest.ckpt``, ``best.ckpt``); a ``latest.ckpt`` found there resumes
+    work_dir: Lightning's ``latest.ckpt`` and the best weights ``best.pt``; a ``latest.ckpt`` found there resumes
         an interrupted run; per-epoch shuffles and per-step dropout seeds make the resumed run's weights equal
         to an uninterrupted run's. The caller keys this folder by everything that shapes the run.
     callbacks: extra Lightning callbacks (tests use one to interrupt training).
+    say: prints one line: resuming, and one line per epoch when ``show_progress`` is on but the output is
+        not a terminal (a log file gets lines, not a redrawn bar).
 
     Raises
     ------
-    KeyboardInterrupt: training was interrupted (Lightning's own handler would exit the process).
+    TrainingInterrupted: training was interrupted (a ``KeyboardInterrupt`` naming the epoch; Lightning's own
+        handler would exit the process).
     TrainingDivergedError: the training loss became NaN or infinite (the message names epoch and step).
+    OutputError: the work folder cannot be written (disk full); the message names it.
     """
     start = time.perf_counter()
     if not any(p.requires_grad for p in model.parameters()) or config.max_epochs == 0:
@@ -188,19 +179,23 @@ def fit(
     import lightning as L
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
+    from irbench.callbacks import BestWeights, EpochLines, StepSeeder, resume_point
+
     _quiet_lightning()
 
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
     L.seed_everything(seed, workers=True, verbose=False)
     module = _module(model, prediction_type, config)
     has_validation = len(validation) > 0
-    # best weights by validation loss, and the latest epoch (Lightning's own save_last only writes when the
-    # best improves, which would lose epochs on an interruption)
-    checkpoint = ModelCheckpoint(
-        dirpath=work_dir, filename="best", monitor="val_loss" if has_validation else None, save_top_k=1,
-    )
+    # best weights by validation loss (our own file: Lightning renames best checkpoints as they improve, and a
+    # kill between its writes could leave a resumed run pointing at a deleted file), and the latest epoch
+    best = BestWeights(Path(work_dir) / "best.pt")
     latest = ModelCheckpoint(dirpath=work_dir, filename="latest", monitor=None, save_top_k=1)
-    callbacks = [checkpoint, latest, _step_seeder(seed), *callbacks]
+    say = say or (lambda message: None)
+    interactive = show_progress and sys.stderr.isatty()
+    callbacks = [best, latest, StepSeeder(seed), *callbacks]
+    if show_progress and not interactive:
+        callbacks.append(EpochLines(config.max_epochs, say))
     stopper = None
     if has_validation:
         stopper = EarlyStopping(monitor="val_loss", patience=config.patience)
@@ -211,13 +206,13 @@ def fit(
     plugins = [SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else None
     trainer = L.Trainer(
         plugins=plugins, accelerator="gpu" if device == "cuda" else "cpu", devices=1, max_epochs=config.max_epochs,
-        deterministic=True, logger=False, callbacks=callbacks, enable_progress_bar=show_progress,
+        deterministic=True, logger=False, callbacks=callbacks, enable_progress_bar=interactive,
         enable_model_summary=False, num_sanity_val_steps=0, default_root_dir=work_dir,
         gradient_clip_val=config.gradient_clip,
         limit_val_batches=1.0 if has_validation else 0,
     )
     last = Path(work_dir) / "latest.ckpt"
-    resumed = last.exists()
+    resumed = resume_point(last, config.max_epochs, say)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*number of training batches.*")
@@ -228,16 +223,18 @@ def fit(
                 module,
                 train_dataloaders=_loader(train, config.batch_size, True, seed),
                 val_dataloaders=_loader(validation, config.batch_size, False, seed) if has_validation else None,
-                ckpt_path=str(last) if resumed else None,
+                ckpt_path=str(last) if resumed else None, weights_only=True,
             )
+        except OSError as error:  # a full disk or lost folder while writing the work folder's checkpoints
+            raise OutputError(f"cannot write training checkpoints to {work_dir}: {error.strerror or error}; free "
+                              "some space and run the same command to resume") from error
         except SystemExit as exit_:  # Lightning turns Ctrl-C into sys.exit(1) after saving nothing more
-            raise KeyboardInterrupt from exit_
+            raise TrainingInterrupted(
+                f"interrupted at epoch {trainer.current_epoch + 1} of {config.max_epochs}; run the same command "
+                "to resume") from exit_
     best_epoch, best_loss = None, None
-    if has_validation and checkpoint.best_model_path:
-        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
-        module.load_state_dict(state["state_dict"])
-        best_epoch = int(state["epoch"])
-        best_loss = float(checkpoint.best_model_score)
+    if has_validation and best.restore(module):
+        best_epoch, best_loss = best.best_epoch, best.best_score
     return FitResult(
         epochs=trainer.current_epoch, best_epoch=best_epoch, best_validation_loss=best_loss, resumed=resumed,
         seconds=time.perf_counter() - start, stopped_early=bool(stopper and stopper.stopped_epoch > 0),

@@ -9,7 +9,18 @@ from __future__ import annotations
 from irbench.registry import Registry
 from irbench.task import Task
 
-TASKS: Registry[type[Task]] = Registry("task", entry_point_group="irbench.tasks")
+def _check(entry: object) -> str | None:
+    """What is wrong with a registered task: it must be a ``Task`` subclass with ``TaskMetadata``."""
+    from irbench.task import TaskMetadata
+
+    if not (isinstance(entry, type) and issubclass(entry, Task)):
+        return f"is a {type(entry).__name__}, not a subclass of irbench.task.Task"
+    if not isinstance(getattr(entry, "metadata", None), TaskMetadata):
+        return "has no TaskMetadata in its `metadata` attribute"
+    return None
+
+
+TASKS: Registry[type[Task]] = Registry("task", entry_point_group="irbench.tasks", check=_check)
 TASKS.register_lazy("irmas", "irbench.tasks.irmas:IrmasTask")
 TASKS.register_lazy("openmic", "irbench.tasks.openmic:OpenMicTask")
 TASKS.register_lazy("medley-solos", "irbench.tasks.medley_solos:MedleySolosTask")

@@ -102,4 +102,4 @@ def test_non_finite_or_non_positive_learning_rates_are_refused_up_front(value):
 def test_a_diverging_run_stops_at_the_first_non_finite_loss(tmp_path):
     with pytest.raises(TrainingDivergedError, match=r"epoch 0, step \d+.*learning_rate=1e\+11"):
         _fit(tmp_path, 5, learning_rate=1e12)
-    assert not (tmp_path / "best.ckpt").exists()  # stopped inside the first epoch, nothing trained to the end
+    assert not (tmp_path / "best.pt").exists()  # stopped inside the first epoch, nothing trained to the end

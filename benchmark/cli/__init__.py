@@ -13,13 +13,14 @@ from rich.markup import escape
 
 from irbench import __version__
 from irbench.cli import cache, data, inspect, predict, report, run
-from irbench.errors import IrbenchError
+from irbench.cli.interrupt import interruptible
+from irbench.errors import Interrupted, IrbenchError
 
 app = typer.Typer(
     name="irbench", no_args_is_help=True, add_completion=False,
     help="Benchmark harness and leaderboard for musical instrument recognition.",
 )
-app.command("run")(run.run)
+app.command("run")(interruptible(run.run))
 app.command("report")(report.report)
 app.command("predict")(predict.predict)
 app.add_typer(data.app, name="data")
@@ -41,26 +42,39 @@ def _root(
     """Benchmark harness and leaderboard for musical instrument recognition."""
 
 
+def _usage_error(error: Exception) -> bool:
+    """Whether ``error`` is one of click's usage errors (typer vendors click, so match by behaviour)."""
+    return callable(getattr(error, "show", None)) and isinstance(getattr(error, "exit_code", None), int)
+
+
+def _interrupted(error: BaseException) -> None:
+    """Say what an interruption stopped (training names its epoch) and exit 130."""
+    Console(stderr=True).print(escape(str(error) or "interrupted; run the same command again to resume"),
+                               highlight=False)
+    sys.exit(130)
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: usage errors print the usage and exit 2; ``IrbenchError`` prints one line
+    and exits 2; an interruption says what happened and exits 130; never a traceback for a user's mistake."""
     try:
         status = app(standalone_mode=False)  # click returns a typer.Exit's code instead of raising it
+    except Interrupted as error:
+        _interrupted(error)
     except IrbenchError as error:
         Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted; run the same command again to resume")
-        sys.exit(130)
+    except KeyboardInterrupt as error:
+        _interrupted(error)
     except typer.Exit as done:
         sys.exit(done.exit_code)
-    except typer.Abort:
-        sys.exit(1)
-    except Exception as error:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.ClickException):
+    except Exception as error:  # click's usage errors and Abort arrive here in non-standalone mode
+        if _usage_error(error):
             error.show()
             sys.exit(error.exit_code)
+        if type(error).__name__ == "Abort":
+            Console(stderr=True).print("aborted")
+            sys.exit(1)
         raise
     if isinstance(status, int) and status:
         sys.exit(status)

@@ -8,12 +8,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from irbench.cli.interrupt import interruptible
 from irbench.parallel import default_workers
 
 app = typer.Typer(no_args_is_help=True, help="Datasets: synthesise offline stand-ins, download, verify.")
 
 
 @app.command("synth")
+@interruptible
 def synth(
     task: str = typer.Argument(..., help="Dataset to imitate, e.g. irmas."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the stand-in to."),
@@ -39,6 +41,7 @@ def synth(
 
 
 @app.command("download")
+@interruptible
 def download(
     task: str = typer.Argument(..., help="Task whose dataset to fetch: irmas, medley-solos, openmic, musicnet."),
     data_home: Path = typer.Option(..., "--data-home", "-d", help="Folder to download and unpack into."),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from irbench.errors import AudioDecodeError
+from irbench.errors import AudioDecodeError, OutputError
 from irbench.features.cache import AudioDuration, CacheEntryDamaged, CachedFeatures, FeatureCache
 from irbench.features.hashes import AudioHashMemo
 from irbench.parallel import parallel_map
@@ -92,20 +92,35 @@ def _frontend(name: str, config_json: str):
 
 
 def _compute(job: _Job) -> tuple[Path, str | None]:
-    """Decode, transform and cache one file; returns (path, problem or None). Runs in a worker or here."""
+    """Decode, transform and cache one file; returns (path, problem or None). Runs in a worker or here.
+
+    The entry's shard lock (``filelock``) is held meanwhile, so two runs sharing a cache never compute the same
+    entry twice; the second finds it done. Raises ``OutputError`` when the cache cannot be written."""
     import torch
+    from filelock import FileLock
 
     from irbench.audio import decode_audio
 
-    frontend = _frontend(job.frontend_name, job.config_json)
+    cache = FeatureCache(job.cache_root, job.frontend_name, json.loads(job.config_json))
+    shard = cache.path(job.digest).parent
     try:
-        decoded = decode_audio(job.path, frontend.sample_rate)
-    except AudioDecodeError as error:
-        return job.path, error.reason
-    with torch.inference_mode():
-        features = frontend(torch.from_numpy(decoded.samples)).numpy()
-    duration = AudioDuration(decoded.source_frames / decoded.source_rate, decoded.source_frames, decoded.source_rate)
-    FeatureCache(job.cache_root, job.frontend_name, json.loads(job.config_json)).store(job.digest, features, duration)
+        shard.mkdir(parents=True, exist_ok=True)
+        with FileLock(shard / ".lock"):
+            if cache.has(job.digest):
+                return job.path, None
+            frontend = _frontend(job.frontend_name, job.config_json)
+            try:
+                decoded = decode_audio(job.path, frontend.sample_rate)
+            except AudioDecodeError as error:
+                return job.path, error.reason
+            with torch.inference_mode():
+                features = frontend(torch.from_numpy(decoded.samples)).numpy()
+            duration = AudioDuration(decoded.source_frames / decoded.source_rate, decoded.source_frames,
+                                     decoded.source_rate)
+            cache.store(job.digest, features, duration)
+    except OSError as error:
+        raise OutputError(f"cannot write features of {job.path.name} to the cache {cache.directory}: "
+                          f"{error.strerror or error}; free some space or give another --cache-dir") from None
     return job.path, None
 
 
@@ -145,9 +160,33 @@ def _hash_all(files: list[Path], memo: AudioHashMemo, workers: int) -> tuple[dic
     return digests, problems
 
 
+@dataclass
+class HashedAudio:
+    """The hash stage's outcome: ``digests`` path -> SHA-256, ``problems`` path -> why it could not be read,
+    ``hashed`` files read in full (the rest came from the memo), ``seconds`` spent."""
+
+    digests: dict[Path, str]
+    problems: dict[Path, str]
+    hashed: int
+    seconds: float
+
+
+def hash_audio(files: list[Path], cache_root: Path, data_home: Path | None, workers: int) -> HashedAudio:
+    """SHA-256 of every file, memoised under ``cache_root`` (see :mod:`irbench.features.hashes`), unknown ones
+    read in ``workers`` threads. Never raises for a bad file: it is listed in ``problems``."""
+    start = time.perf_counter()
+    files = [Path(f) for f in dict.fromkeys(files)]
+    root = Path(cache_root).expanduser().resolve()
+    memo = AudioHashMemo(root, data_home if data_home is not None else (files[0].parent if files else root))
+    digests, problems = _hash_all(files, memo, workers)
+    memo.save()
+    return HashedAudio(digests, problems, memo.hashed, round(time.perf_counter() - start, 3))
+
+
 def extract_features(
     files: list[Path], frontend_name: str, config: dict, cache_root: Path, workers: int,
     skip_bad: bool = False, show_progress: bool = True, data_home: Path | None = None,
+    hashed: HashedAudio | None = None,
 ) -> ExtractedFeatures:
     """Hash, compute what is missing, and verify the features of every audio file.
 
@@ -160,6 +199,7 @@ def extract_features(
     skip_bad: list unreadable files in ``skipped`` instead of raising.
     show_progress: a progress bar while features are computed.
     data_home: names the hash memo (default: the first file's folder).
+    hashed: the hash stage's outcome when the caller already has it (:func:`hash_audio`).
 
     Raises
     ------
@@ -170,12 +210,9 @@ def extract_features(
     root = Path(cache_root).expanduser().resolve()
     cache = FeatureCache(root, frontend_name, config)
     config_json = json.dumps(config, sort_keys=True)
-    seconds: dict[str, float] = {}
-    start = time.perf_counter()
-    memo = AudioHashMemo(root, data_home if data_home is not None else (files[0].parent if files else root))
-    digests, problems = _hash_all(files, memo, workers)
-    memo.save()
-    seconds["hash"] = time.perf_counter() - start
+    hashed = hashed or hash_audio(files, root, data_home, workers)
+    digests, problems = hashed.digests, dict(hashed.problems)
+    seconds: dict[str, float] = {"hash": hashed.seconds}
 
     start = time.perf_counter()
     missing = [p for p in files if p in digests and not cache.has(digests[p])]
@@ -201,7 +238,7 @@ def extract_features(
                 raise AudioDecodeError(path, problems[path])
             skipped.append((path, problems[path]))
     return ExtractedFeatures(
-        {p: entries[p] for p in files if p in entries}, digests, skipped, computed, memo.hashed,
+        {p: entries[p] for p in files if p in entries}, digests, skipped, computed, hashed.hashed,
         [f"{p.name}: {reason}" for p, reason in damaged.items()],
         {k: round(v, 3) for k, v in seconds.items()},
     )
