@@ -58,6 +58,7 @@ class RunOptions:
     show_progress: bool = True
     frontend: str | None = None
     executor: dict[str, str] = field(default_factory=lambda: {"name": "cli"})
+    command: str | None = None  # the command line to record (default: this process's sys.argv)
 
 
 @dataclass
@@ -208,7 +209,8 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
             **base_provenance(), device=device, device_name=device_name(device),
             dataset_fingerprint=prepared.fingerprint, data_home=str(prepared.data.data_home),
             seconds={**prepared.seconds, **stages.seconds}, shared_stages=shared if len(seeds) > 1 else [],
-            torch_threads=torch_threads(), executor={**options.executor, **slurm_ids()}, command=" ".join(sys.argv),
+            torch_threads=torch_threads(), executor={**options.executor, **slurm_ids()},
+            command=options.command or " ".join(sys.argv),
         ),
     )
     groups_by_clip = dict(zip(scores["test"].clip_ids, groups))

@@ -229,6 +229,8 @@ def fit(
             raise OutputError(f"cannot write training checkpoints to {work_dir}: {error.strerror or error}; free "
                               "some space and run the same command to resume") from error
         except SystemExit as exit_:  # Lightning turns Ctrl-C into sys.exit(1) after saving nothing more
+            if not isinstance(exit_.__context__, KeyboardInterrupt):
+                raise  # another exit (submitit's requeue) goes through unchanged
             raise TrainingInterrupted(
                 f"interrupted at epoch {trainer.current_epoch + 1} of {config.max_epochs}; run the same command "
                 "to resume") from exit_

@@ -124,9 +124,9 @@ def test_a_damaged_entry_is_refused_by_verify(tmp_path):
     cache = FeatureCache(tmp_path, "log-mel", CONFIG)
     digest = "ab" * 32
     cache.store(digest, np.arange(12, dtype=np.float32).reshape(3, 4), AudioDuration(1.0, 10, 10))
-    entry, array = cache.verify(digest)
-    assert (entry.frames, entry.n_features) == (4, 3) and array.shape == (4, 3)  # time-major
-    np.testing.assert_array_equal(array.T, np.arange(12).reshape(3, 4))
+    entry = cache.verify(digest)
+    assert (entry.frames, entry.n_features) == (4, 3)  # stored time-major
+    np.testing.assert_array_equal(cache.load(digest), np.arange(12).reshape(3, 4))
     assert json.loads((cache.directory / "frontend.json").read_text())["frontend"] == "log-mel"
     path = cache.path(digest)
     path.write_bytes(path.read_bytes() + b"extra")

@@ -30,7 +30,7 @@ def _store(tmp_path, lengths, n_features=5, seed=0):
         array = rng.standard_normal((n_features, length)).astype(np.float32)
         cache.store(digest, array, AudioDuration(length / 10, length, 10))
         path = tmp_path / f"audio-{number}.wav"
-        entries[path], arrays[path] = cache.verify(digest)[0], array
+        entries[path], arrays[path] = cache.verify(digest), array
     return entries, arrays
 
 

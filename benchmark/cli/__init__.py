@@ -14,6 +14,7 @@ from rich.markup import escape
 from irbench import __version__
 from irbench.cli import cache, data, inspect, predict, report, run
 from irbench.cli.interrupt import interruptible
+from irbench.cli import sweep as sweep_command
 from irbench.errors import Interrupted, IrbenchError
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.command("run")(interruptible(run.run))
 app.command("report")(report.report)
 app.command("predict")(predict.predict)
+app.command("sweep")(sweep_command.sweep)
 app.add_typer(data.app, name="data")
 app.add_typer(cache.app, name="cache")
 app.command("list")(inspect.list_entries)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +78,15 @@ def _checksum(data: bytes | memoryview) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+_HEADER_LOCK = threading.Lock()  # numpy parses .npy headers with ast, which CPython 3.11 cannot run in threads
+
+
 def _header(handle) -> tuple[tuple[int, ...], np.dtype, bool, int]:
+    with _HEADER_LOCK:
+        return _parse_header(handle)
+
+
+def _parse_header(handle) -> tuple[tuple[int, ...], np.dtype, bool, int]:
     version = np.lib.format.read_magic(handle)
     readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
     if version not in readers:
@@ -127,8 +136,9 @@ class FeatureCache:
         path.with_suffix(".json").unlink(missing_ok=True)
         path.unlink(missing_ok=True)
 
-    def verify(self, audio_sha256: str) -> tuple[CachedFeatures, np.ndarray]:
-        """Read an entry in full and check it; returns where it lies and the array ``(frames, n_features)``.
+    def verify(self, audio_sha256: str) -> CachedFeatures:
+        """Check an entry in full and return where it lies; the bytes are streamed through the checksum (a
+        fixed-size buffer), never held.
 
         Raises
         ------
@@ -143,7 +153,15 @@ class FeatureCache:
             self.remove(audio_sha256)
             raise
 
-    def _verify(self, path: Path) -> tuple[CachedFeatures, np.ndarray]:
+    def load(self, audio_sha256: str) -> np.ndarray:
+        """A checked entry's features as ``(n_features, frames)`` float32 in memory (for tools and tests;
+        runs read windows with :class:`irbench.features.reader.WindowReader`).
+
+        Raises ``CacheEntryDamaged`` (entry removed) or ``FileNotFoundError`` as :meth:`verify`."""
+        self.verify(audio_sha256)
+        return np.load(self.path(audio_sha256)).T
+
+    def _verify(self, path: Path) -> CachedFeatures:
         sidecar_path = path.with_suffix(".json")
         try:
             sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
@@ -157,7 +175,8 @@ class FeatureCache:
         try:
             with open(path, "rb") as handle:
                 header_shape, dtype, fortran, offset = _header(handle)
-                data = handle.read()
+                size = os.fstat(handle.fileno()).st_size
+                checksum = _stream_checksum(handle)
         except FileNotFoundError as error:
             raise CacheEntryDamaged(f"cache entry {path} is missing its array") from error
         except (OSError, ValueError) as error:
@@ -165,13 +184,24 @@ class FeatureCache:
         if header_shape != shape or dtype != DTYPE or fortran or len(shape) != 2:
             raise CacheEntryDamaged(f"cache entry {path}: header says {header_shape} {dtype}, sidecar {shape}")
         expected_bytes = shape[0] * shape[1] * DTYPE.itemsize
-        if len(data) != expected_bytes:
-            raise CacheEntryDamaged(f"cache entry {path} holds {len(data)} data bytes, its header says "
+        if size - offset != expected_bytes:
+            raise CacheEntryDamaged(f"cache entry {path} holds {size - offset} data bytes, its header says "
                                     f"{expected_bytes} (truncated or appended to)")
-        if _checksum(data) != expected_checksum:
+        if checksum != expected_checksum:
             raise CacheEntryDamaged(f"cache entry {path} fails its checksum (its bytes changed after writing)")
-        array = np.frombuffer(data, dtype=DTYPE).reshape(shape)
-        return CachedFeatures(path, offset, shape[0], shape[1], duration, expected_checksum), array
+        return CachedFeatures(path, offset, shape[0], shape[1], duration, expected_checksum)
+
+
+def _stream_checksum(handle) -> str:
+    """The checksum of the rest of an open file, read through one 1 MiB buffer."""
+    digest = hashlib.blake2b(digest_size=16)
+    buffer = bytearray(1 << 20)
+    view = memoryview(buffer)
+    while True:
+        count = handle.readinto(buffer)
+        if not count:
+            return digest.hexdigest()
+        digest.update(view[:count])
 
 
 def entry_size(path: Path) -> int:

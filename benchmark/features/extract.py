@@ -265,8 +265,7 @@ def _verify_all(cache: FeatureCache, paths: list[Path], digests: dict[Path, str]
     (already removed from the cache)."""
     def one(path: Path):
         try:
-            entry, _ = cache.verify(digests[path])
-            return path, entry, None
+            return path, cache.verify(digests[path]), None
         except CacheEntryDamaged as error:
             return path, None, str(error)
 

@@ -1,0 +1,153 @@
+"""``irbench sweep``: run a grid of tasks x baselines x seeds inline, on this machine's GPUs, or on Slurm."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import typer
+from irbench.errors import ConfigError
+from rich.console import Console
+from rich.markup import escape
+
+_SLURM = "Slurm (--executor slurm)"
+
+
+def sweep(
+    grid: Path | None = typer.Option(None, "--grid", "-g", help="TOML grid file; options given here win."),
+    task: list[str] = typer.Option([], "--task", "-t", help="Tasks, comma-separated or repeated."),
+    baseline: list[str] = typer.Option([], "--baseline", "-b", help="Baselines, comma-separated or repeated."),
+    seed: list[str] = typer.Option([], "--seed", "-s", help="Seeds: 0,1,2 or 0-2 (default 0)."),
+    data_home: list[str] = typer.Option([], "--data-home", "-d", help="TASK=DIR for each task (DIR alone with "
+                                        "one task)."),
+    config: list[str] = typer.Option([], "--config", "-c", help="Training override key=value for every "
+                                     "baseline, or BASELINE:key=value for one (repeatable)."),
+    max_epochs: int | None = typer.Option(None, "--max-epochs", min=0, help="Override the baselines' epochs."),
+    device: str | None = typer.Option(None, "--device", help="auto (default), cpu or cuda."),
+    frontend: list[str] = typer.Option([], "--frontend", help="Front end NAME, or BASELINE:NAME for one."),
+    results_dir: Path | None = typer.Option(None, "--results-dir", help="Where records go (default results)."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", envvar="IRBENCH_CACHE_DIR",
+                                          help="Feature cache (default .cache/irbench; env IRBENCH_CACHE_DIR)."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Feature processes per job (default: "
+                                       "the job's CPU cores)."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip unreadable audio (listed in the records)."),
+    executor: str | None = typer.Option(None, "--executor", "-e", help="inline (default: here, one cell after "
+                                        "another), local (submitit jobs on this machine) or slurm."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="local: jobs at once (default: one per "
+                                    "visible GPU, each pinned to it; 1 on CPU)."),
+    group_seeds: bool = typer.Option(False, "--group-seeds", help="local/slurm: one job per task x baseline "
+                                     "runs all its seeds, preparing the data once (default: one job per cell)."),
+    time: str | None = typer.Option(None, "--time", help="Time limit per job, minutes or [D-]HH:MM:SS (slurm "
+                                    "default 4:00:00; local default a week)."),
+    max_requeues: int | None = typer.Option(None, "--max-requeues", min=0, help="Requeues after time limits "
+                                            "(default 3)."),
+    partition: str | None = typer.Option(None, "--partition", rich_help_panel=_SLURM, help="Slurm partition."),
+    gpus: int | None = typer.Option(None, "--gpus", min=0, rich_help_panel=_SLURM, help="GPUs per job "
+                                    "(default 1; 0 with --device cpu)."),
+    cpus: int | None = typer.Option(None, "--cpus", min=1, rich_help_panel=_SLURM, help="CPUs per job."),
+    mem_gb: float | None = typer.Option(None, "--mem-gb", rich_help_panel=_SLURM, help="Memory per job, GB."),
+    array_parallelism: int | None = typer.Option(None, "--array-parallelism", min=1, rich_help_panel=_SLURM,
+                                                 help="Array tasks running at once (default 256)."),
+    signal_delay: int | None = typer.Option(None, "--signal-delay", min=0, rich_help_panel=_SLURM,
+                                            help="Seconds before the time limit to checkpoint and requeue "
+                                            "(default 90)."),
+    slurm: list[str] = typer.Option([], "--slurm", rich_help_panel=_SLURM, help="Any other setting KEY=VALUE: "
+                                    "account, qos, constraint, exclude, gres, or an sbatch option."),
+    wait: bool = typer.Option(True, "--wait/--no-wait", rich_help_panel=_SLURM, help="Wait for the jobs "
+                              "(--no-wait: submit and return; --status follows them)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Rerun cells that have a record (or a record "
+                                   "made with other settings) and replace it."),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="Rerun the cells that failed before."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (to run, to skip, failed before, "
+                                 "conflicts) and run nothing."),
+    status: bool = typer.Option(False, "--status", help="Show each cell's state (done, running, queued, failed, "
+                                "interrupted, conflict, missing); exit 1 unless all are done."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars for inline cells."),
+) -> None:
+    """Run every TASK x BASELINE x SEED cell: each one `irbench run`, skipping what is done.
+
+    A cell whose record exists with the same configuration is skipped (--overwrite reruns it); one that
+    failed leaves seed-<n>.failure.json beside where its record would be, and the sweep goes on
+    (--retry-failed reruns those). An interrupted or preempted cell resumes from its last completed epoch.
+    Records go to RESULTS_DIR/<task>/<baseline>/seed-<n>.json, so `irbench report` shows the whole grid.
+    Exit status: 0 when every cell has its record, 1 when some failed or were not run, 2 for bad input.
+    """
+    from irbench.sweep import GridValues, Sweep
+    from irbench.sweep.gridfile import read_grid_file
+    from irbench.sweep.plan import Action
+    from irbench.sweep.state import State
+    from irbench.sweep.views import plan_table, status_summary, status_table
+
+    if dry_run and status:
+        raise ConfigError("--dry-run and --status do not go together: --status shows states, --dry-run the plan")
+    given = GridValues(
+        tasks=list(task), baselines=list(baseline), seeds=list(seed), data_homes=list(data_home),
+        config=list(config), frontend=list(frontend), max_epochs=max_epochs, device=device,
+        results_dir=results_dir, cache_dir=cache_dir, workers=workers, skip_bad=skip_bad or None,
+        executor=_present(name=executor, jobs=jobs, group_seeds=group_seeds or None, time=time,
+                          max_requeues=max_requeues, wait=None if wait else False,
+                          show_progress=False if quiet else None),
+        slurm={**_pairs(slurm), **_present(partition=partition, gpus=gpus, cpus=cpus, mem_gb=mem_gb,
+                                           array_parallelism=array_parallelism, signal_delay_s=signal_delay)},
+    )
+    values = given.over(read_grid_file(grid)) if grid else given
+    if not values.seeds:
+        values.seeds = [0]
+    plan_sweep = Sweep.from_values(values)
+    out, err = Console(), Console(stderr=True)
+    results = plan_sweep.spec.results_dir
+    if status:
+        states = plan_sweep.states()
+        out.print(status_table(states, f"sweep status in {results}"))
+        out.print(escape(status_summary(states)), highlight=False)
+        raise typer.Exit(0 if all(s.state is State.DONE for s in states) else 1)
+    plan = plan_sweep.plan(overwrite, retry_failed)
+    if dry_run:
+        out.print(plan_table(plan, f"sweep plan for {results}"))
+        out.print(escape(f"{plan.summary()}; executor: {plan_sweep.executor.describe()}"), highlight=False)
+        return
+    err.print(escape(f"[sweep] {plan.summary()}"), highlight=False)
+    notable = [p for p in plan.cells if p.action not in (Action.RUN, Action.SKIP)]
+    if notable:
+        err.print(plan_table(plan, "cells that need attention or resume", only_notable=True))
+    result = plan_sweep.run(plan, lambda line: err.print(escape(line), highlight=False, soft_wrap=True))
+    _conclude(err, result, results)
+
+
+def _present(**values) -> dict:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, separator, value = item.partition("=")
+        if not separator or not key.strip():
+            raise ConfigError(f"--slurm expects KEY=VALUE, got {item!r}")
+        pairs[key.strip()] = value
+    return pairs
+
+
+def _conclude(console: Console, result, results: Path) -> None:
+    report = f"`irbench report --results-dir {results}` renders the leaderboard"
+    if result.submitted:
+        console.print(escape(f"[sweep] jobs submitted; `irbench sweep ... --status` follows them, and {report} "
+                             "once they end"), highlight=False)
+        return
+    if result.succeeded():
+        console.print(escape(f"[sweep] every cell has its record; {report}"), highlight=False)
+        return
+    failed = result.failed()
+    if failed:
+        console.print(escape(f"[sweep] {len(failed)} cell(s) failed: their seed-<n>.failure.json files say why; "
+                             "fix the cause and rerun with --retry-failed"), highlight=False)
+    busy = [o for o in result.outcomes if o.status == "busy"]
+    if busy:
+        console.print(escape(f"[sweep] {len(busy)} cell(s) were held by another process and left to it"),
+                      highlight=False)
+    left = [p for p in result.plan.cells if not p.action.runs and p.action.value != "skip"]  # failed, conflict, busy
+    if left:
+        kinds = ", ".join(f"{count} {action.value}" for action, count in Counter(p.action for p in left).items())
+        console.print(escape(f"[sweep] {len(left)} cell(s) not run ({kinds}): see the table above"),
+                      highlight=False)
+    raise typer.Exit(1)

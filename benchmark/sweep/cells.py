@@ -1,0 +1,124 @@
+"""The axes of a sweep and their cells: task x baseline x seed, parsed from the command line or a grid file.
+
+Every value here comes from a user (a command line or a file) and is parsed strictly: a bad value raises
+:class:`~irbench.errors.ConfigError` naming the option and the value, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from irbench.errors import ConfigError
+from irbench.records import record_path
+
+_SEED_RANGE = re.compile(r"(\d+)-(\d+)")
+MAX_SEED = 2**32 - 1  # numpy's seed range; torch accepts it too
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    """One run of a sweep: ``task`` x ``baseline`` x ``seed`` (registered names, seed >= 0)."""
+
+    task: str
+    baseline: str
+    seed: int
+
+    @property
+    def label(self) -> str:
+        """``task/baseline/seed-N``, as messages and tables name the cell."""
+        return f"{self.task}/{self.baseline}/seed-{self.seed}"
+
+    def record(self, results_dir: Path) -> Path:
+        """Where the cell's run record lives: ``results_dir/<task>/<baseline>/seed-<n>.json``."""
+        return record_path(results_dir, self.task, self.baseline, self.seed)
+
+
+def split_names(values: list[str] | tuple[str, ...], option: str) -> list[str]:
+    """Names from repeated and comma-separated values (``["irmas,openmic", "musicnet"]``), in order, without
+    duplicates or blanks.
+
+    Raises ``ConfigError`` naming ``option`` when a value is not a string."""
+    names: list[str] = []
+    for value in values:
+        if not isinstance(value, str):
+            raise ConfigError(f"{option}: expected names, got {value!r}")
+        names += [part.strip() for part in value.split(",") if part.strip()]
+    return list(dict.fromkeys(names))
+
+
+def parse_seeds(values: list[str | int] | tuple[str | int, ...], option: str = "--seed") -> list[int]:
+    """Seeds from ``0,1,2``, ``0-2`` (inclusive) or integers, in order, without duplicates.
+
+    Raises ``ConfigError`` naming ``option`` for anything but non-negative integers below 2**32, or a range
+    that runs backwards."""
+    seeds: list[int] = []
+    for value in values:
+        if isinstance(value, bool):
+            raise ConfigError(f"{option}: seeds are integers, got {value!r}")
+        if isinstance(value, int):
+            parts = [str(value)]
+        elif isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+        else:
+            raise ConfigError(f"{option}: seeds are integers, got {value!r}")
+        for part in parts:
+            seeds += _seed_part(part, option)
+    for seed in seeds:
+        if not 0 <= seed <= MAX_SEED:
+            raise ConfigError(f"{option}: seed {seed} is outside 0..{MAX_SEED}")
+    return list(dict.fromkeys(seeds))
+
+
+def _seed_part(part: str, option: str) -> list[int]:
+    ranged = _SEED_RANGE.fullmatch(part)
+    if ranged:
+        first, last = int(ranged.group(1)), int(ranged.group(2))
+        if last < first:
+            raise ConfigError(f"{option}: seed range {part!r} runs backwards")
+        if last - first >= 10_000:
+            raise ConfigError(f"{option}: seed range {part!r} has more than 10000 seeds")
+        return list(range(first, last + 1))
+    if re.fullmatch(r"-?\d+", part):
+        return [int(part)]
+    raise ConfigError(f"{option}: {part!r} is not a seed (use e.g. 0,1,2 or 0-2)")
+
+
+def split_scoped(value: str, option: str) -> tuple[str | None, str]:
+    """``BASELINE:rest`` -> ``("BASELINE", "rest")``; anything without a ``NAME:`` prefix before its first
+    ``=`` -> ``(None, value)`` (applies to every baseline).
+
+    ``--config cnn14:checkpoint=/w/Cnn14:v1.pth`` scopes to ``cnn14``; the value after ``=`` may hold colons.
+    Raises ``ConfigError`` naming ``option`` when the prefix is empty."""
+    head = value.split("=", 1)[0]
+    if ":" not in head:
+        return None, value
+    scope, rest = value.split(":", 1)
+    if not scope.strip():
+        raise ConfigError(f"{option}: {value!r} has an empty baseline before ':'")
+    return scope.strip(), rest
+
+
+def parse_data_homes(values: list[str], tasks: list[str], option: str = "--data-home") -> dict[str, Path]:
+    """Task -> data folder from ``TASK=DIR`` values, or one plain ``DIR`` when the sweep has one task.
+
+    Paths are returned as given (``~`` expanded); whether they exist is checked by the sweep's validation.
+    Raises ``ConfigError`` naming ``option`` for a plain DIR with several tasks, an empty part, or a task
+    given twice with different folders."""
+    homes: dict[str, Path] = {}
+    for value in values:
+        task, separator, folder = value.partition("=")
+        if not separator:
+            if len(tasks) != 1:
+                raise ConfigError(f"{option} {value!r}: with several tasks, name each one's folder as TASK=DIR "
+                                  f"(tasks: {', '.join(tasks) or 'none'})")
+            task, folder = tasks[0], value
+        task, folder = task.strip(), folder.strip()
+        if not task or not folder:
+            raise ConfigError(f"{option} {value!r}: expected TASK=DIR")
+        path = Path(folder).expanduser()
+        if task in homes and homes[task] != path:
+            raise ConfigError(f"{option}: task {task!r} is given two folders ({homes[task]} and {path})")
+        homes[task] = path
+    return homes

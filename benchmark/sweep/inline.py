@@ -1,0 +1,37 @@
+"""The ``inline`` executor: every job in this process, one after another.
+
+One job per task x baseline: its seeds share loading, hashing, features, window indexes and statistics
+(the records list those stages in ``provenance.shared_stages``). Progress bars show unless ``--quiet``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from irbench.sweep.executors import SweepExecutor
+from irbench.sweep.job import JobSpec, run_job
+from irbench.sweep.progress import ProgressView
+
+
+class InlineExecutor(SweepExecutor):
+    """Runs jobs in this process (registered as ``inline``, the default)."""
+
+    name = "inline"
+    groups_seeds = True
+
+    def check(self) -> None:
+        """The device must exist here (``--device cuda`` needs a GPU); raises ``ConfigError``."""
+        from irbench.training import resolve_device
+
+        resolve_device(self.device)
+
+    def run(self, jobs: list[JobSpec], progress: ProgressView) -> None:
+        """Run each job in turn, reporting each cell as it ends."""
+        for spec in jobs:
+            progress.started(spec.cells)
+            options = replace(spec.options, show_progress=self.settings.show_progress)
+            run_job(replace(spec, options=options), listener=progress.finished, say=self._say(progress))
+
+    @staticmethod
+    def _say(progress: ProgressView):
+        return lambda message: progress.show(f"note: {message}")

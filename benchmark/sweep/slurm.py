@@ -1,0 +1,170 @@
+"""The ``slurm`` executor: one Slurm job array through ``submitit.AutoExecutor``.
+
+One array task per cell (or per task x baseline with ``--group-seeds``), at most ``array_parallelism``
+running at once (``#SBATCH --array=0-N%P``). Each task gets one node, one task, ``gpus`` GPUs (1 by default,
+0 with ``--device cpu``), the time limit, and submitit's ``SIGUSR2`` ``signal_delay_s`` seconds before it:
+the job then checkpoints, requeues itself (``scontrol requeue``, at most ``max_requeues`` times after time
+limits) and resumes from its last completed epoch. submitit's files and every job's logs live in
+``RESULTS/.submitit/<job id>/``; the launcher waits and collects the jobs with
+``submitit.helpers.as_completed`` (``--no-wait`` returns after submitting; ``--status`` follows them).
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+from irbench.errors import ConfigError
+from irbench.sweep import claims
+from irbench.sweep.executors import SweepExecutor, collect, parse_minutes
+from irbench.sweep.job import JobSpec, SweepJob
+from irbench.sweep.progress import ProgressView
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_TIME = "4:00:00"
+JOB_NAME = "irbench-sweep"
+
+
+class SlurmSettings(BaseModel):
+    """Slurm settings: from ``--partition``, ``--time``, ``--gpus``, ``--cpus``, ``--mem-gb``,
+    ``--array-parallelism``, ``--signal-delay``, ``--slurm KEY=VALUE`` or a grid file's ``[slurm]`` table.
+
+    ``gpus`` ``None``: 1, or 0 with ``--device cpu``. ``cpus`` / ``mem_gb`` ``None``: the partition's defaults
+    (features are extracted with as many processes as the job has CPUs). ``gres`` replaces ``gpus`` (e.g.
+    ``gpu:a100:1``). ``setup``: shell lines run before the job (``module load ...``). ``extra``: any other
+    ``sbatch`` option by its long name (``mail-type = "END"``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    partition: str | None = None
+    time: str | int = DEFAULT_TIME
+    gpus: int | None = Field(None, ge=0)
+    cpus: int | None = Field(None, ge=1)
+    mem_gb: float | None = Field(None, gt=0)
+    array_parallelism: int = Field(256, ge=1)
+    signal_delay_s: int = Field(90, ge=0)
+    account: str | None = None
+    qos: str | None = None
+    constraint: str | None = None
+    exclude: str | None = None
+    gres: str | None = None
+    setup: list[str] = Field(default_factory=list)
+    extra: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> SlurmSettings:
+        """Settings from names and values (``--slurm KEY=VALUE`` strings are parsed by pydantic; a key that is
+        not a setting goes to ``extra``, i.e. straight to ``sbatch``).
+
+        Raises ``ConfigError`` naming the setting for a value of the wrong type or range, or a time limit
+        no longer than the signal delay."""
+        if not isinstance(values.get("extra", {}), dict):
+            raise ConfigError("slurm settings: extra: expected a table of sbatch options and values")
+        known = {key.replace("-", "_"): value for key, value in values.items()
+                 if key.replace("-", "_") in cls.model_fields and key != "extra"}
+        extra = {**values.get("extra", {}), **{key: value for key, value in values.items()
+                                               if key.replace("-", "_") not in cls.model_fields}}
+        try:
+            settings = cls.model_validate({**known, "extra": extra})
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            raise ConfigError(f"slurm settings: {problems}") from error
+        if settings.signal_delay_s >= settings.minutes() * 60:
+            raise ConfigError(f"--signal-delay {settings.signal_delay_s} s is not shorter than the time limit "
+                              f"({settings.minutes()} min): the job would be signalled at once")
+        return settings
+
+    def minutes(self) -> int:
+        """The time limit in whole minutes (raises ``ConfigError`` for a bad ``time``)."""
+        return parse_minutes(self.time, "--time (or the grid file's time)")
+
+    def submitit_parameters(self, device: str) -> dict[str, Any]:
+        """``AutoExecutor.update_parameters`` keyword arguments for these settings."""
+        gpus = self.gpus if self.gpus is not None else (0 if device == "cpu" else 1)
+        parameters: dict[str, Any] = {
+            "name": JOB_NAME, "timeout_min": self.minutes(), "nodes": 1, "tasks_per_node": 1,
+            "slurm_array_parallelism": self.array_parallelism, "slurm_signal_delay_s": self.signal_delay_s,
+        }
+        if self.gres:
+            parameters["slurm_gres"] = self.gres
+        elif gpus:
+            parameters["gpus_per_node"] = gpus
+        if self.cpus:
+            parameters["cpus_per_task"] = self.cpus
+        if self.mem_gb:
+            parameters["mem_gb"] = self.mem_gb
+        for name in ("partition", "account", "qos", "constraint", "exclude"):
+            if getattr(self, name):
+                parameters[f"slurm_{name}"] = getattr(self, name)
+        if self.setup:
+            parameters["slurm_setup"] = list(self.setup)
+        if self.extra:
+            parameters["slurm_additional_parameters"] = {key.replace("_", "-"): value
+                                                         for key, value in self.extra.items()}
+        return parameters
+
+
+class SlurmSweepExecutor(SweepExecutor):
+    """Submits the jobs as one Slurm array and collects them (registered as ``slurm``)."""
+
+    name = "slurm"
+
+    def __init__(self, settings, results_dir, device):
+        super().__init__(settings, results_dir, device)
+        given = {**settings.slurm, **({"time": settings.time} if settings.time else {})}
+        self.slurm = SlurmSettings.from_values(given)
+
+    def check(self) -> None:
+        """``sbatch`` and ``srun`` must be on ``PATH`` (submitit needs both); raises ``ConfigError``."""
+        missing = [tool for tool in ("sbatch", "srun") if shutil.which(tool) is None]
+        if missing:
+            raise ConfigError(f"--executor slurm needs Slurm's {' and '.join(missing)} on PATH (run the sweep on "
+                              "a cluster's login node), or use --executor local or inline")
+
+    def parallelism(self) -> int:
+        """The array's parallelism (the estimate ignores queueing)."""
+        return self.slurm.array_parallelism
+
+    def describe(self) -> str:
+        """``slurm, partition gpu, 240 min, 1 GPU per job, 16 at once``."""
+        parameters = self.slurm.submitit_parameters(self.device)
+        gpus = self.slurm.gres or f"{parameters.get('gpus_per_node', 0)} GPU"
+        partition = f"partition {self.slurm.partition}, " if self.slurm.partition else ""
+        return (f"slurm, {partition}{self.slurm.minutes()} min, {gpus} per job, {self.slurm.array_parallelism} "
+                f"at once, logs in {self.folder}")
+
+    def _executor(self):
+        import submitit
+
+        executor = submitit.AutoExecutor(folder=self.folder / "%j", cluster="slurm",
+                                         slurm_max_num_timeout=self.settings.max_requeues)
+        try:
+            executor.update_parameters(**self.slurm.submitit_parameters(self.device))
+        except (ValueError, NameError, AssertionError) as error:  # submitit checks names and types
+            raise ConfigError(f"slurm settings refused by submitit: {error}") from error
+        return executor
+
+    def run(self, jobs: list[JobSpec], progress: ProgressView) -> None:
+        """Submit ``jobs`` as one array (``map_array``), mark their cells queued, and unless ``--no-wait``
+        collect them as they complete."""
+        from submitit.core.utils import FailedSubmissionError
+        from submitit.helpers import as_completed
+
+        try:
+            submitted = self._executor().map_array(SweepJob(), jobs)
+        except (FailedSubmissionError, OSError) as error:
+            raise ConfigError(f"sbatch refused the sweep's job array: {error}") from error
+        for job, spec in zip(submitted, jobs):
+            for cell in spec.cells:
+                claims.write_marker(self.results_dir, cell, "queued", self.name, str(job.job_id),
+                                    str(job.paths.stderr))
+        array = str(submitted[0].job_id).split("_")[0] if submitted else "-"
+        progress.show(f"[sweep] submitted {len(jobs)} job(s) as Slurm array {array}; logs in {self.folder}/")
+        if not self.settings.wait:
+            return
+        by_id = {str(job.job_id): spec for job, spec in zip(submitted, jobs)}
+        progress.active = "queued or running"
+        progress.started([cell for spec in jobs for cell in spec.cells])
+        for job in as_completed(submitted, poll_frequency=max(self.settings.poll_s, 10.0)):
+            collect(job, by_id[str(job.job_id)], progress.finished)
