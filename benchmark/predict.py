@@ -1,13 +1,15 @@
 """Predictions on a user's own audio from a finished run: its best checkpoint and its front end.
 
 Any file soundfile reads (WAV, FLAC, OGG, ...; librosa/audioread for the rest, e.g. MP3), any sample rate,
-mono or stereo, any length: decoded like the training data (channel mean, soxr resampling), cut into the
-model's non-overlapping windows (a clip shorter than one window is padded with silence), scored per window,
-and averaged over windows for the whole file.
+mono or stereo, any length: decoded like the training data (channel mean, soxr resampling) and streamed in
+bounded memory (:mod:`irbench.streaming`), cut into the model's windows covering the whole file (the last
+one ends at the file's end; a file shorter than one window is padded with silence, and the result says
+so), scored per window, and aggregated for the whole file with the run's own rule and threshold.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,31 +21,43 @@ from irbench.audio import load_audio
 from irbench.baselines import get_baseline
 from irbench.baselines.base import Baseline, ModelSpec
 from irbench.errors import AudioDecodeError, IrbenchError
-from irbench.evaluation.windows import non_overlapping_windows
+from irbench.evaluation.aggregation import aggregate
 from irbench.features import FRONTENDS
 from irbench.records import RunRecord, read_record
+from irbench.streaming import quiet_native_stderr, stream_features
 from irbench.tasks import get_task
 from irbench.training import predict as predict_windows
 
 
 @dataclass
 class LoadedRun:
-    """A run ready to predict: its record, baseline, front end, model, class labels and device."""
+    """A run ready to predict: its record, baseline, front end, model, class labels and their names."""
 
     record: RunRecord
     baseline: Baseline
     frontend: torch.nn.Module
     model: torch.nn.Module
     labels: tuple[str, ...]
+    label_names: tuple[str, ...] = ()
 
 
 @dataclass
 class FilePrediction:
-    """Probabilities for one file: ``overall`` ``(n_classes,)`` and per window ``(start s, end s, (n_classes,))``."""
+    """Predictions for one file: ``overall`` ``(n_classes,)`` whole-file scores (the run's aggregation),
+    ``windows`` ``(start s, end s, probabilities (n_classes,))`` covering the file, ``decision`` ``(n_classes,)``
+    bool under the run's threshold, ``padded`` when the file is shorter than one window (``window_seconds``)."""
 
     path: Path
     overall: np.ndarray
     windows: list[tuple[float, float, np.ndarray]]
+    decision: np.ndarray
+    padded: bool = False
+    window_seconds: float = 0.0
+
+    def most_present(self, column: int) -> tuple[float, float]:
+        """``(start, end)`` seconds of the window where class ``column`` scores highest."""
+        best = max(range(len(self.windows)), key=lambda i: self.windows[i][2][column])
+        return self.windows[best][0], self.windows[best][1]
 
 
 def load_run(record_path: Path) -> LoadedRun:
@@ -89,7 +103,7 @@ def load_run(record_path: Path) -> LoadedRun:
         model.load_state_dict(payload["state_dict"])
     except (KeyError, RuntimeError) as error:
         raise IrbenchError(f"checkpoint {checkpoint} does not fit {record.baseline}: {error}") from error
-    return LoadedRun(record, baseline, frontend, model.eval(), labels)
+    return LoadedRun(record, baseline, frontend, model.eval(), labels, task.metadata.label_names)
 
 
 def _n_features(frontend) -> int:
@@ -98,41 +112,103 @@ def _n_features(frontend) -> int:
     return int(frontend(silence).shape[0])
 
 
-def _decode(path: Path, sample_rate: int) -> np.ndarray:
+def _whole_file(path: Path, sample_rate: int) -> np.ndarray:
+    """``(samples,)`` mono float32 of a whole file at ``sample_rate``: soundfile, else librosa/audioread for
+    formats libsndfile lacks (MP3 on old builds, M4A). Raises ``AudioDecodeError`` naming the problem."""
     try:
-        return load_audio(path, sample_rate)
+        with quiet_native_stderr():
+            return load_audio(path, sample_rate)
     except AudioDecodeError as first:
-        if not Path(path).is_file():
-            raise
-        try:  # formats libsndfile lacks (MP3 on old builds, M4A) go through librosa/audioread
+        try:
             import warnings
 
             import librosa
 
-            with warnings.catch_warnings():  # its fallback warnings say what the error below says
+            with warnings.catch_warnings(), quiet_native_stderr():  # its warnings say what the error says
                 warnings.simplefilter("ignore")
                 audio, _ = librosa.load(str(path), sr=sample_rate, mono=True)
         except Exception:
-            raise first from None
+            raise AudioDecodeError(path, "not a readable audio file (neither libsndfile nor audioread "
+                                   "recognises its format)") from first
         if audio.size == 0:
-            raise first
+            raise AudioDecodeError(path, "not a readable audio file (it holds no audio samples)") from None
         return audio.astype(np.float32)
 
 
-def predict_file(run: LoadedRun, path: Path) -> FilePrediction:
-    """Window and whole-file probabilities for one audio file.
-
-    Raises ``AudioDecodeError`` naming the file when it cannot be read.
-    """
-    audio = _decode(path, run.frontend.sample_rate)
+def _feature_blocks(run: LoadedRun, path: Path) -> Iterator[np.ndarray]:
+    """Feature blocks ``(n_features, frames_i)`` of the file: streamed in bounded memory when the front end's
+    frames are local and soundfile reads the format, else computed from the whole decoded file."""
+    if run.frontend.frame_local:
+        try:
+            yield from stream_features(run.frontend, path)
+            return
+        except AudioDecodeError:
+            pass  # a format for librosa/audioread: decoded whole below
+    audio = _whole_file(path, run.frontend.sample_rate)
     with torch.inference_mode():
         features = run.frontend(torch.from_numpy(audio))
-    features = features.numpy() if isinstance(features, torch.Tensor) else np.asarray(features)
-    windows = non_overlapping_windows(features, run.baseline.input_frames, run.frontend.pad_value)
-    prediction_type = get_task(run.record.task).metadata.train_prediction_type
-    probabilities = predict_windows(run.model, windows, prediction_type, "cpu", batch_size=16)
-    seconds = run.baseline.input_frames / run.frontend.frames_per_second
-    duration = len(audio) / run.frontend.sample_rate
-    spans = [(i * seconds, min((i + 1) * seconds, duration)) for i in range(len(windows))]
-    return FilePrediction(Path(path), probabilities.mean(axis=0),
-                          [(start, end, p) for (start, end), p in zip(spans, probabilities)])
+    yield features.numpy() if isinstance(features, torch.Tensor) else np.asarray(features)
+
+
+def _windows(blocks: Iterator[np.ndarray], window: int, pad_value: float) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(first frame, valid frames, window (n_features, window))`` covering the whole file: consecutive
+    windows, then one more ending at the file's last frame when a remainder is left (it overlaps the one
+    before), or a single padded window when the file is shorter than one window."""
+    held = None  # frames not yet windowed, plus the last full window's frames for a final overlapping one
+    first_held = 0
+    for block in blocks:
+        held = block if held is None else np.concatenate([held, block], axis=1)
+        while held.shape[1] - window >= window:  # keep at least one window for the end
+            yield first_held, window, np.ascontiguousarray(held[:, :window])
+            held, first_held = held[:, window:], first_held + window
+    if held is None:
+        return
+    frames = held.shape[1]
+    if frames < window:
+        padded = np.full((held.shape[0], window), pad_value, dtype=np.float32)
+        padded[:, :frames] = held
+        yield first_held, frames, padded
+        return
+    yield first_held, window, np.ascontiguousarray(held[:, :window])
+    if frames > window:
+        yield first_held + frames - window, window, np.ascontiguousarray(held[:, frames - window:])
+
+
+def predict_file(run: LoadedRun, path: Path, batch_size: int = 16) -> FilePrediction:
+    """Window and whole-file probabilities for one audio file, in bounded memory.
+
+    Windows cover the whole file (the last one ends at the file's end); the whole-file score aggregates them
+    with the run's rule (IRMAS: S2, sum normalised by its maximum; others: the mean) and the decision applies
+    the run's threshold, chosen on validation (arg-max for single-label tasks).
+
+    Raises ``AudioDecodeError`` naming the file: "no such file", or "not a readable audio file".
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AudioDecodeError(path, "no such file")
+    if not path.is_file():
+        raise AudioDecodeError(path, "not a file")
+    task = get_task(run.record.task)
+    prediction_type = task.metadata.train_prediction_type
+    fps = run.frontend.frames_per_second
+    spans, scores, batch, valid_frames = [], [], [], []
+    for first, valid, window in _windows(_feature_blocks(run, path), run.baseline.input_frames,
+                                         run.frontend.pad_value):
+        spans.append((first / fps, (first + valid) / fps))
+        valid_frames.append(valid)
+        batch.append(window)
+        if len(batch) == batch_size:
+            scores.append(predict_windows(run.model, np.stack(batch), prediction_type, "cpu", batch_size))
+            batch = []
+    if batch:
+        scores.append(predict_windows(run.model, np.stack(batch), prediction_type, "cpu", batch_size))
+    probabilities = np.concatenate(scores)
+    rule = run.record.threshold
+    overall = aggregate(rule.get("aggregation") or "s1", [probabilities])[0]
+    if rule.get("value") is not None:
+        decision = overall >= float(rule["value"])
+    else:
+        decision = overall == overall.max()
+    return FilePrediction(path, overall, [(a, b, p) for (a, b), p in zip(spans, probabilities)], decision,
+                          padded=valid_frames[0] < run.baseline.input_frames,
+                          window_seconds=run.baseline.input_frames / fps)

@@ -34,6 +34,7 @@ class Frontend(torch.nn.Module):
 
     name: ClassVar[str]
     config_class: ClassVar[type[BaseModel]]
+    frame_local: ClassVar[bool] = True  # each frame depends only on the samples under it (streamable)
 
     def __init__(self, config: BaseModel | None = None):
         super().__init__()

@@ -37,6 +37,7 @@ class Mfcc(Frontend):
 
     name = "mfcc"
     config_class = MfccConfig
+    frame_local = False  # the top_db floor is relative to the whole clip's maximum
 
     def __init__(self, config: MfccConfig | None = None):
         super().__init__(config)

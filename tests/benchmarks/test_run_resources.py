@@ -1,7 +1,7 @@
 """Peak memory and seconds per stage of whole ``irbench run`` commands on IRMAS stand-ins (pytest-benchmark).
 
-Each run is a fresh process, so its peak resident memory (``ru_maxrss``) is its own; feature workers are
-reported apart (``RUSAGE_CHILDREN``). Scales: ``IRBENCH_BENCHMARK_SCALES=tiny,small,full`` (default ``tiny``,
+Each run is a fresh process, so its peak resident memory (``ru_maxrss``) is its own (feature workers are
+separate processes and not counted; each holds torch and one clip at a time). Scales: ``IRBENCH_BENCHMARK_SCALES=tiny,small,full`` (default ``tiny``,
 so the normal test run stays quick); stand-ins are rendered into ``IRBENCH_BENCHMARK_DATA`` (default: a
 temporary folder) and reused when already there. Run with
 ``IRBENCH_BENCHMARK_SCALES=tiny,small,full pytest tests/benchmarks --benchmark-enable -s``.
@@ -30,8 +30,7 @@ except SystemExit as done:
     code = int(done.code or 0)
 print("IRBENCH-RESOURCES " + json.dumps({
     "code": code, "wall": time.perf_counter() - start,
-    "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "workers_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+    "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
@@ -72,8 +71,7 @@ def test_vgg_run_peak_memory_and_seconds_per_stage(benchmark, scale, tmp_path, t
     print(f"\nirmas {scale} stand-in, vgg, {EPOCHS} epochs ({record['n_train']} train / {record['n_validation']} "
           f"validation / {record['n_test']} test clips):")
     for name, outcome in (("cold cache", cold), ("warm cache", warm)):
-        print(f"  {name}: {outcome['wall']:.1f} s, peak RSS {outcome['rss_mib']:.0f} MiB "
-              f"(feature workers {outcome['workers_rss_mib']:.0f} MiB)")
+        print(f"  {name}: {outcome['wall']:.1f} s, peak RSS {outcome['rss_mib']:.0f} MiB")
     print("  warm stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items()))
     print(f"  features stage {features:.2f} s = {share:.1%} of the warm run's {warm['wall']:.1f} s")
 
