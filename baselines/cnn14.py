@@ -1,6 +1,8 @@
 """PANNs Cnn14 (Kong, Cao, Iqbal, Wang, Wang, Plumbley 2020, IEEE/ACM TASLP 28:2880-2894), fine-tuned
-end to end; pretrained when a checkpoint is given (``--config checkpoint=PATH`` or
-``IRBENCH_CNN14_CHECKPOINT``), else trained from scratch.
+end to end from PANNs' AudioSet weights when they are at hand: downloaded once with
+``irbench data download cnn14-weights`` and picked up with no option (or ``--config checkpoint=PATH``,
+``IRBENCH_CNN14_CHECKPOINT``; see :mod:`irbench.baselines.panns_checkpoint`), else trained from scratch. The run
+record's ``config.baseline.notes`` name the weights with their SHA-256 and MD5, or say "trained from scratch".
 
 Architecture (module names follow the PANNs checkpoint, so its weights load by name): log-mel at 32 kHz,
 n_fft 1024, hop 320, 64 mel bands 50-14,000 Hz, ``10 log10``; ``bn0`` over mel bands; 6 blocks of
@@ -14,6 +16,7 @@ SpecAugment or mixup, 3 s windows, Adam at 1e-4 with early stopping on validatio
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 import torch
@@ -21,14 +24,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from irbench.baselines.base import Baseline, ModelSpec, TrainingConfig
-from irbench.baselines.panns_checkpoint import checkpoint_path, describe_checkpoint, load_cnn14_state
+from irbench.baselines.panns_checkpoint import describe_checkpoint, find_checkpoint, load_cnn14_state
 from irbench.features.logmel import LogMelConfig
 
 CHANNELS = (64, 128, 256, 512, 1024, 2048)
 
 
 class PannsConfig(TrainingConfig):
-    """Adds ``checkpoint`` (path of ``Cnn14_mAP=0.431.pth``; default ``$IRBENCH_CNN14_CHECKPOINT``)."""
+    """Adds ``checkpoint``: a Cnn14 checkpoint's path, ``none`` to train from scratch, or unset for
+    ``$IRBENCH_CNN14_CHECKPOINT``, else the downloaded ``cnn14-weights`` in the cache."""
 
     checkpoint: str | None = None
 
@@ -96,14 +100,16 @@ class Cnn14Baseline(Baseline):
                                    f_max=14_000.0, scale="db")
     input_frames: ClassVar[int] = 300
     training = PannsConfig(learning_rate=1e-4, batch_size=32, max_epochs=30, patience=6)
+    cache_dir: Path | None = None  # the run's --cache-dir, where downloaded weights live (None: the default)
 
     def build(self, spec: ModelSpec, config: PannsConfig) -> nn.Module:
-        """A ``Cnn14``, initialised from the checkpoint when one is configured."""
+        """A ``Cnn14``, initialised from PANNs' weights when they are found (see the module docstring).
+
+        Raises ``ConfigError`` naming the file when the weights cannot be read or the downloaded copy is
+        damaged."""
         model = Cnn14(spec.n_classes, spec.input_shape[0])
-        path = checkpoint_path(config.checkpoint)
-        if path is not None:
-            loaded = model.load_pretrained(load_cnn14_state(path))
-            self.notes = {**describe_checkpoint(path), "tensors_loaded": len(loaded)}
-        else:
-            self.notes = describe_checkpoint(None)
+        checkpoint = find_checkpoint(config.checkpoint, self.cache_dir)
+        self.notes = describe_checkpoint(checkpoint)
+        if checkpoint.path is not None:
+            self.notes["tensors_loaded"] = len(model.load_pretrained(load_cnn14_state(checkpoint.path)))
         return model

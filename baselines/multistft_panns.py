@@ -1,4 +1,4 @@
-"""Multi-resolution STFT network with PANNs-initialised branches, after seed 003 (ofekdd/DL_Project,
+"""Multi-resolution STFT network with PANNs-initialised branches, after DL_Project (ofekdd/DL_Project,
 Technion; IRMAS 11 classes).
 
 Source architecture, kept: three STFT bands (n_fft 1024 / 512 / 256 at 22,050 Hz, hop n_fft / 4, keeping
@@ -15,12 +15,15 @@ Deviations, each fixing a defect of the source:
   optimizer; the source built its optimizer once, so the backbone never trained);
 - labels from the IRMAS task (the source parsed the ``[cla]`` genre tag as clarinet, merged electric into
   acoustic guitar and added an "other" class); seeded, recording-grouped validation split;
-- without a checkpoint the branches train from scratch from epoch 0 (nothing to freeze), and the record
-  says so; dB is taken per window rather than per clip, so long test clips are treated like training clips.
+- the Cnn14 weights are found without a path (``irbench data download cnn14-weights`` once; see
+  :mod:`irbench.baselines.panns_checkpoint`) and the record names them by SHA-256 and MD5; without them the
+  branches train from scratch from epoch 0 (nothing to freeze), and the record says so; dB is taken per
+  window rather than per clip, so long test clips are treated like training clips.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 import torch
@@ -30,7 +33,7 @@ from torch import nn
 
 from irbench.baselines.base import Baseline, ModelSpec
 from irbench.baselines.cnn14 import PannsConfig
-from irbench.baselines.panns_checkpoint import checkpoint_path, describe_checkpoint, load_cnn14_state
+from irbench.baselines.panns_checkpoint import describe_checkpoint, find_checkpoint, load_cnn14_state
 from irbench.features.multi_stft import MultiStftConfig, n_frames, unfold_bands
 from irbench.features.spectral import amplitude_to_db_relative_to_max
 
@@ -46,7 +49,7 @@ class MultiStftConfigTraining(PannsConfig):
 
 
 class Branch(nn.Module):
-    """One band's CNN: ``(batch, 1, bins, frames)`` -> ``(batch, 512)``."""
+    """One band's CNN: ``(batch, 1, bins, frames)`` -> ``(batch, BRANCH_CHANNELS[-1])`` (512)."""
 
     def __init__(self):
         super().__init__()
@@ -73,7 +76,7 @@ class MultiStftPanns(nn.Module):
         super().__init__()
         self.config = config
         self.backbone = nn.ModuleList(Branch() for _ in config.bands)
-        width = 512 * len(config.bands)
+        width = BRANCH_CHANNELS[-1] * len(config.bands)
         self.head = nn.Sequential(
             nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(0.4),
             nn.Linear(width, 768), nn.BatchNorm1d(768), nn.ReLU(), nn.Dropout(0.3),
@@ -102,7 +105,7 @@ class MultiStftPanns(nn.Module):
 
 class UnfreezeBackbone(BaseFinetuning):
     """Freeze ``backbone`` before training; at ``epoch`` unfreeze it and set every learning rate to
-    ``learning_rate`` (seed 003's intended schedule)."""
+    ``learning_rate`` (DL_Project's intended schedule)."""
 
     def __init__(self, epoch: int, learning_rate: float):
         super().__init__()
@@ -125,25 +128,30 @@ class MultiStftPannsBaseline(Baseline):
     """Registered as ``multistft-panns``; see the module docstring."""
 
     name = "multistft-panns"
-    description = "Three-band multi-STFT CNN with PANNs Cnn14-initialised branches (seed 003), defects fixed."
-    source = "ofekdd/DL_Project (Technion), seed project 003; branches from Kong et al. 2020"
+    description = "Three-band multi-STFT CNN with PANNs Cnn14-initialised branches (DL_Project), defects fixed."
+    source = "ofekdd/DL_Project (Technion); branches from Kong et al. 2020"
     frontend_name = "multi-stft"
     frontend_config = MultiStftConfig()
     input_frames: ClassVar[int] = n_frames(2.97, MultiStftConfig()) - 1
     training = MultiStftConfigTraining(learning_rate=3e-3, weight_decay=2e-4, batch_size=32, max_epochs=60,
                                        patience=12)
 
+    cache_dir: Path | None = None  # the run's --cache-dir, where downloaded weights live (None: the default)
+
     def __init__(self) -> None:
         self.pretrained = False
 
     def build(self, spec: ModelSpec, config: MultiStftConfigTraining) -> nn.Module:
-        """A ``MultiStftPanns``, branches from the Cnn14 checkpoint when one is configured."""
+        """A ``MultiStftPanns``, branches from PANNs' Cnn14 weights when they are found.
+
+        Raises ``ConfigError`` naming the file when the weights cannot be read or the downloaded copy is
+        damaged."""
         model = MultiStftPanns(spec.n_classes, self.frontend_config)
-        path = checkpoint_path(config.checkpoint)
-        self.pretrained = path is not None
-        self.notes = describe_checkpoint(path)
-        if path is not None:
-            self.notes["tensors_loaded"] = model.load_pretrained(load_cnn14_state(path))
+        checkpoint = find_checkpoint(config.checkpoint, self.cache_dir)
+        self.pretrained = checkpoint.path is not None
+        self.notes = describe_checkpoint(checkpoint)
+        if checkpoint.path is not None:
+            self.notes["tensors_loaded"] = model.load_pretrained(load_cnn14_state(checkpoint.path))
         return model
 
     def callbacks(self, config: MultiStftConfigTraining) -> list:

@@ -1,59 +1,96 @@
-"""Downloading the real datasets: mirdata for IRMAS, Medley-solos-DB and OpenMIC-2018 (archives checked
-against mirdata's MD5s), pooch for MusicNet's Zenodo record (MD5s below). The only code in irbench that
-touches the network, reached only through ``irbench data download``.
+"""Downloading: a loop over the remote sources a task's dataset card or a weights declaration names.
+
+``irbench data download NAME`` takes a task (its dataset goes to ``--data-home``) or a weights name such as
+``cnn14-weights`` (its file goes to ``<cache>/weights/``). What to fetch and how to check it comes from the
+declarations (:mod:`irbench.datasets`, :mod:`irbench.weights`); every extraction runs inside
+:func:`safe_extraction`. The only code in irbench that touches the network.
 """
 
 from __future__ import annotations
 
-import shutil
+import difflib
 import tarfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from irbench.errors import IrbenchError, UnsafeArchiveError
-
-MIRDATA_NAMES = {
-    "irmas": "irmas", "medley-solos": "medley_solos_db", "medley-solos-binary": "medley_solos_db",
-    "openmic": "openmic2018",
-}
-MUSICNET_TASKS = ("musicnet", "musicnet-instruments")
-# Zenodo record 5120004 (MusicNet, v1.0): file -> (url, md5)
-MUSICNET_FILES = {
-    "musicnet_metadata.csv": ("https://zenodo.org/records/5120004/files/musicnet_metadata.csv?download=1",
-                              "md5:1caef62cee9c875235e62aac368b49d8"),
-    "musicnet.tar.gz": ("https://zenodo.org/records/5120004/files/musicnet.tar.gz?download=1",
-                        "md5:844764911fa0d5b97c97da944a057590"),
-}
-INDEX_FOLDER = "mirdata_indexes"
+from irbench.errors import IrbenchError, UnknownNameError, UnsafeArchiveError
+from irbench.resources import Source
 
 
-def download(task: str, data_home: Path) -> list[Path]:
-    """Download and check ``task``'s dataset into ``data_home``; returns the top-level paths it holds.
+@dataclass(frozen=True)
+class Target:
+    """What ``irbench data download/verify NAME`` works on: ``kind`` (``dataset`` or ``weights``), the
+    declared ``sources`` and the folder they go to."""
+
+    name: str
+    kind: str
+    sources: tuple[Source, ...]
+    destination: Path
+
+
+def resolve(name: str, data_home: Path | None = None, cache_dir: Path | None = None) -> Target:
+    """The download target called ``name``: a registered weights declaration, else a task's dataset card.
+
+    Raises
+    ------
+    UnknownNameError: neither a weights name nor a task (suggests the nearest names).
+    IrbenchError: a task without a card or without sources, or a dataset without ``data_home``.
+    """
+    from irbench import weights
+    from irbench.tasks import get_task
+
+    if name in weights.WEIGHTS:
+        return Target(name, "weights", weights.WEIGHTS.get(name).sources, weights.weights_folder(cache_dir))
+    require_known(name)
+    card = get_task(name).metadata.card
+    if card is None or not card.sources:
+        raise IrbenchError(f"task {name!r} declares no remote files (its TaskMetadata.card has no sources): "
+                           "there is nothing to download")
+    if data_home is None:
+        raise IrbenchError(f"{name} is a dataset: say where it goes with --data-home")
+    return Target(name, "dataset", card.sources, Path(data_home).expanduser().resolve())
+
+
+def require_known(name: str) -> None:
+    """Raise ``UnknownNameError`` (nearest names suggested) unless ``name`` is a task or weights name."""
+    from irbench import weights
+    from irbench.tasks import TASKS
+
+    if name in TASKS or name in weights.WEIGHTS:
+        return
+    known = sorted({*TASKS.names(), *weights.WEIGHTS.names()})
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise UnknownNameError(f"unknown dataset or weights {name!r}.{hint} Known: {', '.join(known)}.")
+
+
+def download(name: str, data_home: Path | None = None, cache_dir: Path | None = None,
+             progress: bool = True) -> list[Path]:
+    """Fetch and check ``name``'s files (a task's dataset into ``data_home``, weights into
+    ``<cache_dir>/weights``); returns the top-level paths the destination holds.
 
     mirdata's dataset index is kept in ``data_home/mirdata_indexes/`` (not inside mirdata's own package
     folder), where ``irbench data verify`` finds it to check every file's MD5.
 
     Raises
     ------
-    IrbenchError: unknown task, a failed download, or a checksum mismatch (mirdata's and pooch's errors
-        are reported with their message).
+    UnknownNameError, IrbenchError: see :func:`resolve`; also a failed download, a checksum mismatch (mirdata's
+        and pooch's errors are reported with their message) or an archive member that would be written
+        outside the destination.
     """
-    data_home = Path(data_home).expanduser().resolve()
-    data_home.mkdir(parents=True, exist_ok=True)
+    target = resolve(name, data_home, cache_dir)
     try:
+        target.destination.mkdir(parents=True, exist_ok=True)
         with safe_extraction():
-            if task in MIRDATA_NAMES:
-                _download_mirdata(MIRDATA_NAMES[task], data_home)
-            elif task in MUSICNET_TASKS:
-                _download_musicnet(data_home)
-            else:
-                known = ", ".join(sorted([*MIRDATA_NAMES, *MUSICNET_TASKS]))
-                raise IrbenchError(f"no download for task {task!r}; known: {known}")
+            for source in target.sources:
+                source.fetch(target.destination, progress)
     except tarfile.TarError as error:
-        raise IrbenchError(f"download of {task} into {data_home} refused an archive member: {error}") from error
+        raise IrbenchError(f"download of {name} into {target.destination} refused an archive member: "
+                           f"{error}") from error
     except (OSError, ValueError) as error:
-        raise IrbenchError(f"download of {task} into {data_home} failed: {error}") from error
-    return sorted(data_home.iterdir())
+        raise IrbenchError(f"download of {name} into {target.destination} failed: {error}") from error
+    return sorted(target.destination.iterdir())
 
 
 @contextmanager
@@ -104,36 +141,3 @@ def safe_extraction():
         tarfile.TarFile.extraction_filter = previous_filter
         tarfile.TarFile.extractall = previous_extractall
         mirdata_download.extractall_unicode = previous_unzip
-
-
-def mirdata_dataset(name: str, data_home: Path):
-    """``mirdata.initialize(name, data_home)`` with its remote index redirected into ``data_home``."""
-    import mirdata
-
-    dataset = mirdata.initialize(name, data_home=str(data_home))
-    index = dataset._index_data  # mirdata keeps remote indexes in its package folder; keep ours with the data
-    if index.remote is not None:
-        index.indexes_dir = str(data_home / INDEX_FOLDER)
-        index.remote.destination_dir = index.indexes_dir
-        dataset.index_path = index.get_path()
-    return dataset
-
-
-def _download_mirdata(name: str, data_home: Path) -> None:
-    mirdata_dataset(name, data_home).download(cleanup=True)
-
-
-def _download_musicnet(data_home: Path) -> None:
-    import pooch
-
-    for filename, (url, known_hash) in MUSICNET_FILES.items():
-        processor = pooch.Untar(extract_dir=str(data_home)) if filename.endswith(".tar.gz") else None
-        pooch.retrieve(url, known_hash=known_hash, fname=filename, path=data_home, processor=processor,
-                       progressbar=True)
-    nested = data_home / "musicnet"  # the archive's top folder; the task reads train_data/ at the root
-    if (nested / "train_data").is_dir():
-        for entry in nested.iterdir():
-            target = data_home / entry.name
-            if not target.exists():
-                shutil.move(str(entry), target)
-    (data_home / "musicnet.tar.gz").unlink(missing_ok=True)

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from irbench.datasets import DatasetCard
+
 
 class PredictionType(str, enum.Enum):
     """How a clip's targets are encoded and which head and loss a baseline uses."""
@@ -50,6 +52,9 @@ class TaskMetadata(BaseModel):
     test_group_unit: what ``Clip.group`` of a test clip is (``track``, ``recording``, ``song``); bootstrap
         intervals resample these units. ``clip`` when test clips are independent.
     citation: BibTeX of the dataset paper.
+    card: the dataset's declaration (:class:`irbench.datasets.DatasetCard`): remote files and checksums,
+        expected counts and audio format, stand-in generator, published numbers; ``None`` when the task
+        declares none (then ``irbench data download/verify/synth`` have nothing to go on).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -73,6 +78,7 @@ class TaskMetadata(BaseModel):
     homepage: str
     licence: str
     citation: str
+    card: DatasetCard | None = None
 
 
 @dataclass(frozen=True)

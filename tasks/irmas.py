@@ -4,7 +4,7 @@ Layout (read directly, not through mirdata's index, which lacks 45 training file
 
 - ``IRMAS-TrainingData/<cls>/[<prefix>__][<cls>][<drum?>][<genre>]<song>__<excerpt>.wav``: 6,705 clips of
   3 s, 44.1 kHz, 16-bit stereo, one predominant instrument each. The class is the folder and the FIRST tag;
-  ``[cla]`` later in the name is the classical genre, not clarinet (seed 003's bug). The drum tag is
+  ``[cla]`` later in the name is the classical genre, not clarinet (DL_Project's bug). The drum tag is
   ``[dru]``, ``[nod]`` or, in 12 official names such as ``014__[gel][---][pop_roc]0978__1.wav``, ``[---]``
   (drums unknown), or absent; it is kept as metadata (``drums``: ``dru``, ``nod`` or ``unknown``).
   mirdata's index lists 6,660 of the 6,705 names: 33 are lost to its track keys colliding, and the 12
@@ -26,8 +26,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from irbench.datasets import AudioFormat, DatasetCard, Reference
 from irbench.errors import DataNotFoundError, DatasetLayoutError
 from irbench.evaluation.protocols import thresholded
+from irbench.mirdata_source import MirdataSource
 from irbench.splits import grouped_stratified_split
 from irbench.standin import read_stand_in_marker
 from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata
@@ -51,6 +53,30 @@ _TRAINING_NAME = re.compile(
     r"\[(?P<genre>[a-z]{3}(?:_[a-z]{3})?)\](?P<song>\d+)__(?P<excerpt>\d+)\.wav$"
 )
 
+CARD = DatasetCard(
+    name="IRMAS",
+    sources=(MirdataSource("irmas"),),  # Zenodo 1290750 through mirdata, archives checked against its MD5s
+    files={"training": 6705, "test": 2874},
+    audio=AudioFormat(sample_rate=44_100, channels=2),
+    clip_seconds={"train": (3.0, 3.0), "validation": (3.0, 3.0), "test": (5.0, 20.0)},
+    stand_in="irbench.synth.irmas:IrmasStandIn",
+    references=(
+        Reference(method="CNN (Han, Kim & Lee 2017)", metric="micro-F1 / macro-F1", value="0.602 / 0.503",
+                  source="IEEE/ACM TASLP 25(1):208-221; arXiv 1605.09507", caveat="threshold grid"),
+        Reference(method="NSynth pre-training (Zhong et al. 2023), mean of 3 runs", metric="micro-F1, LRAP",
+                  value="0.674, 0.814", source="arXiv 2306.08850",
+                  caveat="their evaluator picks the threshold on the test set, so LRAP is the clean number"),
+        Reference(method="PaSST fine-tuned (unpublished project)", metric="micro-F1 / macro-F1",
+                  value="0.688 / 0.617", source="GitHub timoniko/MusDetect", caveat="not peer reviewed"),
+        Reference(method="multi-STFT PANNs (O. Dahan & O. Hefetz, Technion)", metric="top-1 hit rate on test",
+                  value="0.509", source="GitHub ofekdd/DL_Project (project slides)",
+                  caveat="bugs: [cla] genre parsed as clarinet, backbone never unfrozen"),
+        Reference(method="VGG, 11 classes (C. Herron Mulet, J. Riera Perramón & S. Estévez Manteiga, UPF 2020)",
+                  metric="accuracy on a training-set slice", value="0.642",
+                  source="GitHub claudia-hm/IRMAS_Deep_Learning", caveat="not the IRMAS test set"),
+    ),
+)
+
 METADATA = TaskMetadata(
     name="irmas",
     version="1.0",
@@ -62,7 +88,7 @@ METADATA = TaskMetadata(
     train_prediction_type=PredictionType.SINGLE_LABEL,
     test_prediction_type=PredictionType.MULTI_LABEL,
     main_score="micro_f1",
-    clip_seconds={"train": (3.0, 3.0), "validation": (3.0, 3.0), "test": (5.0, 20.0)},
+    clip_seconds=CARD.clip_seconds,
     test_group_unit="track",
     homepage="https://www.upf.edu/web/mtg/irmas",
     licence="CC BY-NC-SA 3.0 (non-commercial; no redistribution)",
@@ -72,6 +98,7 @@ METADATA = TaskMetadata(
         "Jordi and Fuhrmann, Ferdinand and Herrera, Perfecto},\n  booktitle={Proc. ISMIR},\n  "
         "pages={559--564},\n  year={2012}\n}"
     ),
+    card=CARD,
 )
 
 

@@ -10,7 +10,7 @@ comes from MedleyDB and test from solosDb, a cross-collection test). Train on tr
 validation, report on test: ``accuracy`` (headline), mean per-class accuracy (``balanced_accuracy``),
 macro-F1, per-class precision/recall/F1 and the confusion matrix. Window probabilities are averaged per clip
 and the top class is the decision; bootstrap intervals resample songs (``song_id``), not clips.
-``medley-solos-binary`` restricts every subset to piano (4) and violin (7), seed 001's task.
+``medley-solos-binary`` restricts every subset to piano (4) and violin (7), Multi-Instrument-Detection's task.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from irbench.csvfiles import read_rows
+from irbench.datasets import AudioFormat, DatasetCard, Reference
 from irbench.errors import DataNotFoundError, DatasetLayoutError
 from irbench.evaluation.protocols import arg_max
+from irbench.mirdata_source import MirdataSource
 from irbench.standin import read_stand_in_marker
 from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata, drop_missing
 
@@ -37,20 +39,44 @@ CITATION = (
 )
 
 
+CARD = DatasetCard(
+    name="Medley-solos-DB",
+    sources=(MirdataSource("medley_solos_db"),),  # Zenodo 3464194 through mirdata
+    files={"training": 5841, "validation": 3494, "test": 12_236},
+    audio=AudioFormat(sample_rate=44_100, channels=1, frames=131_072),
+    clip_seconds={split: (CLIP_SECONDS, CLIP_SECONDS) for split in ("train", "validation", "test")},
+    stand_in="irbench.synth.medley_solos:MedleySolosStandIn",
+    references=(
+        Reference(method="Audio Flamingo, zero-shot / 16-shot (Kong et al. 2024)", metric="accuracy",
+                  value="0.927 / 0.960", source="ICML 2024 (arXiv 2402.01831)", caveat="audio-language model"),
+        Reference(method="MLP, 8 classes (G. Baker & A. Bobrovnikov)", metric="accuracy", value="≈0.63",
+                  source="GitHub anthonybob/Multi-Instrument-Detection", caveat="model chosen on test"),
+    ),
+)
+BINARY_CARD = CARD.model_copy(update={
+    # piano (4) and violin (7) rows of the official metadata, per subset
+    "files": {"training": 2401 + 2040, "validation": 1022 + 1031, "test": 2609 + 2900},
+    "references": (
+        Reference(method="MLP, piano vs violin (G. Baker & A. Bobrovnikov)", metric="accuracy", value="0.98",
+                  source="GitHub anthonybob/Multi-Instrument-Detection", caveat="model chosen on test"),
+    ),
+})
+
+
 def audio_path(data_home: Path, subset: str, instrument_id: int, uuid4: str) -> Path:
     """Where the official layout keeps a clip's audio."""
     return data_home / "audio" / f"Medley-solos-DB_{subset}-{instrument_id}_{uuid4}.wav"
 
 
-def _metadata(name: str, ids: tuple[int, ...], description: str, display_name: str) -> TaskMetadata:
+def _metadata(name: str, ids: tuple[int, ...], description: str, display_name: str,
+              card: DatasetCard) -> TaskMetadata:
     labels = tuple(INSTRUMENTS[i] for i in ids)
     return TaskMetadata(
         name=name, version="1.0", display_name=display_name, description=description, dataset="Medley-solos-DB", labels=labels,
         label_names=labels, train_prediction_type=PredictionType.SINGLE_LABEL,
         test_prediction_type=PredictionType.SINGLE_LABEL, main_score="accuracy",
-        clip_seconds={split: (CLIP_SECONDS, CLIP_SECONDS) for split in ("train", "validation", "test")},
-        test_group_unit="song",
-        homepage="https://zenodo.org/records/3464194", licence="CC BY 4.0", citation=CITATION,
+        clip_seconds=card.clip_seconds, test_group_unit="song",
+        homepage="https://zenodo.org/records/3464194", licence="CC BY 4.0", citation=CITATION, card=card,
     )
 
 
@@ -58,7 +84,7 @@ class MedleySolosTask(Task):
     """All 8 Medley-solos-DB classes; see the module docstring."""
 
     metadata = _metadata("medley-solos", tuple(range(8)), "Medley-solos-DB, 8 instruments, official subsets.",
-                         "Medley-solos-DB (8 solo instruments)")
+                         "Medley-solos-DB (8 solo instruments)", CARD)
     instrument_ids: tuple[int, ...] = tuple(range(8))
 
     def load(self, data_home: Path, allow_missing: bool = False) -> TaskData:
@@ -102,8 +128,8 @@ class MedleySolosTask(Task):
 
 
 class MedleySolosBinaryTask(MedleySolosTask):
-    """Piano (4) versus violin (7) on the official subsets (seed 001's binary task)."""
+    """Piano (4) versus violin (7) on the official subsets (Multi-Instrument-Detection's binary task)."""
 
     metadata = _metadata("medley-solos-binary", (4, 7), "Medley-solos-DB restricted to piano vs violin.",
-                         "Medley-solos-DB (piano vs violin)")
+                         "Medley-solos-DB (piano vs violin)", BINARY_CARD)
     instrument_ids = (4, 7)

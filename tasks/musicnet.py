@@ -17,11 +17,11 @@ model windows that span it (the ``covering`` layout: evenly spaced, overlapping,
 Training and validation loss use each model window's labels computed for exactly the span it covers
 (version 1.0 gave it the 3-s window's labels, naming instruments that never sound in what the model hears);
 test scores average the model windows of each 3-s window, and one threshold is chosen on validation micro-F1.
-Metrics: micro/macro F1 (headline ``macro_f1``, as seed 004 reported), ``map``, Hamming loss, per-class
+Metrics: micro/macro F1 (headline ``macro_f1``, as instrument-classifier reported), ``map``, Hamming loss, per-class
 ROC-AUC; classes with no positive test window are "no support" (``None``), never 0 or NaN, and their false
 positives still count in every micro average. Bootstrap intervals resample the 10 test recordings.
 
-Tasks: ``musicnet`` uses seed 004's 12 General MIDI groups (MusicNet's instruments fill only keyboard,
+Tasks: ``musicnet`` uses instrument-classifier's 12 General MIDI groups (MusicNet's instruments fill only keyboard,
 strings, brass, woodwind and flute); ``musicnet-instruments`` MusicNet's 11 instruments.
 """
 
@@ -34,8 +34,10 @@ import numpy as np
 import soundfile
 
 from irbench.csvfiles import read_rows
+from irbench.datasets import AudioFormat, DatasetCard, Reference
 from irbench.errors import AudioDecodeError, DataNotFoundError, DatasetLayoutError
 from irbench.evaluation.protocols import thresholded
+from irbench.resources import RemoteFile, RemoteFiles
 from irbench.splits import grouped_split
 from irbench.standin import read_stand_in_marker
 from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata
@@ -54,7 +56,7 @@ def _programs(*ranges: tuple[int, int]) -> list[int]:
     return [p for low, high in ranges for p in range(low, high + 1)]
 
 
-# Seed 004's 12 groups of 1-based GM programs (programs 53-55 and 122 belong to none).
+# instrument-classifier's 12 groups of 1-based GM programs (programs 53-55 and 122 belong to none).
 GROUPS: dict[str, list[int]] = {
     "keyboard": _programs((1, 8)), "guitar": _programs((25, 32), (121, 121)),
     "strings": _programs((41, 47), (49, 52), (56, 56)),
@@ -70,6 +72,31 @@ INSTRUMENTS: dict[str, list[int]] = {
 CITATION = (
     "@inproceedings{thickstun2017learning,\n  title={Learning Features of Music from Scratch},\n  "
     "author={Thickstun, John and Harchaoui, Zaid and Kakade, Sham M.},\n  booktitle={Proc. ICLR},\n  year={2017}\n}"
+)
+
+ZENODO_MD5S = "Zenodo record 5120004's file listing (MD5)"
+CARD = DatasetCard(
+    name="MusicNet",
+    sources=(RemoteFiles(
+        files=(
+            RemoteFile(name="musicnet_metadata.csv",
+                       url="https://zenodo.org/records/5120004/files/musicnet_metadata.csv?download=1",
+                       checksum="md5:1caef62cee9c875235e62aac368b49d8", checksum_source=ZENODO_MD5S),
+            RemoteFile(name="musicnet.tar.gz",
+                       url="https://zenodo.org/records/5120004/files/musicnet.tar.gz?download=1",
+                       checksum="md5:844764911fa0d5b97c97da944a057590", extract=True, checksum_source=ZENODO_MD5S),
+        ),
+        move_up="musicnet",  # the archive's top folder; the task reads train_data/ at the root
+    ),),
+    files={"train": 320, "test": 10},
+    audio=AudioFormat(sample_rate=SAMPLE_RATE, channels=1),
+    stand_in="irbench.synth.musicnet:MusicNetStandIn",
+    references=(
+        Reference(method="transformer on MFCC frames (Fargally, Tauber et al., Colgate)",
+                  metric="macro-F1 / Hamming loss", value="0.281 / 0.168",
+                  source="GitHub ofargally/instrument-classifier",
+                  caveat="attention across batch; frame-level protocol"),
+    ),
 )
 
 
@@ -150,7 +177,8 @@ def read_metadata(path: Path) -> dict[int, dict[str, str]]:
     return rows
 
 
-def _metadata(name: str, classes: dict[str, list[int]], description: str, display_name: str) -> TaskMetadata:
+def _metadata(name: str, classes: dict[str, list[int]], description: str, display_name: str,
+              card: DatasetCard) -> TaskMetadata:
     labels = tuple(classes)
     return TaskMetadata(
         name=name, version="1.1", display_name=display_name, description=description, dataset="MusicNet", labels=labels,
@@ -158,15 +186,15 @@ def _metadata(name: str, classes: dict[str, list[int]], description: str, displa
         train_prediction_type=PredictionType.MULTI_LABEL, test_prediction_type=PredictionType.MULTI_LABEL,
         main_score="macro_f1", window_layout="covering", test_group_unit="recording",
         homepage="https://zenodo.org/records/5120004", licence="CC BY 4.0",
-        citation=CITATION,
+        citation=CITATION, card=card,
     )
 
 
 class MusicNetTask(Task):
-    """MusicNet windows labelled with seed 004's 12 GM groups; see the module docstring."""
+    """MusicNet windows labelled with instrument-classifier's 12 GM groups; see the module docstring."""
 
     metadata = _metadata("musicnet", GROUPS, "MusicNet 3 s windows, 12 General MIDI instrument groups.",
-                         "MusicNet (12 instrument groups, 3-s windows)")
+                         "MusicNet (12 instrument groups, 3-s windows)", CARD)
     classes: dict[str, list[int]] = GROUPS
 
     def load(self, data_home: Path, allow_missing: bool = False) -> TaskData:
@@ -232,5 +260,6 @@ class MusicNetInstrumentsTask(MusicNetTask):
     """The same windows labelled with MusicNet's 11 instruments."""
 
     metadata = _metadata("musicnet-instruments", INSTRUMENTS, "MusicNet 3 s windows, its 11 instruments.",
-                         "MusicNet (11 instruments, 3-s windows)")
+                         "MusicNet (11 instruments, 3-s windows)",
+                         CARD.model_copy(update={"references": ()}))
     classes = INSTRUMENTS

@@ -25,8 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from irbench.csvfiles import read_lines, read_rows
+from irbench.datasets import DatasetCard, Reference
 from irbench.errors import DataNotFoundError, DatasetLayoutError
 from irbench.evaluation.protocols import thresholded
+from irbench.mirdata_source import MirdataSource
 from irbench.splits import grouped_split
 from irbench.standin import read_stand_in_marker
 from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata, drop_missing
@@ -44,19 +46,37 @@ VALIDATION_FRACTION = 0.15
 SPLIT_SEED = 0
 _KEY = re.compile(r"^\d{6}_\d+$")
 
+CARD = DatasetCard(
+    name="OpenMIC-2018",
+    sources=(MirdataSource("openmic2018"),),  # Zenodo 1432913 through mirdata
+    files={"split01_train": 14_915, "split01_test": 5_085},
+    clip_seconds={split: (10.0, 10.0) for split in ("train", "validation", "test")},
+    stand_in="irbench.synth.openmic:OpenMicStandIn",
+    references=(
+        Reference(method="random forest on VGGish (official baseline; Humphrey et al. 2018)",
+                  metric="mean per-class F1 (positive class)", value="≈0.705",
+                  source="GitHub cosmir/openmic-2018 examples/modeling-baseline.ipynb"),
+        Reference(method="PaSST (Koutini et al. 2022)", metric="mAP", value="0.843", source="Interspeech 2022",
+                  caveat="split01 test set used as validation set"),
+        Reference(method="DyMN-L (Schmid et al. 2023)", metric="mAP", value="0.855", source="ICASSP 2024",
+                  caveat="extra (AudioSet) data; split01 test set used as validation set"),
+    ),
+)
+
 METADATA = TaskMetadata(
     name="openmic", version="1.0", display_name="OpenMIC-2018 (20 instruments, partial labels)",
     description="OpenMIC-2018, 20 instruments, multi-label with partial labels (masked metrics).",
     dataset="OpenMIC-2018", labels=LABELS, label_names=tuple(label.replace("_", " ") for label in LABELS),
     train_prediction_type=PredictionType.MASKED_MULTI_LABEL,
     test_prediction_type=PredictionType.MASKED_MULTI_LABEL, main_score="map", skips_corrupt_audio=True,
-    clip_seconds={split: (10.0, 10.0) for split in ("train", "validation", "test")}, test_group_unit="FMA track",
+    clip_seconds=CARD.clip_seconds, test_group_unit="FMA track",
     homepage="https://zenodo.org/records/1432913", licence="labels CC BY 4.0; audio per-track Creative Commons",
     citation=(
         "@inproceedings{humphrey2018openmic,\n  title={OpenMIC-2018: An Open Data-set for Multiple Instrument "
         "Recognition},\n  author={Humphrey, Eric J. and Durand, Simon and McFee, Brian},\n  "
         "booktitle={Proc. ISMIR},\n  pages={438--444},\n  year={2018}\n}"
     ),
+    card=CARD,
 )
 
 

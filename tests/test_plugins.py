@@ -74,3 +74,66 @@ def test_example_plugin_is_listed_validated_and_run(plugin_site, tiny_irmas, tmp
                    "-q", "--results-dir", str(tmp_path / "results"), "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert (tmp_path / "results/irmas/tiny-cnn/seed-0.json").exists()
+
+
+SERVE = '''
+"""Test double loaded at start-up: pooch's HTTP download serves local files instead of the network."""
+import json, os, shutil
+import pooch
+
+_FILES = json.loads(os.environ["IRBENCH_TEST_SERVE"])
+
+def _serve(self, url, output_file, pooch_object, check_only=False):
+    shutil.copyfile(_FILES[url], output_file)
+
+pooch.HTTPDownloader.__call__ = _serve
+'''
+
+
+def test_example_plugin_task_downloads_verifies_synthesises_and_cites(plugin_site, tmp_path, monkeypatch):
+    """The example plugin's tiny-tones task, installed, gets every data command and its published number with
+    no change to irbench; the download is served locally (a sitecustomize replaces pooch's HTTP)."""
+    import hashlib
+    import json
+    import re
+
+    import soundfile
+
+    from irbench.csvfiles import read_rows
+
+    monkeypatch.syspath_prepend(str(plugin_site))
+    from irbench_example_plugin.tones import CARD
+    from irbench_example_plugin.tones_release import build_release, release_files
+
+    served = tmp_path / "served.tar"
+    served.write_bytes(build_release())
+    (file,) = CARD.sources[0].files
+    assert file.checksum == f"sha256:{hashlib.sha256(served.read_bytes()).hexdigest()}"  # pinned, reproducible
+    double = tmp_path / "double"
+    double.mkdir()
+    (double / "sitecustomize.py").write_text(SERVE)
+    monkeypatch.setenv("IRBENCH_TEST_SERVE", json.dumps({file.url: str(served)}))
+    site = f"{plugin_site}{os.pathsep}{double}"
+    real, stand_in = tmp_path / "tiny-tones", tmp_path / "tiny-tones-stand-in"
+    out = {}
+    for step, args in (("download", ("data", "download", "tiny-tones", "-d", str(real))),
+                       ("verify", ("data", "verify", "tiny-tones", "-d", str(real))),
+                       ("synth", ("data", "synth", "tiny-tones", "--out", str(stand_in), "-q", "-j", "1")),
+                       ("verify stand-in", ("data", "verify", "tiny-tones", "-d", str(stand_in)))):
+        done = _irbench(site, *args, cwd=tmp_path)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        out[step] = done.stdout + done.stderr
+    assert sorted(p.relative_to(real).as_posix() for p in real.rglob("*") if p.is_file()) == sorted(release_files())
+    found, expected = re.findall(r"│\s*(\d+)\s*│\s*\d+\s*│\s*\d+\s*│\s*(\S+)\s*│", out["verify"])[0]
+    assert (found, expected) == ("16", "16")  # every file the card counts, real data
+    assert "8 training and 4 test clips" in out["synth"] and "stand-in" in out["verify stand-in"]
+    cited = subprocess.run([sys.executable, "-c", "from irbench.report.anchors import anchors_for; "
+                            "print([(a.method, a.value) for a in anchors_for('tiny-tones')])"],
+                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(plugin_site)})
+    assert "peak-share rule" in cited.stdout and "1.000" in cited.stdout, cited.stderr
+    # the published number holds: the peak-share rule on the release's test clips
+    rows = [row for _, row in read_rows(real / "labels.csv", ("file", "split", "label")) if row["split"] == "test"]
+    for row in rows:
+        audio, _ = soundfile.read(real / row["file"])
+        share = float((abs(audio) > 0.9 * abs(audio).max()).mean())
+        assert ("square" if share > 0.5 else "sawtooth") == row["label"]

@@ -80,3 +80,15 @@ def test_an_interrupted_synthesis_resumes(tmp_path, monkeypatch):
     synthesise_irmas(tmp_path, "tiny", 0, workers=1, show_progress=False)
     assert len(list(tmp_path.glob("IRMAS-TrainingData/*/*.wav"))) == 132
     assert all(p.stat().st_mtime_ns == stamp for p, stamp in stamps.items())  # kept, not re-rendered
+
+
+def test_tasks_name_their_generator_in_their_card():
+    from irbench.synth import STAND_IN_OF, STAND_INS, stand_in_generator
+    from irbench.synth.medley_solos import MedleySolosStandIn
+    from irbench.synth.musicnet import MusicNetStandIn
+
+    assert stand_in_generator("medley-solos-binary") is MedleySolosStandIn
+    assert STAND_INS.get("musicnet-instruments") is MusicNetStandIn
+    # tasks that read one dataset share one rendered stand-in, derived from the cards rather than listed
+    assert STAND_IN_OF.get("medley-solos-binary") == "medley-solos" and STAND_IN_OF.get("irmas", "irmas") == "irmas"
+    assert STAND_IN_OF["musicnet-instruments"] == "musicnet"

@@ -1,4 +1,6 @@
-"""``irbench data``: synthesise offline stand-ins, download the real datasets, verify a copy."""
+"""``irbench data``: synthesise offline stand-ins, download the real datasets and pretrained weights, verify
+a copy. Each command reads the task's dataset card or the weights' declaration, so plugin tasks and weights
+work like built-in ones."""
 
 from __future__ import annotations
 
@@ -11,13 +13,17 @@ from rich.markup import escape
 from irbench.cli.interrupt import interruptible
 from irbench.parallel import default_workers
 
-app = typer.Typer(no_args_is_help=True, help="Datasets: synthesise offline stand-ins, download, verify.")
+app = typer.Typer(no_args_is_help=True,
+                  help="Datasets and pretrained weights: synthesise offline stand-ins, download, verify.")
+CACHE_OPTION = typer.Option(None, "--cache-dir", envvar="IRBENCH_CACHE_DIR",
+                            help="Cache whose weights/ folder holds downloaded weights (default .cache/irbench; "
+                                 "env IRBENCH_CACHE_DIR).")
 
 
 @app.command("synth")
 @interruptible
 def synth(
-    task: str = typer.Argument(..., help="Dataset to imitate, e.g. irmas."),
+    task: str = typer.Argument(..., help="Task whose dataset to imitate, e.g. irmas."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the stand-in to."),
     scale: str = typer.Option("tiny", "--scale", help="tiny (quick start), small, or full (real sizes)."),
     seed: int = typer.Option(0, "--seed", help="Generator seed: same seed, same files."),
@@ -30,9 +36,9 @@ def synth(
     The audio comes from a General MIDI SoundFont, so results on it are labelled as stand-in results.
     An interrupted synthesis resumes where it stopped.
     """
-    from irbench.synth import STAND_IN_OF, STAND_INS
+    from irbench.synth import stand_in_generator
 
-    generator = STAND_INS.get(STAND_IN_OF.get(task, task))(seed, soundfont)
+    generator = stand_in_generator(task)(seed, soundfont)
     marker = generator.synthesise(out, scale, workers, show_progress=not quiet)
     Console(stderr=True).print(
         f"[green]stand-in ready:[/] {escape(str(out))} ({marker['n_train']} training and {marker['n_test']} test clips, "
@@ -43,43 +49,57 @@ def synth(
 @app.command("download")
 @interruptible
 def download(
-    task: str = typer.Argument(..., help="Task whose dataset to fetch: irmas, medley-solos, openmic, musicnet."),
-    data_home: Path = typer.Option(..., "--data-home", "-d", help="Folder to download and unpack into."),
+    name: str = typer.Argument(..., help="A task whose dataset to fetch (irmas, medley-solos, openmic, musicnet, "
+                                         "...) or weights (cnn14-weights)."),
+    data_home: Path | None = typer.Option(None, "--data-home", "-d", help="Folder to download a dataset into."),
+    cache_dir: Path | None = CACHE_OPTION,
 ) -> None:
-    """Download TASK's real dataset (mirdata or Zenodo via pooch) and check its archives' MD5 checksums.
+    """Download NAME's files (a dataset with mirdata or pooch, weights with pooch) and check their published
+    checksums. Weights go to CACHE_DIR/weights/, where the baselines find them with no option.
 
     The only irbench command that uses the network. Large: IRMAS about 3 GB, OpenMIC 2.6 GB,
-    Medley-solos-DB 2 GB, MusicNet 11 GB.
+    Medley-solos-DB 2 GB, MusicNet 11 GB, cnn14-weights 327 MB.
     """
     from irbench.download import download as fetch
+    from irbench.download import resolve
 
-    fetch(task, data_home)
-    Console(stderr=True).print(f"[green]downloaded:[/] {escape(str(data_home))}; now run "
-                               f"`irbench data verify {task} --data-home {escape(str(data_home))}`", highlight=False)
+    target = resolve(name, data_home, cache_dir)
+    fetch(name, data_home, cache_dir)
+    command = f"irbench data verify {name}"
+    if target.kind == "dataset":
+        command += f" --data-home {target.destination}"
+    elif cache_dir is not None:
+        command += f" --cache-dir {cache_dir}"
+    Console(stderr=True).print(f"[green]downloaded:[/] {escape(str(target.destination))}; now run "
+                               f"`{escape(command)}`", highlight=False)
 
 
 @app.command("verify")
 def verify(
-    task: str = typer.Argument(..., help="Task whose dataset to check."),
-    data_home: Path = typer.Option(..., "--data-home", "-d", help="Dataset root."),
+    name: str = typer.Argument(..., help="Task whose dataset to check, or weights (cnn14-weights)."),
+    data_home: Path | None = typer.Option(None, "--data-home", "-d", help="Dataset root."),
     index: Path | None = typer.Option(None, "--index", help="mirdata index JSON with MD5s (default: "
                                       "DATA_HOME/mirdata_indexes/, written by `irbench data download`)."),
     allow_missing: bool = typer.Option(False, "--allow-missing", help="Accept a partial copy: only check "
                                        "the files that are there."),
+    cache_dir: Path | None = CACHE_OPTION,
 ) -> None:
-    """Check TASK's dataset: layout, counts, audio headers and MD5s; exit 1 listing what is wrong."""
+    """Check NAME: a dataset's layout, counts, audio headers and checksums, or downloaded weights' checksum;
+    exit 1 listing what is wrong."""
     from rich.table import Table
 
     from irbench.verify import verify as check
 
-    report = check(task, data_home, index)
-    table = Table(title=f"{task} at {escape(str(report.data_home))}")
-    for column in ("found", "missing", "corrupt", "expected (full dataset)", "MD5 checked"):
+    report = check(name, data_home, index, cache_dir)
+    table = Table(title=f"{escape(name)} at {escape(str(report.data_home))}")
+    for column in ("found", "missing", "corrupt", "expected (full dataset)", "checksums compared"):
         table.add_column(column, justify="right")
     table.add_row(str(len(report.found)), str(len(report.missing) + report.shortfall), str(len(report.corrupt)),
                   "stand-in" if report.stand_in else str(report.expected or "-"), str(report.checksummed))
     console = Console()
     console.print(table)
+    if report.checksum_reference and report.checksummed:
+        console.print(f"checksums from {escape(report.checksum_reference)}", highlight=False)
     for relative, problem in report.corrupt:
         console.print(f"[red]corrupt:[/] {escape(relative)}: {escape(problem)}", highlight=False)
     if report.missing and not allow_missing:

@@ -1,15 +1,13 @@
 """Published reference numbers shown beside the leaderboards, never ranked with runs.
 
-``anchors.csv`` (shipped with irbench) holds each number with its citation, the metric as its source defined
-it, and the protocol caveat that keeps it from being compared one to one with irbench's runs.
+Each task declares its published numbers in its dataset card (``TaskMetadata.card.references``: the number
+with its citation, the metric as its source defined it, and the protocol caveat that keeps it from being
+compared one to one with irbench's runs), so a plugin task's page shows its own.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from importlib import resources
 
 
 @dataclass(frozen=True)
@@ -24,12 +22,22 @@ class Anchor:
     caveat: str
 
 
-def load_anchors() -> list[Anchor]:
-    """Every anchor in ``anchors.csv``, in file order."""
-    text = resources.files("irbench.report").joinpath("anchors.csv").read_text(encoding="utf-8")
-    return [Anchor(**row) for row in csv.DictReader(io.StringIO(text))]
-
-
 def anchors_for(task: str) -> list[Anchor]:
-    """The anchors of one task."""
-    return [anchor for anchor in load_anchors() if anchor.task == task]
+    """The published numbers of ``task`` in its card's order; none for a task that is not registered, fails
+    to import, or declares no card (a record from a plugin not installed still gets its page)."""
+    from irbench.tasks import TASKS
+
+    try:
+        card = TASKS.get(task).metadata.card if task in TASKS else None
+    except Exception:  # a broken plugin costs its published numbers, never the report
+        card = None
+    if card is None:
+        return []
+    return [Anchor(task=task, **reference.model_dump()) for reference in card.references]
+
+
+def load_anchors() -> list[Anchor]:
+    """The published numbers of every registered task, task by task."""
+    from irbench.tasks import TASKS
+
+    return [anchor for task in TASKS.names() for anchor in anchors_for(task)]

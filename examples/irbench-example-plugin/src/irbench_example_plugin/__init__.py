@@ -1,8 +1,12 @@
-"""An example irbench plugin: a two-layer CNN on irbench's log-mel front end.
+"""An example irbench plugin: a two-layer CNN on irbench's log-mel front end, and a tiny task.
 
 Everything a third-party baseline needs: subclass ``irbench.baselines.base.Baseline``, set its class
 attributes, implement ``build``, and declare an entry point in the ``irbench.baselines`` group (see this
 package's ``pyproject.toml``). ``irbench validate tiny-cnn`` checks it against the contract.
+
+Everything a third-party task needs is in :mod:`irbench_example_plugin.tones` (``tiny-tones``): a ``Task``
+whose metadata carries a dataset card (remote archive and checksum, counts, format, stand-in generator,
+published number), registered in the ``irbench.tasks`` group.
 """
 
 from __future__ import annotations
