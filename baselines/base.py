@@ -10,34 +10,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
-
 from irbench.task import PredictionType
+from irbench.training_config import TrainingConfig
+from pydantic import BaseModel
 
-
-class TrainingConfig(BaseModel):
-    """Training hyperparameters; defaults per baseline, overridable with ``--config key=value``.
-
-    optimizer (``adam`` or ``sgd``), learning_rate, momentum (SGD only), weight_decay (L2), batch_size
-    (windows), max_epochs, patience (epochs without a better validation loss before early stopping),
-    gradient_clip (maximum gradient norm, or ``None``). Baselines subclass it to add their own fields.
-    Rates, decay and clipping must be finite: ``learning_rate=inf`` or ``nan`` is refused before any work.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    optimizer: Literal["adam", "sgd"] = "adam"
-    learning_rate: float = Field(1e-3, gt=0, allow_inf_nan=False)
-    momentum: float = Field(0.9, ge=0, lt=1)
-    weight_decay: float = Field(0.0, ge=0, allow_inf_nan=False)
-    batch_size: int = Field(64, gt=0)
-    max_epochs: int = Field(40, ge=0)
-    patience: int = Field(8, ge=1)
-    gradient_clip: float | None = Field(None, gt=0, allow_inf_nan=False)
+__all__ = ["Baseline", "ModelSpec", "TrainingConfig"]  # TrainingConfig lives with training; plugins import it here
 
 
 @dataclass(frozen=True)
@@ -47,7 +29,7 @@ class ModelSpec:
     n_classes: output size. prediction_type: the training target encoding. input_shape:
     ``(n_features, frames)`` of one window. class_priors: ``(n_classes,)`` share of training clips per class
     (over annotated pairs). feature_mean, feature_std: ``(n_features,)`` statistics of the TRAINING windows
-    only, for baselines that standardise their input (seed 004 fitted its scaler on the test set).
+    only, for baselines that standardise their input (instrument-classifier fitted its scaler on the test set).
     """
 
     n_classes: int
@@ -64,17 +46,20 @@ class Baseline(ABC):
     Class attributes
     ----------------
     name: registry and CLI name. description: one line for ``irbench list``. source: paper or project it
-    follows. frontend_name: a registered front end. frontend_config: its configuration. input_frames:
-    window length in frames. training: default ``TrainingConfig``.
+    follows. frontend_name: a registered front end, or ``None`` for a model that reads no feature (the
+    constant predictor: no features are computed for it). frontend_config: its configuration (``None``
+    without a front end). input_frames: window length in frames. training: default ``TrainingConfig`` (a
+    model without trainable parameters may declare a smaller pydantic model with ``batch_size``).
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
     source: ClassVar[str]
-    frontend_name: ClassVar[str] = "log-mel"
-    frontend_config: ClassVar[BaseModel]
+    frontend_name: ClassVar[str | None] = "log-mel"
+    frontend_config: ClassVar[BaseModel | None]
     input_frames: ClassVar[int]
-    training: ClassVar[TrainingConfig] = TrainingConfig()
+    training: ClassVar[BaseModel] = TrainingConfig()
+    cache_dir: Path | None = None  # the run's --cache-dir (pretrained weights live under it); set by the harness
 
     @abstractmethod
     def build(self, spec: ModelSpec, config: TrainingConfig) -> torch.nn.Module:
@@ -107,6 +92,7 @@ class Baseline(ABC):
         noted (e.g. which checkpoint initialised it)."""
         return {
             "name": self.name, "source": self.source, "frontend": self.frontend_name,
-            "frontend_config": self.frontend_config.model_dump(), "input_frames": self.input_frames,
+            "frontend_config": self.frontend_config.model_dump() if self.frontend_config is not None else None,
+            "input_frames": self.input_frames,
             "notes": dict(self.notes),
         }

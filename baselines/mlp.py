@@ -1,4 +1,4 @@
-"""MLP on a resized dB spectrogram, after seed 001 (Multi-Instrument-Detection, Medley-solos-DB).
+"""MLP on a resized dB spectrogram, after Multi-Instrument-Detection (anthonybob/Multi-Instrument-Detection, Medley-solos-DB).
 
 Source, kept: librosa 22,050 Hz; ``|STFT|`` n_fft 2048, hop 512, Hann, centred (1025 x 129 for 2.97 s),
 resized to 150 x 150 by area interpolation, ``amplitude_to_db(ref=max, top_db=80)``, flattened to 22,500;
@@ -58,8 +58,8 @@ class MlpBaseline(Baseline):
     """Registered as ``mlp``; see the module docstring."""
 
     name = "mlp"
-    description = "MLP on a 150x150 dB STFT image (seed 001, Medley-solos-DB), defects fixed."
-    source = "Multi-Instrument-Detection (Medley-solos-DB MLP), seed project 001"
+    description = "MLP on a 150x150 dB STFT image (anthonybob/Multi-Instrument-Detection, Medley-solos-DB), defects fixed."
+    source = "anthonybob/Multi-Instrument-Detection (G. Baker, A. Bobrovnikov; Medley-solos-DB MLP)"
     frontend_name = "resized-stft"
     frontend_config = ResizedStftConfig()
     input_frames: ClassVar[int] = 129

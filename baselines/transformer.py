@@ -1,4 +1,4 @@
-"""Transformer encoder over the MFCC frames of one clip, after seed 004 (ofargally/instrument-classifier,
+"""Transformer encoder over the MFCC frames of one clip, after instrument-classifier (ofargally/instrument-classifier,
 MusicNet 12 classes).
 
 Source, kept: librosa 22,050 Hz, 13 MFCC (hop 255 samples, 96 mel bands 20-11,025 Hz, n_fft 2048),
@@ -77,8 +77,8 @@ class TransformerBaseline(Baseline):
     """Registered as ``transformer``; see the module docstring."""
 
     name = "transformer"
-    description = "Transformer encoder over the MFCC frames of a 3 s window (seed 004), defects fixed."
-    source = "ofargally/instrument-classifier (MusicNet), seed project 004"
+    description = "Transformer encoder over the MFCC frames of a 3 s window (instrument-classifier), defects fixed."
+    source = "ofargally/instrument-classifier (MusicNet)"
     frontend_name = "mfcc"
     frontend_config = MfccConfig()
     input_frames: ClassVar[int] = 256

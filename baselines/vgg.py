@@ -1,4 +1,4 @@
-"""VGG-style CNN on log-mel patches, after seed 000 (claudia-hm/IRMAS_Deep_Learning, UPF 2020).
+"""VGG-style CNN on log-mel patches, after IRMAS_Deep_Learning (claudia-hm/IRMAS_Deep_Learning, UPF 2020).
 
 Source architecture, kept: input ``(1, 64 mel, 64 frames)`` (about 2.05 s at 16 kHz, hop 512);
 5 x [Conv 3x3 stride 1 pad 1 -> ReLU -> BatchNorm -> MaxPool 2] with channels 1-16-32-64-128-128; flatten
@@ -30,7 +30,7 @@ CHANNELS = (16, 32, 64, 128, 128)
 
 
 class VGGNet(nn.Module):
-    """Seed 000's network: ``(batch, n_mels, frames)`` -> logits ``(batch, n_classes)``.
+    """IRMAS_Deep_Learning's network: ``(batch, n_mels, frames)`` -> logits ``(batch, n_classes)``.
 
     Raises ``ValueError`` when the input is too small for five 2x2 poolings (under 32 x 32).
     """
@@ -60,8 +60,8 @@ class VGGBaseline(Baseline):
     """Registered as ``vgg``; see the module docstring for source and deviations."""
 
     name = "vgg"
-    description = "VGG-style CNN on 64x64 log-mel patches (seed 000, IRMAS_Deep_Learning), defects fixed."
-    source = "claudia-hm/IRMAS_Deep_Learning (UPF 2020), seed project 000"
+    description = "VGG-style CNN on 64x64 log-mel patches (claudia-hm/IRMAS_Deep_Learning), defects fixed."
+    source = "claudia-hm/IRMAS_Deep_Learning (UPF 2020)"
     frontend_config = LogMelConfig()
     input_frames: ClassVar[int] = 64
     training = TrainingConfig(learning_rate=1e-3, batch_size=64, max_epochs=40, patience=8)

@@ -30,7 +30,7 @@ def mono_mix(audio: np.ndarray) -> np.ndarray:
 
     The same numbers as ``audio.mean(axis=1)`` (for two channels ``(a + b) * 0.5`` is exactly
     ``(a + b) / 2`` in float32) at a fraction of its cost: column sums instead of a strided reduction.
-    Matches Essentia's ``MonoLoader`` (seed 000) and ``librosa.to_mono``."""
+    Matches Essentia's ``MonoLoader`` (IRMAS_Deep_Learning) and ``librosa.to_mono``."""
     channels = audio.shape[1]
     if channels == 1:
         return audio[:, 0]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from irbench.baselines.base import TrainingConfig
 from irbench.errors import ConfigError
 
 
-def apply_overrides(defaults: TrainingConfig, overrides: list[str], max_epochs: int | None) -> TrainingConfig:
+def apply_overrides(defaults: BaseModel, overrides: list[str], max_epochs: int | None) -> BaseModel:
     """``defaults`` with each ``key=value`` applied (values parsed by the field's type), then ``max_epochs``.
 
     Raises
@@ -23,7 +22,7 @@ def apply_overrides(defaults: TrainingConfig, overrides: list[str], max_epochs: 
         if key not in values:
             raise ConfigError(f"unknown config key {key!r}; known: {', '.join(sorted(values))}")
         values[key] = value
-    if max_epochs is not None:
+    if max_epochs is not None and "max_epochs" in values:  # a model that trains nothing has no epochs
         values["max_epochs"] = max_epochs
     try:
         return type(defaults).model_validate(values)

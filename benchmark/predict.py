@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile
 import torch
 
 from irbench import __version__
@@ -76,10 +77,10 @@ def load_run(record_path: Path) -> LoadedRun:
     baseline = get_baseline(record.baseline)
     described = record.config["baseline"]
     frontend_name = described["frontend"]
-    if frontend_name != baseline.frontend_name:
+    if frontend_name is not None and frontend_name != baseline.frontend_name:
         baseline.use_frontend(frontend_name)
-    if described["frontend_config"] != baseline.frontend_config.model_dump() or \
-            described["input_frames"] != baseline.input_frames:
+    current = baseline.frontend_config.model_dump() if baseline.frontend_config is not None else None
+    if described["frontend_config"] != current or described["input_frames"] != baseline.input_frames:
         raise IrbenchError(
             f"{record_path} was made by irbench {record.provenance.irbench_version} with front end "
             f"{frontend_name} {described['frontend_config']} and {described['input_frames']}-frame windows; "
@@ -92,18 +93,32 @@ def load_run(record_path: Path) -> LoadedRun:
         raise IrbenchError(f"cannot read checkpoint {checkpoint}: {error}") from error
     task = get_task(record.task)
     labels = task.metadata.labels
-    frontend = FRONTENDS.get(frontend_name)(baseline.frontend_config)
+    frontend = FRONTENDS.get(frontend_name)(baseline.frontend_config) if frontend_name is not None else None
     config = type(baseline.training).model_validate({**record.config["training"], **(
         {"checkpoint": None} if "checkpoint" in record.config["training"] else {})})
-    n_features = _n_features(frontend)
-    spec = ModelSpec(len(labels), task.metadata.train_prediction_type, (n_features, baseline.input_frames),
-                     np.full(len(labels), 1 / len(labels)), np.zeros(n_features), np.ones(n_features))
+    spec = _spec(payload, task, baseline, frontend)
     model = baseline.build(spec, config)
     try:
         model.load_state_dict(payload["state_dict"])
     except (KeyError, RuntimeError) as error:
         raise IrbenchError(f"checkpoint {checkpoint} does not fit {record.baseline}: {error}") from error
     return LoadedRun(record, baseline, frontend, model.eval(), labels, task.metadata.label_names)
+
+
+def _spec(payload: dict, task, baseline: Baseline, frontend) -> ModelSpec:
+    """The model's ``ModelSpec`` as it was trained: stored in the checkpoint since record schema 2 (input
+    shape, class priors, feature statistics); rebuilt with neutral statistics for older checkpoints (their
+    weights hold what matters; a baseline that standardises its input stores its statistics as buffers)."""
+    labels = task.metadata.labels
+    stored = payload.get("spec")
+    if isinstance(stored, dict):
+        return ModelSpec(
+            len(labels), task.metadata.train_prediction_type, tuple(stored["input_shape"]),
+            np.asarray(stored["class_priors"], dtype=np.float32), np.asarray(stored["feature_mean"], np.float32),
+            np.asarray(stored["feature_std"], np.float32))
+    n_features = _n_features(frontend) if frontend is not None else 1
+    return ModelSpec(len(labels), task.metadata.train_prediction_type, (n_features, baseline.input_frames),
+                     np.full(len(labels), 1 / len(labels)), np.zeros(n_features), np.ones(n_features))
 
 
 def _n_features(frontend) -> int:
@@ -190,6 +205,8 @@ def predict_file(run: LoadedRun, path: Path, batch_size: int = 16) -> FilePredic
         raise AudioDecodeError(path, "not a file")
     task = get_task(run.record.task)
     prediction_type = task.metadata.train_prediction_type
+    if run.frontend is None:  # a model that reads no feature: one window over the whole file
+        return _featureless(run, path, prediction_type)
     fps = run.frontend.frames_per_second
     spans, scores, batch, valid_frames = [], [], [], []
     for first, valid, window in _windows(_feature_blocks(run, path), run.baseline.input_frames,
@@ -212,3 +229,19 @@ def predict_file(run: LoadedRun, path: Path, batch_size: int = 16) -> FilePredic
     return FilePrediction(path, overall, [(a, b, p) for (a, b), p in zip(spans, probabilities)], decision,
                           padded=valid_frames[0] < run.baseline.input_frames,
                           window_seconds=run.baseline.input_frames / fps)
+
+
+def _featureless(run: LoadedRun, path: Path, prediction_type) -> FilePrediction:
+    """The constant predictor on a file: its priors over one window spanning the file (read from the header)."""
+    try:
+        with quiet_native_stderr():
+            seconds = soundfile.info(str(path)).duration
+    except (soundfile.LibsndfileError, RuntimeError) as error:
+        raise AudioDecodeError(path, "not a readable audio file (libsndfile does not recognise its format)") \
+            from error
+    probabilities = predict_windows(run.model, np.zeros((1, 1, run.baseline.input_frames), np.float32),
+                                    prediction_type, "cpu", 1)[0]
+    rule = run.record.threshold
+    decision = probabilities >= float(rule["value"]) if rule.get("value") is not None else \
+        probabilities == probabilities.max()
+    return FilePrediction(path, probabilities, [(0.0, seconds, probabilities)], decision, False, seconds)

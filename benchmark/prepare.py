@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import soundfile
 
 from irbench.errors import AudioDecodeError, DataNotFoundError
 from irbench.features import frontend_grid
+from irbench.features.base import FrameGrid
+from irbench.features.cache import AudioDuration, CachedFeatures
 from irbench.features.extract import ExtractedFeatures, HashedAudio, extract_features, hash_audio
 from irbench.features.reader import WindowReader
 from irbench.provenance import dataset_fingerprint
@@ -108,6 +111,30 @@ def truncated(task: Task, splits: dict[str, list[Clip]], extracted: ExtractedFea
     return found
 
 
+def headers_only(files: list[Path], hashed: HashedAudio, skip_bad: bool) -> ExtractedFeatures:
+    """Placeholder features for a model that reads none (the constant predictor): each file's duration from
+    its header (so truncated files are still refused) and zero frames, so that every clip gets one window of
+    padding and nothing is computed or cached.
+
+    Raises ``AudioDecodeError`` for an unreadable header unless ``skip_bad``."""
+    entries, skipped = {}, []
+    for path in files:
+        problem = hashed.problems.get(path)
+        if problem is None:
+            try:
+                info = soundfile.info(str(path))
+                duration = AudioDuration(info.frames / info.samplerate, info.frames, info.samplerate)
+                entries[path] = CachedFeatures(path, 0, 0, 1, duration, "")
+                continue
+            except (soundfile.LibsndfileError, RuntimeError) as error:
+                problem = f"unreadable audio header ({error})"
+        if not skip_bad:
+            raise AudioDecodeError(path, problem)
+        skipped.append((path, problem))
+    return ExtractedFeatures(entries, hashed.digests, skipped, hashed=hashed.hashed,
+                             seconds={"hash": hashed.seconds})
+
+
 def audio_fingerprint(data: TaskData, hashed: HashedAudio) -> str:
     """The dataset fingerprint of loaded clips: SHA-256 over ``clip_id:audio hash`` of every clip whose file
     could be read (see ``provenance.dataset_fingerprint``); known after hashing, before any feature."""
@@ -116,7 +143,8 @@ def audio_fingerprint(data: TaskData, hashed: HashedAudio) -> str:
 
 
 def prepare(
-    task: Task, data: TaskData, frontend_name: str, frontend_config: dict, window_frames: int, cache_dir: Path,
+    task: Task, data: TaskData, frontend_name: str | None, frontend_config: dict | None, window_frames: int,
+    cache_dir: Path,
     workers: int, skip_bad: bool, show_progress: bool, stages: Stages,
     say: Callable[[str], None] = lambda message: None, hashed: HashedAudio | None = None,
 ) -> PreparedData:
@@ -125,7 +153,8 @@ def prepare(
     Parameters
     ----------
     task, data: the task and its loaded clips.
-    frontend_name, frontend_config: the baseline's front end (registered name, ``model_dump()``).
+    frontend_name, frontend_config: the baseline's front end (registered name, ``model_dump()``); ``None``
+        for a model that reads no feature (see :func:`headers_only`).
     window_frames: the baseline's input length in frames.
     cache_dir: the feature cache (``--cache-dir``).
     workers: processes for computing missing features (threads for hashing and checking).
@@ -143,8 +172,11 @@ def prepare(
     files = sorted({clip.path for clips in data.splits.values() for clip in clips})
     lenient = skip_bad or task.metadata.skips_corrupt_audio
     hashed = hashed or hash_audio(files, cache_dir, data.data_home, workers)
-    extracted = extract_features(files, frontend_name, frontend_config, cache_dir, workers, lenient,
-                                 show_progress, data.data_home, hashed)
+    if frontend_name is None:  # a model that reads no feature: audio headers only
+        extracted = headers_only(files, hashed, lenient)
+    else:
+        extracted = extract_features(files, frontend_name, frontend_config, cache_dir, workers, lenient,
+                                     show_progress, data.data_home, hashed)
     for name, value in extracted.seconds.items():
         stages.seconds[f"features.{name}"] = value
     for message in extracted.repaired:
@@ -162,7 +194,7 @@ def prepare(
     if not splits["train"] or not splits["test"]:
         raise DataNotFoundError(f"no readable training or test clip left under {data.data_home}")
     fingerprint = audio_fingerprint(data, hashed)
-    grid = frontend_grid(frontend_name, frontend_config)
+    grid = frontend_grid(frontend_name, frontend_config) if frontend_name is not None else FrameGrid(1, 1, 0.0)
     with stages("index"):
         indexes = {
             name: build_index(
@@ -172,7 +204,7 @@ def prepare(
         }
     reader = WindowReader(grid.pad_value)
     for name, index in indexes.items():
-        if index.padded:
+        if index.padded and frontend_name is not None:
             say(f"{index.padded} {name} window(s) come from clips shorter than the model's "
                 f"{window_frames / grid.frames_per_second:.2f}-s window and are padded with silence")
     with stages("statistics"):

@@ -98,6 +98,7 @@ def run_seeds(options: RunOptions, seeds: Sequence[int], say: Callable[[str], No
     """
     task = get_task(options.task)
     baseline = get_baseline(options.baseline)
+    baseline.cache_dir = Path(options.cache_dir)  # where baselines find downloaded pretrained weights
     if options.frontend:
         baseline.use_frontend(options.frontend)
     config = apply_overrides(baseline.training, options.config, options.max_epochs)
@@ -120,9 +121,10 @@ def run_seeds(options: RunOptions, seeds: Sequence[int], say: Callable[[str], No
             locks.enter_context(record_lock(paths[seed]))
         prepared = None
         if todo:
-            prepared = prepare(task, data, baseline.frontend_name, baseline.frontend_config.model_dump(),
-                               baseline.input_frames, options.cache_dir, options.workers, options.skip_bad,
-                               options.show_progress, stages, say, hashed)
+            frontend_config = baseline.frontend_config.model_dump() if baseline.frontend_config else None
+            prepared = prepare(task, data, baseline.frontend_name, frontend_config, baseline.input_frames,
+                               options.cache_dir, options.workers, options.skip_bad, options.show_progress,
+                               stages, say, hashed)
         for seed in seeds:
             if seed not in todo:
                 yield SeedOutcome(seed, paths[seed], kept=_kept_message(paths[seed], fingerprint))
@@ -186,7 +188,7 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         groups = [clip.group or clip.clip_id for clip in prepared.splits["test"]]
         interval = bootstrap_interval(lambda i: evaluation.rescore(main, i), groups, seed=seed,
                                       unit=task.metadata.test_group_unit)
-    frontend_seconds = baseline.input_frames / _frames_per_second(baseline)
+    window_seconds = _window_seconds(baseline)
     predictions_path = path.with_name(f"seed-{seed}.predictions.csv")
     checkpoint_path = path.with_name(f"seed-{seed}.ckpt")
     shared = list(prepared.seconds)
@@ -202,7 +204,8 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
             "best_validation_loss": result.best_validation_loss, "stopped_early": result.stopped_early,
             "resumed": result.resumed, "n_parameters": sum(p.numel() for p in model.parameters()),
         },
-        windows={"layout": task.metadata.window_layout, **prepared.window_summary(frontend_seconds)},
+        windows={"layout": task.metadata.window_layout, **prepared.window_summary(window_seconds)}
+        if window_seconds is not None else None,
         extra=evaluation.extra, confidence_intervals={main: interval}, skipped_files=prepared.skipped,
         predictions_file=predictions_path.name, checkpoint_file=checkpoint_path.name,
         provenance=Provenance(
@@ -221,7 +224,7 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         atomic_group([
             (predictions_path, lambda target: write_predictions(target, task.metadata.labels, scores["test"],
                                                                 evaluation, groups_by_clip)),
-            (checkpoint_path, lambda target: write_checkpoint(target, model, record)),
+            (checkpoint_path, lambda target: write_checkpoint(target, model, record, spec)),
             (path, lambda target: target.write_text(record.model_dump_json(indent=2), encoding="utf-8")),
         ])
     except OSError as error:
@@ -233,7 +236,11 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
     return record
 
 
-def _frames_per_second(baseline) -> float:
+def _window_seconds(baseline) -> float | None:
+    """Seconds of one model window, or ``None`` for a model that reads no feature."""
     from irbench.features import frontend_grid
 
-    return frontend_grid(baseline.frontend_name, baseline.frontend_config.model_dump()).frames_per_second
+    if baseline.frontend_name is None:
+        return None
+    grid = frontend_grid(baseline.frontend_name, baseline.frontend_config.model_dump())
+    return baseline.input_frames / grid.frames_per_second

@@ -18,7 +18,7 @@ def grouped_stratified_split(
     ``numpy.random.default_rng(seed)`` and moved to validation until at least ``round(fraction * n)`` of the
     class's clips are there (at least one group when the class has two or more), and the last group in
 that order always stays in training. A class with a single group stays entirely in training. Excerpts of one
-    recording therefore never sit on both sides (the leak of seed 000's clip-level split).
+    recording therefore never sit on both sides (the leak of IRMAS_Deep_Learning's clip-level split).
 
     Parameters
     ----------

@@ -18,10 +18,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from irbench.baselines.base import TrainingConfig
-from irbench.errors import ConfigError, OutputError, TrainingDivergedError, TrainingInterrupted
+from irbench.errors import (
+    ConfigError,
+    OutputError,
+    TrainingDivergedError,
+    TrainingInterrupted,
+)
 from irbench.task import PredictionType
+from irbench.training_config import TrainingConfig
 from irbench.windowing.dataset import ArrayWindows, Windows, already_batched
 
 
@@ -174,12 +178,11 @@ def fit(
     OutputError: the work folder cannot be written (disk full); the message names it.
     """
     start = time.perf_counter()
-    if not any(p.requires_grad for p in model.parameters()) or config.max_epochs == 0:
+    if not any(p.requires_grad for p in model.parameters()) or getattr(config, "max_epochs", 0) == 0:
         return FitResult(0, None, None, False, time.perf_counter() - start, False)
     import lightning as L
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-
     from irbench.callbacks import BestWeights, EpochLines, StepSeeder, resume_point
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
     _quiet_lightning()
 

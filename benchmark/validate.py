@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-
 from irbench.baselines import get_baseline
-from irbench.baselines.base import Baseline, ModelSpec, TrainingConfig
+from irbench.baselines.base import Baseline, ModelSpec
 from irbench.evaluation.windows import non_overlapping_windows
 from irbench.features import FRONTENDS
 from irbench.task import PredictionType
 from irbench.training import loss_function
+from pydantic import BaseModel
 
 N_CLASSES = 3
 BATCH = 4
@@ -34,9 +34,12 @@ class Check:
 def _contract(baseline: Baseline) -> list[Check]:
     checks = []
     for attribute, kind in (("name", str), ("description", str), ("source", str), ("input_frames", int),
-                            ("training", TrainingConfig)):
+                            ("training", BaseModel)):
         value = getattr(baseline, attribute, None)
         checks.append(Check(f"has {attribute}", isinstance(value, kind), f"{type(value).__name__}"))
+    if baseline.frontend_name is None:
+        checks.append(Check("reads no feature (no front end)", baseline.frontend_config is None, "frontend_name None"))
+        return checks
     try:
         frontend = FRONTENDS.get(baseline.frontend_name)
         ok = isinstance(baseline.frontend_config, frontend.config_class)
@@ -47,7 +50,10 @@ def _contract(baseline: Baseline) -> list[Check]:
 
 
 def _batch(baseline: Baseline) -> torch.Tensor:
-    """``(BATCH, n_features, input_frames)`` windows of the baseline's front end applied to noise."""
+    """``(BATCH, n_features, input_frames)`` windows of the baseline's front end applied to noise (zeros of
+    one feature row for a baseline that reads none)."""
+    if baseline.frontend_name is None:
+        return torch.zeros(BATCH, 1, baseline.input_frames)
     frontend = FRONTENDS.get(baseline.frontend_name)(baseline.frontend_config)
     seconds = 1.5 * baseline.input_frames / frontend.frames_per_second
     rng = np.random.default_rng(0)
@@ -122,3 +128,16 @@ def validate_baseline(name: str) -> list[Check]:
     for prediction_type in PredictionType:
         checks += _per_type(baseline, batch, prediction_type)
     return checks
+
+
+def validate_task(name: str) -> list[Check]:
+    """The task contract (:func:`irbench.contracts.check_task`) of the task registered as ``name``, as checks.
+
+    Raises ``UnknownNameError`` for an unregistered name."""
+    from irbench.contracts import check_task
+    from irbench.tasks import get_task
+
+    problems = check_task(get_task(name))
+    if not problems:
+        return [Check("metadata, protocol metrics, main score, per-class metrics and rescore", True, "")]
+    return [Check(problem.check, False, problem.found) for problem in problems]

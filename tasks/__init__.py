@@ -17,6 +17,12 @@ def _check(entry: object) -> str | None:
         return f"is a {type(entry).__name__}, not a subclass of irbench.task.Task"
     if not isinstance(getattr(entry, "metadata", None), TaskMetadata):
         return "has no TaskMetadata in its `metadata` attribute"
+    if not entry.__module__.startswith("irbench."):  # a plugin: its protocol must keep its promises
+        from irbench.contracts import check_task
+
+        problems = check_task(entry())
+        if problems:
+            return "breaks the task contract: " + "; ".join(map(str, problems))
     return None
 
 

@@ -175,3 +175,16 @@ def test_fast_headline_metrics_equal_the_full_ones(masked):
     full, _ = multilabel_metrics(targets, predictions, scores, tuple("abcde"), mask)
     for name in ("micro_f1", "macro_f1", "map"):
         assert headline_metric(name, targets, predictions, scores, mask) == pytest.approx(full[name]), name
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_average_precision_is_scikit_learn_s(seed):
+    from sklearn.metrics import average_precision_score
+
+    from irbench.evaluation.metrics import fast_average_precision
+
+    rng = np.random.default_rng(seed)
+    truth = (rng.random(300) < 0.2).astype(int)
+    score = np.round(rng.random(300), 1 if seed % 2 else 6)  # coarse scores: many ties
+    assert fast_average_precision(truth, score) == pytest.approx(average_precision_score(truth, score), abs=1e-12)
+    assert fast_average_precision(np.zeros(5), rng.random(5)) == 0.0

@@ -1,4 +1,5 @@
-"""``irbench list`` and ``irbench validate``: what is registered, and whether a baseline keeps the contract."""
+"""``irbench list`` and ``irbench validate``: what is registered, and whether a baseline or task keeps its
+contract."""
 
 from __future__ import annotations
 
@@ -39,14 +40,18 @@ def list_entries(
 
 
 def validate(
-    baseline: str = typer.Argument(..., help="Registered baseline name."),
+    name: str = typer.Argument(..., help="Registered baseline or task name."),
 ) -> None:
-    """Check BASELINE against the contract: builds for every prediction type, forward pass shapes, one
-    training step, same seed same output. Exit 1 listing what failed."""
-    from irbench.validate import validate_baseline
+    """Check a baseline or a task against its contract. A baseline: builds for every prediction type,
+    forward pass shapes, one training step, same seed same output. A task: consistent metadata, and its
+    protocol emits the main score, per-class metrics and a rescore for bootstrap intervals on a synthetic
+    set. Exit 1 listing what failed."""
+    from irbench.baselines import BASELINES
+    from irbench.tasks import TASKS
+    from irbench.validate import validate_baseline, validate_task
 
-    checks = validate_baseline(baseline)
-    table = Table(title=f"irbench validate {escape(baseline)}")
+    checks = validate_task(name) if name in TASKS and name not in BASELINES else validate_baseline(name)
+    table = Table(title=f"irbench validate {escape(name)}")
     for column in ("check", "result", "found"):
         table.add_column(column)
     for check in checks:

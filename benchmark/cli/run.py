@@ -48,7 +48,10 @@ def run(
     def say(message: str) -> None:
         console.print(f"[yellow]note:[/] {escape(message)}", highlight=False)
 
+    finished = []
     for outcome in run_seeds(options, list(dict.fromkeys(seed)), say):
+        if outcome.record is not None:
+            finished.append(outcome.record)
         if outcome.record is None:
             console.print(f"[yellow]skipped:[/] {escape(outcome.kept or '')}", highlight=False)
             continue
@@ -63,3 +66,17 @@ def run(
             f"{decision} -> {escape(str(path))}",
             highlight=False,
         )
+    if len(finished) > 1:
+        console.print(_summary(finished), highlight=False)
+
+
+def _summary(records) -> str:
+    """One line over several seeds: the main score's mean ± sample standard deviation, n and the seeds."""
+    import statistics
+
+    main = records[0].main_score
+    values = [r.metrics[main] for r in records]
+    label = " (offline stand-in, not real data)" if records[0].stand_in else ""
+    return (f"[bold]{escape(records[0].task)}/{escape(records[0].baseline)}{label}: {main} = "
+            f"{statistics.fmean(values):.4f} ± {statistics.stdev(values):.4f} (mean ± sample std over "
+            f"n = {len(values)} seeds: {', '.join(str(r.seed) for r in records)})[/]")

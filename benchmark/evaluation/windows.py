@@ -8,7 +8,7 @@ import numpy as np
 def first_window(features: np.ndarray, window_frames: int, pad_value: float) -> np.ndarray:
     """The first ``window_frames`` frames of a clip, padded with ``pad_value`` when shorter.
 
-    This is how seed 000 (VGG on IRMAS) fed a training clip: zero-pad the audio, keep the first frames.
+    This is how IRMAS_Deep_Learning (VGG on IRMAS) fed a training clip: zero-pad the audio, keep the first frames.
 
     Parameters
     ----------

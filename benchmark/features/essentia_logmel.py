@@ -1,7 +1,7 @@
-"""Seed 000's log-mel computed with Essentia itself (``pip install irbench[essentia]``), to check the torch
+"""IRMAS_Deep_Learning's log-mel computed with Essentia itself (``pip install irbench[essentia]``), to check the torch
 front end against the original tool. CPU only; Essentia is imported on first use, never at import time.
 
-Essentia chain (seed 000): ``FrameGenerator(frameSize=1024, hopSize=512)`` -> ``Windowing(type="hann",
+Essentia chain (IRMAS_Deep_Learning): ``FrameGenerator(frameSize=1024, hopSize=512)`` -> ``Windowing(type="hann",
 normalized=False)`` -> ``Spectrum`` -> ``MelBands(type="power", 64 bands, 0-8,000 Hz,
 warpingFormula="slaneyMel", normalize="unit_tri")`` -> log10 with the torch front end's floor.
 """

@@ -1,6 +1,6 @@
 """Log-mel spectrogram front end in torch (runs on CPU or GPU), checked against librosa in the tests.
 
-Defaults are seed 000's Essentia front end (claudia-hm/IRMAS_Deep_Learning): mono 16 kHz, frame 1024,
+Defaults are IRMAS_Deep_Learning's Essentia front end (claudia-hm/IRMAS_Deep_Learning): mono 16 kHz, frame 1024,
 hop 512, Hann window, power mel spectrogram with 64 Slaney-scale, Slaney-normalised (unit-area) triangular
 bands from 0 to 8,000 Hz, log10 with a floor (the original took log10 without one). With ``scale="db"`` it
 is PANNs Cnn14's (Kong et al. 2020): ``10 log10(max(mel, floor))``. The mel filterbank comes from

@@ -1,6 +1,6 @@
-"""MFCC front end in torch, after seed 004 (ofargally/instrument-classifier, MusicNet) and librosa.
+"""MFCC front end in torch, after instrument-classifier (ofargally/instrument-classifier, MusicNet) and librosa.
 
-``librosa.feature.mfcc`` defaults with seed 004's settings: 22,050 Hz, n_fft 2048, hop 255 samples
+``librosa.feature.mfcc`` defaults with instrument-classifier's settings: 22,050 Hz, n_fft 2048, hop 255 samples
 (11.56 ms), 96 Slaney mel bands 20-11,025 Hz, power spectrogram, ``power_to_db(ref=1, top_db=80)`` over the
 clip, DCT-II (orthonormal, matrix from ``scipy.fft.dct``), first 13 coefficients.
 """

@@ -1,4 +1,4 @@
-"""Seed 003's multi-resolution STFT front end (ofekdd/DL_Project, Technion; IRMAS).
+"""DL_Project's multi-resolution STFT front end (ofekdd/DL_Project, Technion; IRMAS).
 
 Three centred Hann STFTs of a 22,050 Hz signal with hop = n_fft / 4, each cropped to a band: n_fft 1024
 keeping 0-1 kHz, 512 keeping 1-4 kHz, 256 keeping 4-11.025 kHz (linear magnitudes; the model converts each

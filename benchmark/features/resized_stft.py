@@ -1,4 +1,4 @@
-"""Seed 001's front end (Multi-Instrument-Detection, Medley-solos-DB MLP), split between cache and model.
+"""Multi-Instrument-Detection's front end (anthonybob/Multi-Instrument-Detection, Medley-solos-DB MLP), split between cache and model.
 
 The seed: librosa at 22,050 Hz; ``|STFT|`` with n_fft 2048, hop 512, Hann, centred (1025 bins x 129 frames
 for a 2.97 s clip), resized to 150 x 150 with area interpolation, ``amplitude_to_db(ref=max, top_db=80)``,
