@@ -51,6 +51,32 @@ def tiny_irmas(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def feature_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One feature cache for the whole session: each stand-in's features are computed once (entries are keyed
+    by audio hash and front end, so sharing never mixes them). Tests of the cache itself use their own."""
+    return tmp_path_factory.mktemp("feature-cache")
+
+
+@pytest.fixture(scope="session")
+def micro_irmas(tiny_irmas: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The smallest IRMAS layout that still splits: per class two training clips of two recordings (one ends
+    in validation), and three test clips, linked from the tiny stand-in; for heavy models on 2 CPU cores."""
+    root = tmp_path_factory.mktemp("irmas-micro")
+    for folder in sorted((tiny_irmas / "IRMAS-TrainingData").iterdir()):
+        by_song: dict[str, Path] = {}
+        for clip in sorted(folder.glob("*.wav")):
+            by_song.setdefault(clip.name.rsplit("__", 1)[0], clip)
+        for clip in list(by_song.values())[:2]:
+            link(clip, root / "IRMAS-TrainingData" / folder.name / clip.name)
+    for clip in sorted(tiny_irmas.glob("IRMAS-TestingData-Part1/*/*.wav"))[:3]:
+        part = clip.relative_to(tiny_irmas).parent
+        link(clip, root / part / clip.name)
+        link(clip.with_suffix(".txt"), root / part / clip.with_suffix(".txt").name)
+    link(tiny_irmas / "irbench-stand-in.json", root / "irbench-stand-in.json")
+    return root
+
+
+@pytest.fixture(scope="session")
 def stand_in(tmp_path_factory: pytest.TempPathFactory, tiny_irmas: Path):
     """``stand_in(task)`` -> the folder of that task's tiny stand-in, rendered once per session."""
     from irbench.synth import STAND_IN_OF, STAND_INS
@@ -103,3 +129,14 @@ def real_openmic_root(real_data: Path, tmp_path_factory: pytest.TempPathFactory)
         link(cosmir / f"examples/split01_{split}.csv", root / f"partitions/split01_{split}.csv")
     link(cosmir / "tests/data/audio/000046_3840.ogg", root / "audio/000/000046_3840.ogg")
     return root
+
+
+@pytest.fixture
+def narrow_panns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PANNs Cnn14 and the multi-STFT branches at 1/8 of their channels: the architecture (blocks, pooling,
+    heads, callbacks, loading by name) is what a test checks, not the width, and full width takes minutes
+    per step on 2 CPU cores. Pretrained weights do not fit these; tests of loading use full width."""
+    from irbench.baselines import cnn14, multistft_panns
+
+    monkeypatch.setattr(cnn14, "CHANNELS", tuple(c // 8 for c in cnn14.CHANNELS))
+    monkeypatch.setattr(multistft_panns, "BRANCH_CHANNELS", (1,) + tuple(c // 8 for c in multistft_panns.BRANCH_CHANNELS[1:]))

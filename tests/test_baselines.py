@@ -1,5 +1,7 @@
 """Baseline specifics: the defects each fixes, pretrained loading, unfreezing, and its front end."""
 
+import hashlib
+
 import librosa
 import numpy as np
 import pytest
@@ -65,12 +67,14 @@ def test_cnn14_checkpoint_loads_by_name(tmp_path, monkeypatch):
     baseline = Cnn14Baseline()
     model = baseline.build(_spec(64, 300, 5), PannsConfig(checkpoint=str(path)))
     assert torch.equal(model.conv_block3.conv2.weight, source.conv_block3.conv2.weight)
-    assert baseline.notes["initialisation"] == "PANNs Cnn14 checkpoint" and len(baseline.notes["checkpoint_sha256"]) == 64
+    assert baseline.notes["initialisation"] == "PANNs Cnn14 weights (AudioSet)"
+    assert baseline.notes["weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     monkeypatch.setenv(CHECKPOINT_ENV, str(path))
     from_env = Cnn14Baseline()
     from_env.build(_spec(64, 300, 5), PannsConfig())
-    assert from_env.notes["checkpoint"] == str(path)
+    assert from_env.notes == baseline.notes  # the same file gives the same configuration, however it was found
     monkeypatch.delenv(CHECKPOINT_ENV)
+    monkeypatch.setenv("IRBENCH_CACHE_DIR", str(tmp_path / "no-weights-here"))
     scratch = Cnn14Baseline()
     scratch.build(_spec(64, 300, 5), PannsConfig())
     assert "from scratch" in scratch.notes["initialisation"]

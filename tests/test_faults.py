@@ -69,14 +69,15 @@ def test_a_wrong_data_home_is_never_a_success(monkeypatch, capsys, tiny_irmas, t
     assert code == 0 and "skipped" in err and "other data" in err and "--overwrite" in err
 
 
-def test_ctrl_c_says_where_it_stopped_and_the_rerun_resumes(tiny_irmas, tmp_path):
-    command = [*IRBENCH, "run", "-t", "irmas", "-b", "vgg", "-d", str(tiny_irmas), "--results-dir",
-               str(tmp_path / "r"), "--cache-dir", str(tmp_path / "c"), "--max-epochs", "6", "--workers", "1"]
+def test_ctrl_c_says_where_it_stopped_and_the_rerun_resumes(micro_irmas, feature_cache, tmp_path):
+    command = [*IRBENCH, "run", "-t", "irmas", "-b", "vgg", "-d", str(micro_irmas), "--results-dir",
+               str(tmp_path / "r"), "--cache-dir", str(feature_cache), "--max-epochs", "30", "--workers", "1",
+               "--config", "batch_size=4"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
     for line in process.stderr:  # not a terminal: one line per epoch
         lines.append(line)
-        if "epoch 2/6" in line:
+        if "epoch 2/30" in line:
             process.send_signal(signal.SIGINT)
             break
     rest = process.communicate(timeout=300)[1]

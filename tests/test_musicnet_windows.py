@@ -22,11 +22,11 @@ def _coverage(notes: np.ndarray, start: float, end: float) -> float:
 
 
 @pytest.fixture(scope="module")
-def prepared(stand_in, tmp_path_factory):
+def prepared(stand_in, feature_cache):
     task, vgg = get_task("musicnet"), get_baseline("vgg")
     data = task.load(stand_in("musicnet"))
     ready = prepare(task, data, vgg.frontend_name, vgg.frontend_config.model_dump(), vgg.input_frames,
-                    tmp_path_factory.mktemp("cache"), 2, False, False, Stages())
+                    feature_cache, 2, False, False, Stages())
     return task, data, ready, frontend_grid(vgg.frontend_name, vgg.frontend_config.model_dump())
 
 

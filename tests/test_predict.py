@@ -13,11 +13,11 @@ from irbench.records import read_record, write_record
 
 
 @pytest.fixture(scope="module")
-def run_record(tiny_irmas, tmp_path_factory):
+def run_record(tiny_irmas, tmp_path_factory, feature_cache):
     from irbench.runner import RunOptions, run_benchmark
 
     folder = tmp_path_factory.mktemp("results")
-    _, path = run_benchmark(RunOptions("irmas", "vgg", tiny_irmas, folder, tmp_path_factory.mktemp("cache"),
+    _, path = run_benchmark(RunOptions("irmas", "vgg", tiny_irmas, folder, feature_cache,
                                        max_epochs=1, workers=2, show_progress=False))
     return path
 

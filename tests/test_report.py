@@ -13,12 +13,12 @@ from irbench.report import build_report
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, tiny_irmas, stand_in):
+def results(tmp_path_factory, tiny_irmas, stand_in, feature_cache):
     """Real records: vgg (2 seeds, 1 epoch) and constant on the tiny IRMAS and Medley-solos stand-ins."""
     from irbench.runner import RunOptions, run_benchmark
 
     folder = tmp_path_factory.mktemp("results")
-    cache = tmp_path_factory.mktemp("cache")
+    cache = feature_cache
     for task, baseline, seed in (("irmas", "vgg", 0), ("irmas", "vgg", 1), ("irmas", "constant", 0),
                                  ("medley-solos", "vgg", 0), ("medley-solos", "constant", 0)):
         run_benchmark(RunOptions(task, baseline, stand_in(task), folder, cache, seed=seed, max_epochs=1,

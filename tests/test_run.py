@@ -19,8 +19,8 @@ def read_record_text(text: str) -> RunRecord:
 
 
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
+def cache_dir(feature_cache):
+    return feature_cache
 
 
 def _run(monkeypatch, capsys, data_home, results, cache, *extra):
