@@ -9,10 +9,29 @@ from __future__ import annotations
 from irbench.baselines.base import Baseline
 from irbench.registry import Registry
 
+
+REQUIRED = ("name", "description", "source", "input_frames", "training")
+"""Class attributes every baseline declares (see :class:`irbench.baselines.base.Baseline`)."""
+
+
 def _check(entry: object) -> str | None:
-    """What is wrong with a registered baseline: it must be a ``Baseline`` subclass."""
+    """What is wrong with a registered baseline: it must be a ``Baseline`` subclass that declares its name,
+    description, source, window length (a positive number of frames) and training defaults, and, when it
+    reads features, a registered front end with its configuration."""
     if not (isinstance(entry, type) and issubclass(entry, Baseline)):
         return f"is a {type(entry).__name__}, not a subclass of irbench.baselines.base.Baseline"
+    missing = [name for name in REQUIRED if not hasattr(entry, name)]
+    if missing:
+        return f"declares no {', '.join(missing)}"
+    if not isinstance(entry.input_frames, int) or entry.input_frames < 1:
+        return f"input_frames is {entry.input_frames!r}, not a positive number of frames"
+    if entry.frontend_name is not None:
+        from irbench.features import FRONTENDS
+
+        if entry.frontend_name not in FRONTENDS.names():
+            return f"reads features of front end {entry.frontend_name!r}, which is not registered"
+        if getattr(entry, "frontend_config", None) is None:
+            return f"reads features of {entry.frontend_name!r} but declares no frontend_config"
     return None
 
 

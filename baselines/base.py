@@ -9,7 +9,7 @@ output activation, windows, training loop, evaluation), chosen from the task's p
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,7 +19,7 @@ from irbench.task import PredictionType
 from irbench.training_config import TrainingConfig
 from pydantic import BaseModel
 
-__all__ = ["Baseline", "ModelSpec", "TrainingConfig"]  # TrainingConfig lives with training; plugins import it here
+__all__ = ["Baseline", "BuiltModel", "ModelSpec", "TrainingConfig"]  # TrainingConfig lives with training; plugins import it here
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,19 @@ class ModelSpec:
     class_priors: np.ndarray
     feature_mean: np.ndarray | None = None
     feature_std: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    """What building a model produced: the module, what building it noted for the run record (e.g. which
+    pretrained weights initialised it, with their SHA-256), and extra Lightning callbacks for its training
+    (e.g. unfreezing a pretrained backbone after a warm-up).
+
+    module: ``(batch, n_features, frames)`` -> logits ``(batch, n_classes)``."""
+
+    module: torch.nn.Module
+    notes: dict[str, Any] = field(default_factory=dict)
+    callbacks: tuple = ()
 
 
 class Baseline(ABC):
@@ -62,14 +75,24 @@ class Baseline(ABC):
     cache_dir: Path | None = None  # the run's --cache-dir (pretrained weights live under it); set by the harness
 
     @abstractmethod
-    def build(self, spec: ModelSpec, config: TrainingConfig) -> torch.nn.Module:
-        """A fresh model for ``spec``: ``(batch, n_features, frames)`` -> logits ``(batch, n_classes)``.
+    def build(self, spec: ModelSpec, config: TrainingConfig) -> BuiltModel | torch.nn.Module:
+        """A fresh model for ``spec``: ``(batch, n_features, frames)`` -> logits ``(batch, n_classes)``, with
+        its notes and callbacks (a ``BuiltModel``), or the bare module when there is nothing to note.
 
-        ``config`` is the run's training configuration (the baseline's defaults with overrides applied)."""
+        ``config`` is the run's training configuration (the baseline's defaults with overrides applied). The
+        baseline keeps no state between builds: everything a build decided is in what it returns."""
 
-    def callbacks(self, config: TrainingConfig) -> list:
-        """Extra Lightning callbacks for training (e.g. unfreezing a backbone); none by default."""
-        return []
+    def assemble(self, spec: ModelSpec, config: TrainingConfig) -> BuiltModel:
+        """``build``'s result as a ``BuiltModel`` (a bare module gets no notes and no callbacks).
+
+        Raises ``TypeError`` naming the baseline when ``build`` returns anything else."""
+        built = self.build(spec, config)
+        if isinstance(built, torch.nn.Module):
+            return BuiltModel(built)
+        if not isinstance(built, BuiltModel):
+            raise TypeError(f"baseline {self.name!r}: build() returned a {type(built).__name__}, not a "
+                            "torch.nn.Module or BuiltModel")
+        return built
 
     def use_frontend(self, name: str) -> None:
         """Compute this baseline's features with another registered front end of the same configuration
@@ -85,14 +108,12 @@ class Baseline(ABC):
                               f"uses {type(self.frontend_config).__name__}")
         self.frontend_name = name
 
-    notes: dict[str, Any] = {}
-
-    def describe(self) -> dict[str, Any]:
-        """The baseline's identity for a run record: name, source, front end, window, and what ``build``
-        noted (e.g. which checkpoint initialised it)."""
+    def describe(self, notes: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The baseline's identity for a run record: name, source, front end, window, and ``notes``, what
+        ``build`` noted (``BuiltModel.notes``: e.g. which weights initialised it)."""
         return {
             "name": self.name, "source": self.source, "frontend": self.frontend_name,
             "frontend_config": self.frontend_config.model_dump() if self.frontend_config is not None else None,
             "input_frames": self.input_frames,
-            "notes": dict(self.notes),
+            "notes": dict(notes or {}),
         }

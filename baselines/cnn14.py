@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from irbench.baselines.base import Baseline, ModelSpec, TrainingConfig
+from irbench.baselines.base import Baseline, BuiltModel, ModelSpec, TrainingConfig
 from irbench.baselines.panns_checkpoint import describe_checkpoint, find_checkpoint, load_cnn14_state
 from irbench.features.logmel import LogMelConfig
 
@@ -102,14 +102,14 @@ class Cnn14Baseline(Baseline):
     training = PannsConfig(learning_rate=1e-4, batch_size=32, max_epochs=30, patience=6)
     cache_dir: Path | None = None  # the run's --cache-dir, where downloaded weights live (None: the default)
 
-    def build(self, spec: ModelSpec, config: PannsConfig) -> nn.Module:
+    def build(self, spec: ModelSpec, config: PannsConfig) -> BuiltModel:
         """A ``Cnn14``, initialised from PANNs' weights when they are found (see the module docstring).
 
         Raises ``ConfigError`` naming the file when the weights cannot be read or the downloaded copy is
         damaged."""
         model = Cnn14(spec.n_classes, spec.input_shape[0])
         checkpoint = find_checkpoint(config.checkpoint, self.cache_dir)
-        self.notes = describe_checkpoint(checkpoint)
+        notes = describe_checkpoint(checkpoint)
         if checkpoint.path is not None:
-            self.notes["tensors_loaded"] = len(model.load_pretrained(load_cnn14_state(checkpoint.path)))
-        return model
+            notes["tensors_loaded"] = len(model.load_pretrained(load_cnn14_state(checkpoint.path)))
+        return BuiltModel(model, notes)

@@ -31,7 +31,7 @@ from lightning.pytorch.callbacks import BaseFinetuning
 from pydantic import Field
 from torch import nn
 
-from irbench.baselines.base import Baseline, ModelSpec
+from irbench.baselines.base import Baseline, BuiltModel, ModelSpec
 from irbench.baselines.cnn14 import PannsConfig
 from irbench.baselines.panns_checkpoint import describe_checkpoint, find_checkpoint, load_cnn14_state
 from irbench.features.multi_stft import MultiStftConfig, n_frames, unfold_bands
@@ -138,24 +138,18 @@ class MultiStftPannsBaseline(Baseline):
 
     cache_dir: Path | None = None  # the run's --cache-dir, where downloaded weights live (None: the default)
 
-    def __init__(self) -> None:
-        self.pretrained = False
-
-    def build(self, spec: ModelSpec, config: MultiStftConfigTraining) -> nn.Module:
-        """A ``MultiStftPanns``, branches from PANNs' Cnn14 weights when they are found.
+    def build(self, spec: ModelSpec, config: MultiStftConfigTraining) -> BuiltModel:
+        """A ``MultiStftPanns``, branches from PANNs' Cnn14 weights when they are found; then (unless
+        ``unfreeze_epoch`` is 0) the backbone stays frozen for a warm-up (``UnfreezeBackbone``).
 
         Raises ``ConfigError`` naming the file when the weights cannot be read or the downloaded copy is
         damaged."""
         model = MultiStftPanns(spec.n_classes, self.frontend_config)
         checkpoint = find_checkpoint(config.checkpoint, self.cache_dir)
-        self.pretrained = checkpoint.path is not None
-        self.notes = describe_checkpoint(checkpoint)
-        if checkpoint.path is not None:
-            self.notes["tensors_loaded"] = model.load_pretrained(load_cnn14_state(checkpoint.path))
-        return model
-
-    def callbacks(self, config: MultiStftConfigTraining) -> list:
-        """The backbone warm-up, only when the branches are pretrained."""
-        if not self.pretrained or config.unfreeze_epoch == 0:
-            return []
-        return [UnfreezeBackbone(config.unfreeze_epoch, config.finetune_learning_rate)]
+        notes = describe_checkpoint(checkpoint)
+        if checkpoint.path is None:
+            return BuiltModel(model, notes)
+        notes["tensors_loaded"] = model.load_pretrained(load_cnn14_state(checkpoint.path))
+        warm_up = () if config.unfreeze_epoch == 0 else (
+            UnfreezeBackbone(config.unfreeze_epoch, config.finetune_learning_rate),)
+        return BuiltModel(model, notes, warm_up)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from irbench.task import ClipScores, PredictionType, Task, TaskMetadata
+from irbench.evaluation.types import ClipScores
+from irbench.task import PredictionType, Task, TaskMetadata
 
 N_CLIPS = 12
 

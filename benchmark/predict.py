@@ -75,15 +75,15 @@ def load_run(record_path: Path) -> LoadedRun:
         raise IrbenchError(f"the checkpoint of {record_path} is missing (expected {checkpoint}); re-run "
                            f"`irbench run --task {record.task} --baseline {record.baseline} --overwrite`")
     baseline = get_baseline(record.baseline)
-    described = record.config["baseline"]
-    frontend_name = described["frontend"]
+    described = record.config.baseline
+    frontend_name = described.frontend
     if frontend_name is not None and frontend_name != baseline.frontend_name:
         baseline.use_frontend(frontend_name)
     current = baseline.frontend_config.model_dump() if baseline.frontend_config is not None else None
-    if described["frontend_config"] != current or described["input_frames"] != baseline.input_frames:
+    if described.frontend_config != current or described.input_frames != baseline.input_frames:
         raise IrbenchError(
             f"{record_path} was made by irbench {record.provenance.irbench_version} with front end "
-            f"{frontend_name} {described['frontend_config']} and {described['input_frames']}-frame windows; "
+            f"{frontend_name} {described.frontend_config} and {described.input_frames}-frame windows; "
             f"irbench {__version__}'s {record.baseline} computes different features, so its checkpoint cannot "
             "be used here"
         )
@@ -94,10 +94,11 @@ def load_run(record_path: Path) -> LoadedRun:
     task = get_task(record.task)
     labels = task.metadata.labels
     frontend = FRONTENDS.get(frontend_name)(baseline.frontend_config) if frontend_name is not None else None
-    config = type(baseline.training).model_validate({**record.config["training"], **(
-        {"checkpoint": None} if "checkpoint" in record.config["training"] else {})})
+    recorded = record.config.training
+    config = type(baseline.training).model_validate({**recorded, **({"checkpoint": None} if "checkpoint" in recorded
+                                                                     else {})})
     spec = _spec(payload, task, baseline, frontend)
-    model = baseline.build(spec, config)
+    model = baseline.assemble(spec, config).module
     try:
         model.load_state_dict(payload["state_dict"])
     except (KeyError, RuntimeError) as error:
@@ -221,11 +222,8 @@ def predict_file(run: LoadedRun, path: Path, batch_size: int = 16) -> FilePredic
         scores.append(predict_windows(run.model, np.stack(batch), prediction_type, "cpu", batch_size))
     probabilities = np.concatenate(scores)
     rule = run.record.threshold
-    overall = aggregate(rule.get("aggregation") or "s1", [probabilities])[0]
-    if rule.get("value") is not None:
-        decision = overall >= float(rule["value"])
-    else:
-        decision = overall == overall.max()
+    overall = aggregate(rule.aggregation, [probabilities])[0]
+    decision = rule.decide(overall)
     return FilePrediction(path, overall, [(a, b, p) for (a, b), p in zip(spans, probabilities)], decision,
                           padded=valid_frames[0] < run.baseline.input_frames,
                           window_seconds=run.baseline.input_frames / fps)
@@ -241,7 +239,5 @@ def _featureless(run: LoadedRun, path: Path, prediction_type) -> FilePrediction:
             from error
     probabilities = predict_windows(run.model, np.zeros((1, 1, run.baseline.input_frames), np.float32),
                                     prediction_type, "cpu", 1)[0]
-    rule = run.record.threshold
-    decision = probabilities >= float(rule["value"]) if rule.get("value") is not None else \
-        probabilities == probabilities.max()
+    decision = run.record.threshold.decide(probabilities)
     return FilePrediction(path, probabilities, [(0.0, seconds, probabilities)], decision, False, seconds)

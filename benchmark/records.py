@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from irbench.atomic import atomic_write_text
 from irbench.errors import DatasetLayoutError, RecordExistsError, RecordLockedError
+from irbench.record_parts import DecisionRule, ProtocolExtras, RunConfiguration, TrainingSummary, WindowSummary
 
 SCHEMA_VERSION = "2"
 # 2: per-class error counts, the bootstrap unit, window summary, shared stages and thread count (1 reads as 2)
-READABLE_SCHEMA_VERSIONS = ("1", "2")
+MIGRATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "1": lambda content: {**content, "schema_version": "2"},  # 2 only added optional fields
+}
+"""Schema version -> a function that lifts a record's JSON content to the next version; ``read_record``
+applies them in turn until the content is at ``SCHEMA_VERSION``. Add one whenever ``SCHEMA_VERSION`` changes."""
+READABLE_SCHEMA_VERSIONS = (*MIGRATIONS, SCHEMA_VERSION)
 
 
 class ClassMetrics(BaseModel):
@@ -76,20 +82,20 @@ class RunRecord(BaseModel):
     task: str
     task_version: str
     baseline: str
-    config: dict[str, Any]
+    config: RunConfiguration
     seed: int
     stand_in: bool
     stand_in_info: dict[str, Any] | None = None
     metrics: dict[str, float]
     main_score: str
     per_class: dict[str, ClassMetrics]
-    threshold: dict[str, Any]
+    threshold: DecisionRule
     n_test: int
     n_train: int
     n_validation: int
-    training: dict[str, Any]
-    windows: dict[str, Any] | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)
+    training: TrainingSummary
+    windows: WindowSummary | None = None
+    extra: ProtocolExtras = Field(default_factory=ProtocolExtras)
     confidence_intervals: dict[str, dict[str, Any]] = Field(default_factory=dict)
     skipped_files: list[dict[str, str]] = Field(default_factory=list)
     predictions_file: str
@@ -139,15 +145,21 @@ def write_record(record: RunRecord, path: Path, overwrite: bool = False) -> None
 def read_record(path: Path) -> RunRecord:
     """Load and validate one record (schema versions in ``READABLE_SCHEMA_VERSIONS``).
 
-    Raises ``DatasetLayoutError`` naming the file on invalid content or an unknown schema version."""
+    Older records are lifted through ``MIGRATIONS`` first. Raises ``DatasetLayoutError`` naming the file on
+    invalid content or an unknown schema version."""
     try:
         content = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DatasetLayoutError(path, f"not a readable irbench run record ({error})") from error
-    version = content.get("schema_version", "1") if isinstance(content, dict) else None
+    if not isinstance(content, dict):
+        raise DatasetLayoutError(path, f"not an irbench run record (a JSON {type(content).__name__}, not an object)")
+    version = content.get("schema_version", "1")
     if version not in READABLE_SCHEMA_VERSIONS:
         raise DatasetLayoutError(path, f"run record schema version {version!r} is not one this irbench reads "
                                  f"({', '.join(READABLE_SCHEMA_VERSIONS)}); update irbench to read it")
+    while version != SCHEMA_VERSION:
+        content = MIGRATIONS[version](content)
+        version = content["schema_version"]
     try:
         return RunRecord.model_validate(content)
     except ValidationError as error:

@@ -27,13 +27,14 @@ from irbench.errors import OutputError, RecordExistsError
 from irbench.evaluation.bootstrap import bootstrap_interval
 from irbench.overrides import apply_overrides
 from irbench.parallel import default_workers
-from irbench.predictions import write_checkpoint, write_predictions
+from irbench.checkpoint import write_checkpoint
+from irbench.predictions_file import write_predictions
 from irbench.features.extract import hash_audio
 from irbench.prepare import PreparedData, Stages, audio_fingerprint, prepare
 from irbench.provenance import base_provenance, device_name, slurm_ids, torch_threads
 from irbench.preflight import check_seed, check_workers, writable_folder
 from irbench.records import Provenance, RunRecord, read_record, record_lock, record_path
-from irbench.task import ClipScores
+from irbench.evaluation.types import ClipScores
 from irbench.tasks import get_task
 from irbench.training import fit, predict_dataset, resolve_device
 from irbench.windowing.dataset import clip_window_scores
@@ -168,17 +169,17 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         input_shape=(prepared.indexes["train"].n_features, baseline.input_frames),
         class_priors=prepared.class_priors, feature_mean=prepared.feature_mean, feature_std=prepared.feature_std,
     )
-    identity = {
-        "task": task.metadata.name, "task_version": task.metadata.version, "baseline": baseline.describe(),
-        "training": config.model_dump(), "seed": seed, "device": device, "data": prepared.fingerprint,
-    }
-    work_dir = path.parent / f".seed-{seed}.work-{_digest(identity)}"
     with stages("train"):
         torch.manual_seed(seed)
-        model = baseline.build(spec, config)
+        built = baseline.assemble(spec, config)
+        model, described = built.module, baseline.describe(built.notes)
+        identity = {  # the notes name the pretrained weights: other weights never resume this work
+            "task": task.metadata.name, "task_version": task.metadata.version, "baseline": described,
+            "training": config.model_dump(), "seed": seed, "device": device, "data": prepared.fingerprint,
+        }
+        work_dir = path.parent / f".seed-{seed}.work-{_digest(identity)}"
         result = fit(model, spec.prediction_type, prepared.dataset("train"), prepared.dataset("validation"), config,
-                     seed, device, work_dir, options.show_progress, callbacks=tuple(baseline.callbacks(config)),
-                     say=say)
+                     seed, device, work_dir, options.show_progress, callbacks=built.callbacks, say=say)
     with stages("evaluate"):
         scores = {name: _scores(task, model, prepared, name, device, config.batch_size)
                   for name in ("validation", "test")}
@@ -194,7 +195,7 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
     shared = list(prepared.seconds)
     record = RunRecord(
         task=task.metadata.name, task_version=task.metadata.version, baseline=baseline.name,
-        config={"baseline": baseline.describe(), "training": config.model_dump(), "device": device},  # after build
+        config={"baseline": described, "training": config.model_dump(), "device": device},
         seed=seed, stand_in=prepared.data.stand_in, stand_in_info=dict(prepared.data.stand_in_info or {}) or None,
         metrics=evaluation.metrics, main_score=main, per_class=evaluation.per_class,
         threshold=evaluation.threshold, n_test=len(prepared.splits["test"]), n_train=len(prepared.splits["train"]),

@@ -16,6 +16,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from irbench.datasets import DatasetCard
+from irbench.evaluation.types import ClipScores, Evaluation
+
+__all__ = ["Clip", "ClipScores", "Evaluation", "PredictionType", "Task", "TaskData", "TaskMetadata", "drop_missing"]
+# ClipScores and Evaluation live with evaluation; tasks and plugins keep importing them from here
 
 
 class PredictionType(str, enum.Enum):
@@ -57,7 +61,7 @@ class TaskMetadata(BaseModel):
         declares none (then ``irbench data download/verify/synth`` have nothing to go on).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     version: str
@@ -123,54 +127,6 @@ class TaskData:
     stand_in_info: Mapping[str, object] | None = None
     missing: list[str] = field(default_factory=list)
     span_labeller: Callable[[Clip, float, float], tuple[str, ...]] | None = None
-
-
-@dataclass
-class ClipScores:
-    """Model outputs for the clips of one split.
-
-    Attributes
-    ----------
-    clip_ids: ``(n_clips,)`` identifiers.
-    window_scores: per clip an array ``(n_windows, n_classes)`` of class probabilities in [0, 1].
-    targets: ``(n_clips, n_classes)`` multi-hot ground truth (0/1).
-    mask: ``(n_clips, n_classes)`` 1 where the pair was annotated (all ones without partial labels).
-    """
-
-    clip_ids: list[str]
-    window_scores: list[np.ndarray]
-    targets: np.ndarray
-    mask: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if self.mask is None:
-            self.mask = np.ones_like(self.targets)
-
-
-@dataclass
-class Evaluation:
-    """What a task's protocol computes from validation and test scores.
-
-    Attributes
-    ----------
-    metrics: flat metric name -> value (includes ``micro_f1`` and ``macro_f1``).
-    per_class: class label -> {precision, recall, f1, support, ...}; ``None`` values where the class
-        has no support in the test set (never 0 or NaN).
-    threshold: the decision rule: threshold value, how and on which split it was chosen.
-    clip_scores: ``(n_test_clips, n_classes)`` aggregated test scores.
-    clip_predictions: ``(n_test_clips, n_classes)`` 0/1 decisions.
-    extra: further protocol outputs stored in the record (e.g. ``confusion_matrix``).
-    rescore: ``rescore(metric, indices)``, the named metric on the test clips at ``indices`` ``(k,)`` with
-        the same decisions (for bootstrap intervals).
-    """
-
-    metrics: dict[str, float]
-    per_class: dict[str, dict[str, float | None]]
-    threshold: dict[str, object]
-    clip_scores: np.ndarray
-    clip_predictions: np.ndarray
-    extra: dict[str, object] = field(default_factory=dict)
-    rescore: Callable[[str, np.ndarray], float] | None = None
 
 
 def drop_missing(

@@ -71,7 +71,7 @@ def _spec(batch: torch.Tensor, prediction_type: PredictionType) -> ModelSpec:
 
 def _build(baseline: Baseline, spec: ModelSpec) -> torch.nn.Module:
     torch.manual_seed(0)
-    return baseline.build(spec, baseline.training)
+    return baseline.assemble(spec, baseline.training).module
 
 
 def _per_type(baseline: Baseline, batch: torch.Tensor, prediction_type: PredictionType) -> list[Check]:

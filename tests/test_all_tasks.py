@@ -42,7 +42,7 @@ def test_task_runs_on_its_stand_in(task, stand_in, results, cache):
     assert PROTOCOL_METRICS[task] <= set(record.metrics)
     assert record.main_score in record.metrics
     if task.startswith("medley"):
-        matrix = record.extra["confusion_matrix"]["rows_true"]
+        matrix = record.extra.confusion_matrix.rows_true
         assert len(matrix) == len(labels) and sum(map(sum, matrix)) == record.n_test
     if task.startswith("musicnet"):
         for label, figures in record.per_class.items():

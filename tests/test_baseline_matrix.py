@@ -62,7 +62,7 @@ def test_every_baseline_fits_each_type(name, prediction_type, windows, tmp_path)
         mask[::2, 2] = 0
     data = ArrayWindows(features, targets, mask)
     spec = _spec(windows[name], prediction_type)
-    model = baseline.build(spec, baseline.training)
+    model = baseline.assemble(spec, baseline.training).module
     config = baseline.training
     if "max_epochs" in type(config).model_fields:
         config = config.model_copy(update={"max_epochs": 1, "batch_size": 4})
@@ -81,5 +81,5 @@ def test_baseline_runs_end_to_end(name, micro_irmas, feature_cache, tmp_path):
     assert list(record.per_class) == list(get_task("irmas").metadata.labels)
     assert record.n_train + record.n_validation == 22 and record.n_test == 3
     assert 0 <= record.metrics[record.main_score] <= 1
-    assert record.training["epochs"] == (0 if name == "constant" else 1)
-    assert record.config["baseline"]["frontend"] == get_baseline(name).frontend_name
+    assert record.training.epochs == (0 if name == "constant" else 1)
+    assert record.config.baseline.frontend == get_baseline(name).frontend_name

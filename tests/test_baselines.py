@@ -47,7 +47,7 @@ def test_constant_predicts_the_priors():
 
 def test_transformer_attends_over_time_within_one_clip():
     baseline = TransformerBaseline()
-    model = baseline.build(_spec(13, 256), baseline.training).eval()
+    model = baseline.assemble(_spec(13, 256), baseline.training).module.eval()
     x = torch.randn(2, 13, 256)
     with torch.no_grad():
         alone = model(x[:1])
@@ -65,18 +65,16 @@ def test_cnn14_checkpoint_loads_by_name(tmp_path, monkeypatch):
     path = tmp_path / "Cnn14_mAP=0.431.pth"
     torch.save({"model": state, "iteration": 1}, path)
     baseline = Cnn14Baseline()
-    model = baseline.build(_spec(64, 300, 5), PannsConfig(checkpoint=str(path)))
-    assert torch.equal(model.conv_block3.conv2.weight, source.conv_block3.conv2.weight)
-    assert baseline.notes["initialisation"] == "PANNs Cnn14 weights (AudioSet)"
-    assert baseline.notes["weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    built = baseline.build(_spec(64, 300, 5), PannsConfig(checkpoint=str(path)))
+    assert torch.equal(built.module.conv_block3.conv2.weight, source.conv_block3.conv2.weight)
+    assert built.notes["initialisation"] == "PANNs Cnn14 weights (AudioSet)"
+    assert built.notes["weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     monkeypatch.setenv(CHECKPOINT_ENV, str(path))
-    from_env = Cnn14Baseline()
-    from_env.build(_spec(64, 300, 5), PannsConfig())
-    assert from_env.notes == baseline.notes  # the same file gives the same configuration, however it was found
+    from_env = Cnn14Baseline().build(_spec(64, 300, 5), PannsConfig())
+    assert from_env.notes == built.notes  # the same file gives the same configuration, however it was found
     monkeypatch.delenv(CHECKPOINT_ENV)
     monkeypatch.setenv("IRBENCH_CACHE_DIR", str(tmp_path / "no-weights-here"))
-    scratch = Cnn14Baseline()
-    scratch.build(_spec(64, 300, 5), PannsConfig())
+    scratch = Cnn14Baseline().build(_spec(64, 300, 5), PannsConfig())
     assert "from scratch" in scratch.notes["initialisation"]
     (tmp_path / "bad.pth").write_bytes(b"not a checkpoint")
     with pytest.raises(ConfigError, match="bad.pth"):
@@ -112,7 +110,9 @@ def test_multistft_backbone_really_unfreezes():
     callback.finetune_function(module, 4, optimizer)
     assert all(p.requires_grad for p in module.backbone.parameters())
     assert len(optimizer.param_groups) == 2 and {g["lr"] for g in optimizer.param_groups} == {2e-4}
-    assert MultiStftPannsBaseline().callbacks(MultiStftPannsBaseline.training) == []  # nothing to unfreeze from scratch
+    scratch = MultiStftPannsBaseline().build(_spec(1, 128), MultiStftPannsBaseline.training.model_copy(
+        update={"checkpoint": "none"}))
+    assert scratch.callbacks == ()  # nothing to unfreeze from scratch
 
 
 def test_multi_stft_bands_match_librosa():

@@ -55,3 +55,46 @@ def test_a_plugin_task_that_breaks_the_contract_is_skipped(monkeypatch):
     with pytest.warns(PluginWarning, match="breaks the task contract"):
         assert registry.names() == []
     assert "f2_score" in registry.plugin_errors["broken-task"]
+
+
+def test_task_metadata_refuses_a_misspelt_field():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="main_scroe"):
+        type(IrmasTask.metadata).model_validate({**IrmasTask.metadata.model_dump(), "main_scroe": "accuracy"})
+
+
+def _baseline(**attributes):
+    from irbench.baselines.vgg import VGGBaseline
+
+    return type("Contributed", (VGGBaseline,), attributes)
+
+
+@pytest.mark.parametrize("attributes, found", [
+    ({"input_frames": 0}, "input_frames is 0"),
+    ({"frontend_name": "log-mle"}, "front end 'log-mle', which is not registered"),
+    ({"frontend_config": None}, "declares no frontend_config"),
+])
+def test_a_baseline_that_breaks_its_contract_is_named(attributes, found):
+    from irbench.baselines import _check as check_baseline
+
+    assert check_baseline(_baseline()) is None
+    assert found in check_baseline(_baseline(**attributes))
+
+
+def test_a_build_returns_a_module_or_a_built_model():
+    import numpy as np
+    import torch
+
+    from irbench.baselines.base import BuiltModel, ModelSpec
+    from irbench.task import PredictionType
+
+    spec = ModelSpec(3, PredictionType.SINGLE_LABEL, (128, 43), np.full(3, 1 / 3))
+    bare = _baseline()()
+    built = bare.assemble(spec, bare.training)
+    assert isinstance(built, BuiltModel) and built.notes == {} and built.callbacks == ()
+    assert bare.describe(built.notes)["notes"] == {}  # nothing is kept on the baseline between builds
+    noted = _baseline(build=lambda self, s, c: BuiltModel(torch.nn.Linear(1, 3), {"weights": "w"}))()
+    assert noted.describe(noted.assemble(spec, noted.training).notes)["notes"] == {"weights": "w"}
+    with pytest.raises(TypeError, match="returned a dict"):
+        _baseline(build=lambda self, s, c: {"model": None})().assemble(spec, bare.training)

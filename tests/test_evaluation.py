@@ -5,7 +5,7 @@ from irbench.evaluation.aggregation import aggregate
 from irbench.evaluation.metrics import multilabel_metrics, top1_hit_rate
 from irbench.evaluation.thresholds import choose_threshold
 from irbench.evaluation.windows import first_window, non_overlapping_windows
-from irbench.task import ClipScores
+from irbench.evaluation.types import ClipScores
 from irbench.tasks.irmas import LABELS, IrmasTask
 
 

@@ -113,8 +113,9 @@ def test_clear_errors(monkeypatch, capsys, run_record, tmp_path):
     with pytest.raises(IrbenchError, match="checkpoint .* is missing"):
         load_run(moved)
     record = read_record(run_record)
-    other = record.model_copy(update={"config": {**record.config, "baseline": {
-        **record.config["baseline"], "frontend_config": {**record.config["baseline"]["frontend_config"], "n_mels": 128}}}})
+    baseline = record.config.baseline
+    changed = baseline.model_copy(update={"frontend_config": {**baseline.frontend_config, "n_mels": 128}})
+    other = record.model_copy(update={"config": record.config.model_copy(update={"baseline": changed})})
     other_path = run_record.with_name("seed-9.json")
     write_record(other, other_path)
     with pytest.raises(IrbenchError, match="computes different features"):

@@ -58,7 +58,7 @@ def test_leaderboard_spread_interval_floor_and_plots(results, pages):
 
 
 def test_scores_recomputed_from_the_predictions_files_equal_the_records(results):
-    from irbench.report.clips import read_clip_table
+    from irbench.predictions_file import read_clip_table
 
     checked = set()
     for path in find_records(results):
@@ -70,7 +70,7 @@ def test_scores_recomputed_from_the_predictions_files_equal_the_records(results)
 
 
 def test_the_constant_floor_has_no_score_ranking(results):
-    from irbench.report.clips import read_clip_table
+    from irbench.predictions_file import read_clip_table
     from irbench.report.plots import has_ranking
 
     def ranks(baseline):
@@ -110,7 +110,8 @@ EVIL = "<script>alert(1)</script>"
 ])
 def test_every_string_from_a_record_is_escaped(results, tmp_path, fmt, escaped):
     record = read_record(results / "irmas/vgg/seed-0.json")
-    config = {**record.config, "baseline": {**record.config["baseline"], "notes": {"checkpoint": EVIL}}}
+    config = record.config.model_copy(update={"baseline": record.config.baseline.model_copy(
+        update={"notes": {"checkpoint": EVIL}})})
     provenance = record.provenance.model_copy(update={"command": EVIL, "device_name": EVIL})
     write_record(record.model_copy(update={"config": config, "provenance": provenance}),
                  record_path(tmp_path / "r", "irmas", "evil", 0))

@@ -11,7 +11,7 @@ import pytest
 from irbench.evaluation.metrics import headline_metric
 from irbench.records import find_records, read_record, write_record
 from irbench.report import build_report
-from irbench.report.clips import ClipTable, read_clip_table
+from irbench.predictions_file import ClipTable, read_clip_table
 from irbench.report.collect import leaderboards
 from irbench.report.loading import load_runs
 from irbench.report.paired import compare, group_weights

@@ -97,13 +97,14 @@ def test_an_absent_class_shows_no_support_and_its_false_positives(tmp_path):
 
 def test_counts_come_from_the_predictions_file_when_the_record_predates_them(tmp_path):
     path = write_run(tmp_path, absent=("org",), quality=0.2)
+    from irbench.record_parts import ProtocolExtras
     from irbench.records import read_record, write_record
 
     record = read_record(path)
     expected = record.per_class["org"].false_positives
     old = {label: m.model_copy(update={"true_positives": None, "false_positives": None, "false_negatives": None})
            for label, m in record.per_class.items()}
-    write_record(record.model_copy(update={"per_class": old, "extra": {}}), path, overwrite=True)
+    write_record(record.model_copy(update={"per_class": old, "extra": ProtocolExtras()}), path, overwrite=True)
     build_report(tmp_path, tmp_path)
     assert f"no support · {expected} false positives" in (tmp_path / "irmas.html").read_text()
 

@@ -105,7 +105,7 @@ def edit_json(path: Path, **changes) -> None:
 
 
 def test_a_hand_built_run_is_consistent(tmp_path):
-    from irbench.report.clips import read_clip_table
+    from irbench.predictions_file import read_clip_table
     from irbench.records import read_record
 
     path = write_run(tmp_path, absent=("org",))
@@ -113,4 +113,4 @@ def test_a_hand_built_run_is_consistent(tmp_path):
     table = read_clip_table(path.with_name(record.predictions_file), LABELS)
     assert table.has_groups and len(set(table.groups.tolist())) == 12
     assert table.headline("micro_f1") == record.metrics["micro_f1"]
-    assert record.per_class["org"].support == 0 and record.extra["classes_without_support"] == ["org"]
+    assert record.per_class["org"].support == 0 and record.extra.classes_without_support == ["org"]

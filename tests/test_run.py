@@ -93,7 +93,7 @@ def test_constant_predictor_runs_without_training(monkeypatch, capsys, tiny_irma
                            "--results-dir", str(tmp_path), "--cache-dir", str(cache_dir), "-q")
     assert code == 0, err
     record = read_record(tmp_path / "irmas/constant/seed-0.json")
-    assert record.training["epochs"] == 0 and record.training["n_parameters"] == 0
+    assert record.training.epochs == 0 and record.training.n_parameters == 0
     # every test clip gets the same scores, so the ranking metric equals that of a fixed class order
     with open(tmp_path / "irmas/constant/seed-0.predictions.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -147,11 +147,11 @@ def test_the_plan_and_status_read_the_results_folder(monkeypatch, capsys, homes,
         code, out, _ = run_cli(monkeypatch, capsys, *one, "--dry-run", "--retry-failed")
         assert "1 to retry" in out
         # another configuration: the record is in conflict, the old failure no longer holds the cell back
-        code, out, _ = run_cli(monkeypatch, capsys, *one, "--dry-run", "--max-epochs", "3")
+        code, out, _ = run_cli(monkeypatch, capsys, *one, "--dry-run", "--config", "batch_size=8")
         actions = {int(m.group(1)): m.group(2) for m in re.finditer(r"constant │\s+(\d) │ ([\w ]+?)\s+│", out)}
         assert actions == {0: "conflict", 1: "run", 2: "busy", 3: "resume"}
-        assert "training.max_epochs: 0 -> 3" in _flat(out)
-        code, out, _ = run_cli(monkeypatch, capsys, *one, "--dry-run", "--max-epochs", "3", "--overwrite")
+        assert "training.batch_size: 256 -> 8" in _flat(out)
+        code, out, _ = run_cli(monkeypatch, capsys, *one, "--dry-run", "--config", "batch_size=8", "--overwrite")
         assert "rerun" in out
     finally:
         held.release()

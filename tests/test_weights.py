@@ -89,18 +89,19 @@ def test_download_verify_and_both_baselines_pick_the_weights_up(monkeypatch, cap
 
     monkeypatch.setenv("IRBENCH_CACHE_DIR", str(cache))  # as `irbench run --cache-dir` would; no option
     cnn14 = Cnn14Baseline()
-    model = cnn14.build(_spec(64, 300), PannsConfig())
+    built_cnn14 = cnn14.build(_spec(64, 300), PannsConfig())
+    model = built_cnn14.module
     state = torch.load(io.BytesIO(payload), weights_only=True)["model"]
     assert torch.equal(model.conv_block4.conv1.weight, state["conv_block4.conv1.weight"])
     multi = MultiStftPannsBaseline()
-    multi.build(_spec(1, 128), MultiStftPannsBaseline.training)
+    built_multi = multi.build(_spec(1, 128), MultiStftPannsBaseline.training)
     # Cnn14: 4 blocks x (conv1 + 5 bn1 tensors); multi-STFT: 3 branches x 4 blocks x (conv + 4 BN tensors)
-    for baseline, loaded in ((cnn14, 24), (multi, 60)):
-        notes = baseline.describe()["notes"]
+    for baseline, built, loaded in ((cnn14, built_cnn14, 24), (multi, built_multi, 60)):
+        notes = baseline.describe(built.notes)["notes"]
         assert notes["weights"] == "cnn14-weights" and notes["weights_sha256"] == sha256
         assert notes["weights_md5"] == hashlib.md5(payload).hexdigest() and notes["tensors_loaded"] == loaded
         assert "checkpoint" not in notes and str(tmp_path) not in str(notes)  # no machine's path in the identity
-    assert multi.pretrained and multi.callbacks(MultiStftPannsBaseline.training)  # the warm-up runs
+    assert built_multi.callbacks and not built_cnn14.callbacks  # the warm-up runs for the pretrained branches
 
 
 def test_a_wrong_download_is_refused_and_a_damaged_copy_is_named(monkeypatch, capsys, tmp_path, declared, payload):
@@ -125,8 +126,7 @@ def test_a_wrong_download_is_refused_and_a_damaged_copy_is_named(monkeypatch, ca
 def test_without_weights_the_record_says_trained_from_scratch(monkeypatch, tmp_path, declared, payload):
     monkeypatch.setenv("IRBENCH_CACHE_DIR", str(tmp_path / "empty-cache"))
     for baseline, spec in ((Cnn14Baseline(), _spec(64, 300)), (MultiStftPannsBaseline(), _spec(1, 128))):
-        baseline.build(spec, baseline.training)
-        notes = baseline.describe()["notes"]
+        notes = baseline.build(spec, baseline.training).notes
         assert notes["initialisation"] == ("trained from scratch (no pretrained weights found: "
                                            "run `irbench data download cnn14-weights`)")
         assert notes["weights"] is None
@@ -135,12 +135,10 @@ def test_without_weights_the_record_says_trained_from_scratch(monkeypatch, tmp_p
     (folder / "Cnn14_mAP=0.431.pth").write_bytes(payload)
     scratch = Cnn14Baseline()
     scratch.cache_dir = tmp_path / "cache"  # the harness's --cache-dir wins over the environment
-    scratch.build(_spec(64, 300), PannsConfig(checkpoint="none"))
-    assert scratch.notes["initialisation"] == "trained from scratch (checkpoint=none)"
+    assert scratch.build(_spec(64, 300), PannsConfig(checkpoint="none")).notes["initialisation"] == "trained from scratch (checkpoint=none)"
     found = Cnn14Baseline()
     found.cache_dir = tmp_path / "cache"
-    found.build(_spec(64, 300), PannsConfig())
-    assert found.notes["weights"] == "cnn14-weights"
+    assert found.build(_spec(64, 300), PannsConfig()).notes["weights"] == "cnn14-weights"
 
 
 def test_another_checkpoint_by_option_is_recorded_by_hash(monkeypatch, tmp_path, declared, payload):
@@ -149,7 +147,7 @@ def test_another_checkpoint_by_option_is_recorded_by_hash(monkeypatch, tmp_path,
     state["model"]["conv_block1.conv1.weight"] = state["model"]["conv_block1.conv1.weight"] * 2
     torch.save(state, other)
     baseline = Cnn14Baseline()
-    baseline.build(_spec(64, 300), PannsConfig(checkpoint=str(other)))
-    assert baseline.notes["weights"] == "another Cnn14 checkpoint"
-    assert baseline.notes["weights_sha256"] == hashlib.sha256(other.read_bytes()).hexdigest()
-    assert baseline.notes["weights_file"] == "fine-tuned.pth"
+    notes = baseline.build(_spec(64, 300), PannsConfig(checkpoint=str(other))).notes
+    assert notes["weights"] == "another Cnn14 checkpoint"
+    assert notes["weights_sha256"] == hashlib.sha256(other.read_bytes()).hexdigest()
+    assert notes["weights_file"] == "fine-tuned.pth"

@@ -60,9 +60,7 @@ def predict(
     console = Console()
     record = loaded.record
     stand_in = " (trained on an offline stand-in, not real data)" if record.stand_in else ""
-    rule = record.threshold
-    decision = f"threshold {rule['value']} on {rule.get('aggregation', 's1')} scores, chosen on " \
-               f"{rule.get('chosen_on')}" if rule.get("value") is not None else "the top instrument"
+    decision = record.threshold.describe()
     for r in results:
         duration = r.windows[-1][1] if r.windows else 0.0
         title = (f"{escape(str(r.path))}\n{escape(record.task)}/{escape(record.baseline)} seed {record.seed}"

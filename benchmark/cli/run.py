@@ -60,7 +60,7 @@ def run(
         shown = dict.fromkeys([record.main_score, "micro_f1", "macro_f1"])
         scores = ", ".join(f"{m} = {record.metrics[m]:.4f}" for m in shown if m in record.metrics)
         rule = record.threshold
-        decision = f", threshold {rule['value']} (chosen on {rule['chosen_on']})" if rule.get("value") is not None else ""
+        decision = f", threshold {rule.value} (chosen on {rule.chosen_on})" if rule.value is not None else ""
         console.print(
             f"[green]{escape(record.task)}/{escape(record.baseline)} seed {record.seed}{label}:[/] {scores}"
             f"{decision} -> {escape(str(path))}",

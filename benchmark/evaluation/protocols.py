@@ -17,7 +17,7 @@ from irbench.evaluation.metrics import (
     single_label_metrics,
 )
 from irbench.evaluation.thresholds import choose_threshold
-from irbench.task import ClipScores, Evaluation
+from irbench.evaluation.types import ClipScores, Evaluation
 
 DEFAULT_THRESHOLD = 0.5
 

@@ -96,7 +96,7 @@ def build_report(
     ConfigError: a metric in ``metrics`` is in no leaderboard.
     UnknownNameError: an unknown format.
     """
-    from irbench.report.clips import PredictionsError, read_clip_table
+    from irbench.predictions_file import PredictionsError, read_clip_table
     from irbench.report.collect import leaderboards
     from irbench.report.loading import load_runs
     from irbench.report.paired import compare

@@ -162,7 +162,7 @@ class Leaderboard:
     @property
     def single_label(self) -> bool:
         """Whether the protocol decides one class per clip (confusion matrices apply)."""
-        return any("confusion_matrix" in run.record.extra for row in self.rows for run in row.runs)
+        return any(run.record.extra.confusion_matrix is not None for row in self.rows for run in row.runs)
 
     @property
     def best(self) -> Row:
@@ -208,18 +208,18 @@ def leaderboards(runs: list[Run], clip_counts=None) -> list[Leaderboard]:
 def _rows(members: list[Run], names: list[str], labels: list[str], clip_counts) -> list[Row]:
     by_config: dict[tuple[str, str], list[Run]] = defaultdict(list)
     for run in members:
-        by_config[(run.record.baseline, configuration.canonical(run.record.config))].append(run)
+        by_config[(run.record.baseline, configuration.canonical(run.record.config.model_dump()))].append(run)
     per_baseline: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for key in by_config:
         per_baseline[key[0]].append(key)
     rows = []
     for baseline, keys in per_baseline.items():
         keys.sort(key=lambda k: k[1])
-        settings = configuration.differing_settings([by_config[k][0].record.config for k in keys])
+        settings = configuration.differing_settings([by_config[k][0].record.config.model_dump() for k in keys])
         for key, differing in zip(keys, settings):
             found = sorted(by_config[key], key=lambda r: (r.record.seed, str(r.path)))
             row = _row(baseline, found, names, labels, clip_counts)
-            row.configuration, row.digest = differing, configuration.digest(found[0].record.config)
+            row.configuration, row.digest = differing, configuration.digest(found[0].record.config.model_dump())
             rows.append(row)
     return rows
 
@@ -257,8 +257,6 @@ def _without_support(members: list[Run], labels: list[str]) -> list[str]:
     """Labels with no positive test clip: as the records list them, else those with support 0."""
     listed: set[str] = set()
     for run in members:
-        extra = run.record.extra.get("classes_without_support")
-        if isinstance(extra, list):
-            listed.update(str(label) for label in extra)
+        listed.update(run.record.extra.classes_without_support)
         listed.update(label for label, m in run.record.per_class.items() if m.support == 0)
     return [label for label in labels if label in listed]

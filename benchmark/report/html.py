@@ -17,7 +17,7 @@ from irbench import __version__
 from irbench.atomic import atomic_write_text
 from irbench.report import metric_names, plots
 from irbench.report.anchors import anchors_for
-from irbench.report.clips import PredictionsError, read_clip_table
+from irbench.predictions_file import PredictionsError, read_clip_table
 from irbench.report.collect import Leaderboard, Row, Spread
 from irbench.report.paired import plural
 from irbench.report.safety import inside
@@ -96,11 +96,12 @@ def _curve(row: Row, labels: list[str]):
 
 
 def _matrix(confusion) -> np.ndarray | None:
-    """A record's ``confusion_matrix.rows_true`` as a number array, ``None`` when absent or malformed."""
-    try:
-        return np.asarray(confusion["rows_true"], dtype=float)
-    except (TypeError, KeyError, ValueError):
+    """A record's ``confusion_matrix.rows_true`` as a number array ``(n_classes, n_classes)``, ``None`` when
+    absent or not square."""
+    if confusion is None:
         return None
+    matrix = np.asarray(confusion.rows_true, dtype=float)
+    return matrix if matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] else None
 
 
 def _section(board: Leaderboard, info: TaskInfo) -> dict[str, object]:
@@ -111,7 +112,7 @@ def _section(board: Leaderboard, info: TaskInfo) -> dict[str, object]:
                                   "errors_plot": None, "confusion_plots": {}}
     if board.single_label:
         for row in board.rows:
-            matrices = [m for run in row.runs if (m := _matrix(run.record.extra.get("confusion_matrix"))) is not None]
+            matrices = [m for run in row.runs if (m := _matrix(run.record.extra.confusion_matrix)) is not None]
             if matrices and all(m.shape == (len(names), len(names)) for m in matrices):
                 section["confusion_plots"][row.label] = plots.confusion(names, sum(matrices), row.label)
         return section

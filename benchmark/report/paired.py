@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from irbench.report.clips import RECOMPUTABLE, ClipTable, PredictionsError, read_clip_table
+from irbench.predictions_file import RECOMPUTABLE, ClipTable, PredictionsError, read_clip_table
 from irbench.report.collect import Comparison, Leaderboard, PairedInfo, Row
 from irbench.report.task_info import task_info
 from irbench.report.weighted import weighted_metric

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from irbench.report.clips import ClipTable
+from irbench.predictions_file import ClipTable
 
 
 def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:

@@ -53,11 +53,11 @@ class PlannedConfig:
     def differences(self, record: RunRecord) -> list[str]:
         """What differs between ``record`` and this plan, one ``setting: recorded -> planned`` per item (empty
         when the record was made with this configuration)."""
-        recorded_baseline = record.config.get("baseline") or {}
+        recorded_baseline = record.config.baseline.model_dump()
         recorded = {
             "task": record.task, "task_version": record.task_version, "baseline": record.baseline,
             **{f"baseline.{key}": _plain(recorded_baseline.get(key)) for key in BASELINE_IDENTITY if key != "name"},
-            **{f"training.{key}": value for key, value in _plain(record.config.get("training") or {}).items()},
+            **{f"training.{key}": value for key, value in _plain(record.config.training).items()},
         }
         planned = {
             "task": self.task, "task_version": self.task_version, "baseline": self.baseline_name,
@@ -65,7 +65,7 @@ class PlannedConfig:
             **{f"training.{key}": value for key, value in self.training.items()},
         }
         if self.device is not None:
-            recorded["device"], planned["device"] = record.config.get("device"), self.device
+            recorded["device"], planned["device"] = record.config.device, self.device
         missing = object()
         return [f"{key}: {_short(recorded.get(key, missing))} -> {_short(planned.get(key, missing))}"
                 for key in sorted(set(recorded) | set(planned))

@@ -1,5 +1,6 @@
-"""A run's per-clip predictions (``seed-<n>.predictions.csv``, written by :mod:`irbench.predictions`) as
-arrays, and the main score recomputed from them.
+"""A run's per-clip predictions (``seed-<n>.predictions.csv``): written after evaluation, read back as arrays
+by the report, which recomputes the main score from them. Reader and writer live together so the format has
+one definition.
 
 Columns: ``clip_id``, ``group`` (the clip's bootstrap unit: an IRMAS track, a MusicNet recording, a
 Medley-solos-DB song, an OpenMIC FMA track; older files lack it and each clip is its own group),
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from irbench.atomic import atomic_path
 from irbench.evaluation.metrics import headline_metric
+from irbench.evaluation.types import ClipScores, Evaluation
 
 RECOMPUTABLE = frozenset({"accuracy", "micro_f1", "macro_f1", "map"})
 """Main scores :func:`irbench.evaluation.metrics.headline_metric` recomputes from a predictions file."""
@@ -125,3 +128,22 @@ def read_clip_table(path: Path, labels: list[str] | tuple[str, ...]) -> ClipTabl
     """
     path = Path(path)
     return _read(str(path.resolve()), path.stat().st_mtime, tuple(labels))
+
+
+def write_predictions(path, labels: tuple[str, ...], test: ClipScores, evaluation: Evaluation,
+                      groups: dict[str, str] | None = None) -> None:
+    """One row per test clip: ``clip_id``, ``group`` (the clip's independent unit for bootstrap intervals:
+    its track, recording or song; the clip itself when it has none), true, predicted and annotated labels
+    (``;``-joined; ``observed`` differs from all labels only with partial labels), then one aggregated score
+    column per class (``score_<label>``, in [0, 1]). Written atomically."""
+    groups = groups or {}
+    with atomic_path(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["clip_id", "group", "labels", "predicted", "observed",
+                         *(f"score_{label}" for label in labels)])
+        for row, clip_id in enumerate(test.clip_ids):
+            truth = ";".join(label for label, t in zip(labels, test.targets[row]) if t)
+            predicted = ";".join(label for label, p in zip(labels, evaluation.clip_predictions[row]) if p)
+            observed = ";".join(label for label, m in zip(labels, test.mask[row]) if m)
+            writer.writerow([clip_id, groups.get(clip_id, clip_id), truth, predicted, observed,
+                             *(f"{s:.6f}" for s in evaluation.clip_scores[row])])
