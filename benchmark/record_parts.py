@@ -56,7 +56,7 @@ class DecisionRule(_Part):
     value: float | None = None
     chosen_on: str = "-"
     criterion: str | None = None
-    validation_curve: dict[str, Any] = Field(default_factory=dict)
+    validation_curve: dict[float, float | None] = Field(default_factory=dict)
 
     def decide(self, scores: np.ndarray) -> np.ndarray:
         """Decisions ``(..., n_classes)`` bool for clip scores ``(..., n_classes)``: ``scores >= value``, or the

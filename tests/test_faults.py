@@ -87,7 +87,7 @@ def test_ctrl_c_says_where_it_stopped_and_the_rerun_resumes(micro_irmas, feature
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming from epoch" in resumed.stderr
-    assert read_record(tmp_path / "r/irmas/vgg/seed-0.json").training["resumed"] is True
+    assert read_record(tmp_path / "r/irmas/vgg/seed-0.json").training.resumed is True
 
 
 def _full(*args, **kwargs):
@@ -105,7 +105,7 @@ def test_a_full_results_disk_leaves_nothing_partial(monkeypatch, capsys, tiny_ir
     monkeypatch.undo()
     code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / "r", tmp_path / "c")
     assert code == 0, err
-    assert read_record(folder / "seed-0.json").training["resumed"] is True  # the trained epochs were kept
+    assert read_record(folder / "seed-0.json").training.resumed is True  # the trained epochs were kept
 
 
 def test_a_disk_full_during_training_names_the_work_folder(monkeypatch, capsys, tiny_irmas, tmp_path):

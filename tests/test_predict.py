@@ -61,9 +61,9 @@ def test_windows_cover_the_whole_file_and_the_decision_uses_the_run_s_threshold(
     assert starts[0] == 0 and abs(ends[-1] - duration) < 0.05  # the last window ends at the file's end
     assert all(b <= a + 1e-9 for a, b in zip(ends, starts[1:]))  # no gap between windows
     rule = run.record.threshold
-    expected = aggregate(rule["aggregation"], [np.stack([p for _, _, p in result.windows])])[0]
+    expected = aggregate(rule.aggregation, [np.stack([p for _, _, p in result.windows])])[0]
     np.testing.assert_allclose(result.overall, expected)
-    np.testing.assert_array_equal(result.decision, expected >= rule["value"])
+    np.testing.assert_array_equal(result.decision, expected >= rule.value)
     column = int(np.argmax(result.overall))
     best = max(result.windows, key=lambda w: w[2][column])
     assert result.most_present(column) == (best[0], best[1])

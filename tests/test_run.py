@@ -39,7 +39,7 @@ def test_same_seed_same_device_gives_identical_metrics(monkeypatch, capsys, tiny
         records.append(read_record(tmp_path / name / "irmas/vgg/seed-0.json"))
     a, b = records
     assert a.metrics == b.metrics and a.per_class == b.per_class and a.threshold == b.threshold
-    assert a.training["epochs"] == int(EPOCHS)
+    assert a.training.epochs == int(EPOCHS)
     code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / "c", cache_dir, "--seed", "1")
     assert code == 0, err
     assert read_record(tmp_path / "c/irmas/vgg/seed-1.json").metrics != a.metrics
