@@ -195,7 +195,7 @@ def extract_features(
     files: audio files.
     frontend_name, config: a registered front end and its configuration (``model_dump()``).
     cache_root: the cache directory (``--cache-dir``); features, hash memo and nothing else go there.
-    workers: processes for computing missing features (and threads for hashing and verifying).
+    workers: processes for computing missing features (and threads for hashing).
     skip_bad: list unreadable files in ``skipped`` instead of raising.
     show_progress: a progress bar while features are computed.
     data_home: names the hash memo (default: the first file's folder).
@@ -222,10 +222,10 @@ def extract_features(
 
     start = time.perf_counter()
     wanted = [p for p in files if p in digests and p not in problems]
-    entries, damaged = _verify_all(cache, wanted, digests, workers)
+    entries, damaged = _verify_all(cache, wanted, digests)
     if damaged:  # removed by verify: compute again, here, and check once more
         problems.update(_run_jobs(list(damaged), digests, root, frontend_name, config_json, 1, False))
-        again, still = _verify_all(cache, [p for p in damaged if p not in problems], digests, 1)
+        again, still = _verify_all(cache, [p for p in damaged if p not in problems], digests)
         entries.update(again)
         problems.update({p: f"its cached features were damaged twice in a row ({still[p]})" for p in still})
         computed += len(damaged)
@@ -259,21 +259,17 @@ def _run_jobs(paths: list[Path], digests: dict[Path, str], root: Path, frontend_
     return {path: problem for path, problem in outcomes if problem is not None}
 
 
-def _verify_all(cache: FeatureCache, paths: list[Path], digests: dict[Path, str], workers: int,
+def _verify_all(cache: FeatureCache, paths: list[Path], digests: dict[Path, str],
                 ) -> tuple[dict[Path, CachedFeatures], dict[Path, str]]:
-    """Read and check every entry (threads); returns the good entries and path -> problem of damaged ones
-    (already removed from the cache)."""
-    def one(path: Path):
-        try:
-            return path, cache.verify(digests[path]), None
-        except CacheEntryDamaged as error:
-            return path, None, str(error)
+    """Read and check every entry; returns the good entries and path -> problem of damaged ones (already
+    removed from the cache).
 
+    One thread: entries are small (IRMAS: 24-160 KB) and most of the cost is per-file Python work, so threads
+    only contend for the GIL (9,579 full-IRMAS entries: 3.6 s in one thread, 6.4-11 s in two)."""
     entries, damaged = {}, {}
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        for path, entry, problem in pool.map(one, paths):
-            if entry is None:
-                damaged[path] = problem
-            else:
-                entries[path] = entry
+    for path in paths:
+        try:
+            entries[path] = cache.verify(digests[path])
+        except CacheEntryDamaged as error:
+            damaged[path] = str(error)
     return entries, damaged
