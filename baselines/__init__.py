@@ -10,13 +10,13 @@ from irbench.baselines.base import Baseline
 from irbench.registry import Registry
 
 
-REQUIRED = ("name", "description", "source", "input_frames", "training")
+REQUIRED = ("name", "description", "source", "input_frames")
 """Class attributes every baseline declares (see :class:`irbench.baselines.base.Baseline`)."""
 
 
 def _check(entry: object) -> str | None:
     """What is wrong with a registered baseline: it must be a ``Baseline`` subclass that declares its name,
-    description, source, window length (a positive number of frames) and training defaults, and, when it
+    description, source and window length (a positive number of frames) and, when it
     reads features, a registered front end with its configuration."""
     if not (isinstance(entry, type) and issubclass(entry, Baseline)):
         return f"is a {type(entry).__name__}, not a subclass of irbench.baselines.base.Baseline"

@@ -139,8 +139,8 @@ class MultiStftPannsBaseline(Baseline):
     cache_dir: Path | None = None  # the run's --cache-dir, where downloaded weights live (None: the default)
 
     def build(self, spec: ModelSpec, config: MultiStftConfigTraining) -> BuiltModel:
-        """A ``MultiStftPanns``, branches from PANNs' Cnn14 weights when they are found; then (unless
-        ``unfreeze_epoch`` is 0) the backbone stays frozen for a warm-up (``UnfreezeBackbone``).
+        """A ``MultiStftPanns``, branches from PANNs' Cnn14 weights when they are found; with those weights
+        (and ``unfreeze_epoch`` above 0) the backbone stays frozen for a warm-up (``UnfreezeBackbone``).
 
         Raises ``ConfigError`` naming the file when the weights cannot be read or the downloaded copy is
         damaged."""

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import ValidationError
 
 from irbench.evaluation.types import ClipScores
+from irbench.record_parts import DecisionRule, ProtocolExtras
 from irbench.task import PredictionType, Task, TaskMetadata
 
 N_CLIPS = 12
@@ -49,8 +51,9 @@ def check_task(task: Task) -> list[Problem]:
     """Every problem of ``task``'s contract; an empty list means it holds.
 
     Checked: metadata is a ``TaskMetadata``; one label name per label, labels unique; ``evaluate`` runs on a
-    synthetic validation and test set, returns metrics that include ``main_score`` (finite), one per-class
-    entry per label, and a ``rescore`` that recomputes the main score on a subset of test clips.
+    synthetic validation and test set, returns metrics that include ``main_score`` (finite), a decision rule
+    and extras that fit the run record (:class:`irbench.record_parts.DecisionRule`, ``ProtocolExtras``), one
+    per-class entry per label, and a ``rescore`` that recomputes the main score on a subset of test clips.
     """
     metadata = getattr(task, "metadata", None)
     if not isinstance(metadata, TaskMetadata):
@@ -73,6 +76,12 @@ def check_task(task: Task) -> list[Problem]:
                                               f"({', '.join(sorted(evaluation.metrics))})"))
     elif not np.isfinite(value):
         problems.append(Problem("main score", f"{main!r} is {value}"))
+    for part, model in (("threshold", DecisionRule), ("extra", ProtocolExtras)):
+        try:
+            model.model_validate(getattr(evaluation, part))
+        except ValidationError as error:
+            problems.append(Problem(part, f"does not fit the run record's {model.__name__}: "
+                                          f"{error.errors()[0]['loc']}: {error.errors()[0]['msg']}"))
     if list(evaluation.per_class) != list(metadata.labels):
         problems.append(Problem("per-class metrics", "not one entry per label, in label order"))
     rescore = getattr(evaluation, "rescore", None)

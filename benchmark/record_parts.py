@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Part(BaseModel):
@@ -103,6 +103,13 @@ class ConfusionMatrix(_Part):
 
     labels: list[str]
     rows_true: list[list[int]]
+
+    @model_validator(mode="after")
+    def _square(self) -> ConfusionMatrix:
+        n = len(self.labels)
+        if len(self.rows_true) != n or any(len(row) != n for row in self.rows_true):
+            raise ValueError(f"rows_true is not {n} x {n}, one row and column per label")
+        return self
 
 
 class ProtocolExtras(_Part):

@@ -142,6 +142,22 @@ def write_record(record: RunRecord, path: Path, overwrite: bool = False) -> None
     atomic_write_text(path, record.model_dump_json(indent=2))
 
 
+def migrate(content: dict[str, Any]) -> dict[str, Any]:
+    """A record's JSON content lifted to ``SCHEMA_VERSION`` through ``MIGRATIONS`` (a record without a version
+    is schema 1).
+
+    Raises ``ValueError`` for a version this irbench does not read (newer, or not a string)."""
+    version = content.get("schema_version", "1")
+    if not isinstance(version, str) or version not in READABLE_SCHEMA_VERSIONS:
+        shown = repr(version)[:40]
+        raise ValueError(f"run record schema version {shown} is not one this irbench reads "
+                         f"({', '.join(READABLE_SCHEMA_VERSIONS)}); update irbench to read it")
+    while version != SCHEMA_VERSION:
+        content = MIGRATIONS[version](content)
+        version = content["schema_version"]
+    return content
+
+
 def read_record(path: Path) -> RunRecord:
     """Load and validate one record (schema versions in ``READABLE_SCHEMA_VERSIONS``).
 
@@ -153,13 +169,10 @@ def read_record(path: Path) -> RunRecord:
         raise DatasetLayoutError(path, f"not a readable irbench run record ({error})") from error
     if not isinstance(content, dict):
         raise DatasetLayoutError(path, f"not an irbench run record (a JSON {type(content).__name__}, not an object)")
-    version = content.get("schema_version", "1")
-    if version not in READABLE_SCHEMA_VERSIONS:
-        raise DatasetLayoutError(path, f"run record schema version {version!r} is not one this irbench reads "
-                                 f"({', '.join(READABLE_SCHEMA_VERSIONS)}); update irbench to read it")
-    while version != SCHEMA_VERSION:
-        content = MIGRATIONS[version](content)
-        version = content["schema_version"]
+    try:
+        content = migrate(content)
+    except ValueError as error:
+        raise DatasetLayoutError(path, str(error)) from error
     try:
         return RunRecord.model_validate(content)
     except ValidationError as error:

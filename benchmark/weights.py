@@ -9,13 +9,13 @@ below; a plugin adds its own through the ``irbench.weights`` entry-point group.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from irbench.hashing import file_digest
 from irbench.registry import Registry
 from irbench.resources import RemoteFile, RemoteFiles, Source
 
@@ -93,20 +93,16 @@ _IDENTITIES: dict[tuple[str, int, int, int], tuple[str, str]] = {}
 
 
 def identify(path: Path, weights: Weights | None = None) -> WeightsIdentity:
-    """SHA-256 and MD5 of ``path`` in one read (memoised on path, size, mtime and inode, so the seeds of one
-    process hash a 300 MB file once), and whether it matches ``weights``' published checksum.
+    """SHA-256 and MD5 of ``path`` (:func:`irbench.hashing.file_digest`, memoised on path, size, mtime and
+    inode, so the seeds of one process hash a 300 MB file once), and whether it matches ``weights``' published
+    checksum.
 
     Raises ``OSError`` when the file cannot be read."""
     path = Path(path)
     status = path.stat()
     key = (str(path.resolve()), status.st_size, status.st_mtime_ns, status.st_ino)
     if key not in _IDENTITIES:
-        sha256, md5 = hashlib.sha256(), hashlib.md5()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                sha256.update(chunk)
-                md5.update(chunk)
-        _IDENTITIES[key] = (sha256.hexdigest(), md5.hexdigest())
+        _IDENTITIES[key] = (file_digest(path, "sha256"), file_digest(path, "md5"))
     sha256_hex, md5_hex = _IDENTITIES[key]
     declared = None
     if weights is not None:

@@ -79,15 +79,15 @@ def micro_irmas(tiny_irmas: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest.fixture(scope="session")
 def stand_in(tmp_path_factory: pytest.TempPathFactory, tiny_irmas: Path):
     """``stand_in(task)`` -> the folder of that task's tiny stand-in, rendered once per session."""
-    from irbench.synth import STAND_IN_OF, STAND_INS
+    from irbench.synth import shared_stand_in, stand_in_generator
 
     made: dict[str, Path] = {"irmas": tiny_irmas}
 
     def get(task: str) -> Path:
-        dataset = STAND_IN_OF.get(task, task)
+        dataset = shared_stand_in(task)
         if dataset not in made:
             out = tmp_path_factory.mktemp(f"{dataset}-tiny")
-            STAND_INS.get(dataset)(0).synthesise(out, "tiny", workers=2, show_progress=False)
+            stand_in_generator(dataset)(0).synthesise(out, "tiny", workers=2, show_progress=False)
             made[dataset] = out
         return made[dataset]
 

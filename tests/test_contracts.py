@@ -30,6 +30,20 @@ class _NoRescore(IrmasTask):
         return result
 
 
+class _WordyCurve(IrmasTask):
+    def evaluate(self, validation, test):
+        result = super().evaluate(validation, test)
+        result.threshold = {**result.threshold, "validation_curve": {"low": 0.5}}
+        return result
+
+
+class _ListMatrix(IrmasTask):
+    def evaluate(self, validation, test):
+        result = super().evaluate(validation, test)
+        result.extra = {**result.extra, "confusion_matrix": [[1, 0], [0, 1]]}
+        return result
+
+
 class _Crashes(IrmasTask):
     def evaluate(self, validation, test):
         raise ZeroDivisionError("oops")
@@ -40,6 +54,8 @@ class _Crashes(IrmasTask):
     (_LabelNamesMissing, "1 names for 11 labels"),
     (_NoRescore, "no rescore"),
     (_Crashes, "ZeroDivisionError: oops"),
+    (_WordyCurve, "threshold: does not fit the run record's DecisionRule"),
+    (_ListMatrix, "extra: does not fit the run record's ProtocolExtras"),
 ])
 def test_a_broken_task_is_named_with_what_it_breaks(task, found):
     problems = check_task(task())

@@ -60,6 +60,14 @@ def test_a_broken_part_is_refused_naming_the_file_and_field(tmp_path, part, valu
     assert named in str(error.value)
 
 
+@pytest.mark.parametrize("version", ["99", ["2"], 2])
+def test_a_version_this_irbench_cannot_read_is_named(tmp_path, version):
+    path = write_run(tmp_path)
+    edit_json(path, schema_version=version)
+    with pytest.raises(DatasetLayoutError, match=r"schema version .* is not one this irbench reads"):
+        read_record(path)
+
+
 def test_a_json_list_is_not_a_record(tmp_path):
     path = tmp_path / "seed-0.json"
     path.write_text("[1, 2]")

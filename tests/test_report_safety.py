@@ -93,11 +93,18 @@ def test_unknown_schema_version_missing_and_nan_scores_and_unknown_keys(tmp_path
     data["metrics"]["lrap"] = float("nan")
     data["from_the_future"] = {"x": 1}
     nan_other.write_text(json.dumps(data))
+    listed = write_run(tmp_path, seed=2)
+    edit_json(listed, schema_version=["2"])
+    ragged = write_run(tmp_path, seed=3)
+    edit_json(ragged, extra={"confusion_matrix": {"labels": ["cel", "cla"], "rows_true": [[1], [0, 1]]}})
 
     index, warnings = _report(tmp_path, tmp_path / "out")
-    by_file = {path: [w for w in warnings if w.startswith(str(path))] for path in (future, missing, nan_main, nan_other)}
+    by_file = {path: [w for w in warnings if w.startswith(str(path))]
+               for path in (future, missing, nan_main, nan_other, listed, ragged)}
     assert all(len(w) >= 1 and "\n" not in w[0] for w in by_file.values()), warnings
     assert "schema version '99' is unknown" in by_file[future][0]
+    assert "schema version ['2'] is unknown" in by_file[listed][0]
+    assert "confusion_matrix" in by_file[ragged][0]
     assert "main score 'accuracy' is missing" in by_file[missing][0]
     assert "not a finite number" in by_file[nan_main][0]
     assert any("lrap" in w for w in by_file[nan_other]) and any("from_the_future" in w for w in by_file[nan_other])

@@ -83,12 +83,12 @@ def test_an_interrupted_synthesis_resumes(tmp_path, monkeypatch):
 
 
 def test_tasks_name_their_generator_in_their_card():
-    from irbench.synth import STAND_IN_OF, STAND_INS, stand_in_generator
+    from irbench.synth import shared_stand_in, stand_in_generator
     from irbench.synth.medley_solos import MedleySolosStandIn
     from irbench.synth.musicnet import MusicNetStandIn
 
     assert stand_in_generator("medley-solos-binary") is MedleySolosStandIn
-    assert STAND_INS.get("musicnet-instruments") is MusicNetStandIn
+    assert stand_in_generator("musicnet-instruments") is MusicNetStandIn
     # tasks that read one dataset share one rendered stand-in, derived from the cards rather than listed
-    assert STAND_IN_OF.get("medley-solos-binary") == "medley-solos" and STAND_IN_OF.get("irmas", "irmas") == "irmas"
-    assert STAND_IN_OF["musicnet-instruments"] == "musicnet"
+    assert shared_stand_in("medley-solos-binary") == "medley-solos" and shared_stand_in("irmas") == "irmas"
+    assert shared_stand_in("musicnet-instruments") == "musicnet"

@@ -96,12 +96,9 @@ def _curve(row: Row, labels: list[str]):
 
 
 def _matrix(confusion) -> np.ndarray | None:
-    """A record's ``confusion_matrix.rows_true`` as a number array ``(n_classes, n_classes)``, ``None`` when
-    absent or not square."""
-    if confusion is None:
-        return None
-    matrix = np.asarray(confusion.rows_true, dtype=float)
-    return matrix if matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] else None
+    """A record's ``confusion_matrix.rows_true`` as a number array ``(n_classes, n_classes)`` (square by
+    validation), ``None`` when absent."""
+    return None if confusion is None else np.asarray(confusion.rows_true, dtype=float)
 
 
 def _section(board: Leaderboard, info: TaskInfo) -> dict[str, object]:

@@ -23,7 +23,7 @@ from irbench.records import RunRecord
 from irbench.report.collect import Run
 from irbench.report.safety import is_safe_name
 
-KNOWN_SCHEMA_VERSIONS = frozenset(getattr(records, "READABLE_SCHEMA_VERSIONS", (records.SCHEMA_VERSION,)))
+KNOWN_SCHEMA_VERSIONS = frozenset(records.READABLE_SCHEMA_VERSIONS)
 """Schema versions the report reads (those :mod:`irbench.records` reads)."""
 Warn = Callable[[str], None]
 
@@ -57,9 +57,10 @@ def parse_record(path: Path, warn: Warn) -> RunRecord:
     if not isinstance(data, dict):
         raise SkipRecord("not a valid irbench run record (not a JSON object)")
     version = data.get("schema_version", "1")
-    if version not in KNOWN_SCHEMA_VERSIONS:
+    if not isinstance(version, str) or version not in KNOWN_SCHEMA_VERSIONS:
         raise SkipRecord(f"schema version {_short(version)} is unknown to this irbench (it reads "
                          f"{', '.join(sorted(KNOWN_SCHEMA_VERSIONS))})")
+    data = records.migrate(data)  # as read_record does: older schemas lifted to the current one
     unknown = sorted(set(data) - set(RunRecord.model_fields))
     if unknown:
         warn(f"{path}: ignored key(s) this irbench does not know: {', '.join(_short(k, 30) for k in unknown)}")

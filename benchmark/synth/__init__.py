@@ -10,7 +10,6 @@ same dataset name the same generator (``medley-solos-binary`` reads Medley-solos
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Mapping
 
 from irbench.errors import IrbenchError
 
@@ -41,55 +40,17 @@ def stand_in_generator(task: str) -> type:
     return generator
 
 
-def _generators() -> dict[str, str]:
-    """Task -> ``"module:Class"`` of its stand-in, for every registered task that declares one."""
+def shared_stand_in(task: str) -> str:
+    """The task whose stand-in folder ``task`` can read: the first task (by name) whose card names the same
+    generator (``medley-solos-binary`` -> ``medley-solos``, ``musicnet-instruments`` -> ``musicnet``);
+    ``task`` itself when none comes before it or it declares no generator."""
     from irbench.tasks import TASKS
 
-    found = {}
-    for name in TASKS.names():
+    own = TASKS.get(task).metadata.card
+    if own is None or own.stand_in is None:
+        return task
+    for name in TASKS.names():  # sorted
         card = TASKS.get(name).metadata.card
-        if card is not None and card.stand_in is not None:
-            found[name] = card.stand_in
-    return found
-
-
-class _StandIns:
-    """``STAND_INS.get(task)``: the generator class of ``task`` (kept for callers of the former registry)."""
-
-    kind = "stand-in generator"
-
-    def get(self, task: str) -> type:
-        """See :func:`stand_in_generator`."""
-        return stand_in_generator(task)
-
-    def names(self) -> list[str]:
-        """Tasks whose card names a stand-in generator, sorted."""
-        return sorted(_generators())
-
-    def __contains__(self, task: object) -> bool:
-        return task in _generators()
-
-
-class _SharedStandIns(Mapping):
-    """Task -> the first task (by name) whose card names the same generator: tasks that can share one
-    rendered stand-in (``medley-solos-binary`` -> ``medley-solos``). Derived from the cards."""
-
-    def _table(self) -> dict[str, str]:
-        generators = _generators()
-        first: dict[str, str] = {}
-        for name in sorted(generators):
-            first.setdefault(generators[name], name)
-        return {name: first[target] for name, target in generators.items() if first[target] != name}
-
-    def __getitem__(self, task: str) -> str:
-        return self._table()[task]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._table())
-
-    def __len__(self) -> int:
-        return len(self._table())
-
-
-STAND_INS = _StandIns()
-STAND_IN_OF: Mapping[str, str] = _SharedStandIns()
+        if card is not None and card.stand_in == own.stand_in:
+            return name
+    return task
