@@ -2,7 +2,9 @@
 end to end from PANNs' AudioSet weights when they are at hand: downloaded once with
 ``irbench data download cnn14-weights`` and picked up with no option (or ``--config checkpoint=PATH``,
 ``IRBENCH_CNN14_CHECKPOINT``; see :mod:`irbench.baselines.panns_checkpoint`), else trained from scratch. The run
-record's ``config.baseline.notes`` name the weights with their SHA-256 and MD5, or say "trained from scratch".
+record's ``config.baseline.notes`` name the weights with their SHA-256 and MD5 (``initialisation``: "AudioSet
+weights (Kong et al. 2020)" only when the file's checksum is the published one, else "checkpoint <SHA-256>"),
+or say "trained from scratch".
 
 Architecture (module names follow the PANNs checkpoint, so its weights load by name): log-mel at 32 kHz,
 n_fft 1024, hop 320, 64 mel bands 50-14,000 Hz, ``10 log10``; ``bn0`` over mel bands; 6 blocks of

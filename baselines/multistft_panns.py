@@ -16,7 +16,8 @@ Deviations, each fixing a defect of the source:
 - labels from the IRMAS task (the source parsed the ``[cla]`` genre tag as clarinet, merged electric into
   acoustic guitar and added an "other" class); seeded, recording-grouped validation split;
 - the Cnn14 weights are found without a path (``irbench data download cnn14-weights`` once; see
-  :mod:`irbench.baselines.panns_checkpoint`) and the record names them by SHA-256 and MD5; without them the
+  :mod:`irbench.baselines.panns_checkpoint`) and the record names them by SHA-256 and MD5 (and as "AudioSet
+  weights (Kong et al. 2020)" only when their checksum is the published one); without them the
   branches train from scratch from epoch 0 (nothing to freeze), and the record says so; dB is taken per
   window rather than per clip, so long test clips are treated like training clips.
 """

@@ -43,6 +43,7 @@ CNN14_WEIGHTS = Weights(
     licence="CC BY 4.0",
     citation="Kong, Cao, Iqbal, Wang, Wang, Plumbley (2020), PANNs, IEEE/ACM TASLP 28:2880-2894",
 )
+AUDIOSET_NOTE = "AudioSet weights (Kong et al. 2020)"  # only for the file with the published checksum
 SCRATCH_NOTE = f"trained from scratch (no pretrained weights found: run `irbench data download {CNN14_WEIGHTS.name}`)"
 
 
@@ -87,7 +88,9 @@ def load_cnn14_state(path: Path) -> dict[str, torch.Tensor]:
 def describe_checkpoint(checkpoint: Checkpoint | Path | None) -> dict[str, str | None]:
     """What a run record says about initialisation: the weights' file name, SHA-256 and MD5, and whether they
     are the published ``cnn14-weights`` (``weights``), or that the model trained from scratch. The path is
-    left out, so one file gives one configuration on every machine.
+    left out, so one file gives one configuration on every machine. ``initialisation`` reads "AudioSet
+    weights (Kong et al. 2020)" only for a file whose checksum and size are the published ones; any other
+    file, whatever its name, is "checkpoint <its SHA-256>".
 
     Raises ``ConfigError`` when the downloaded file in the cache differs from its published checksum (a
     damaged or partial download), or a configured file cannot be read."""
@@ -104,7 +107,7 @@ def describe_checkpoint(checkpoint: Checkpoint | Path | None) -> dict[str, str |
         raise ConfigError(f"{checkpoint.path} differs from the published {CNN14_WEIGHTS.file.checksum}: "
                           f"delete it and run `irbench data download {CNN14_WEIGHTS.name}` again")
     return {
-        "initialisation": "PANNs Cnn14 weights (AudioSet)",
+        "initialisation": AUDIOSET_NOTE if identity.declared else f"checkpoint {identity.sha256}",
         "weights": identity.declared or "another Cnn14 checkpoint",
         "weights_file": identity.file, "weights_sha256": identity.sha256, "weights_md5": identity.md5,
     }

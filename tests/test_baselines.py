@@ -67,8 +67,9 @@ def test_cnn14_checkpoint_loads_by_name(tmp_path, monkeypatch):
     baseline = Cnn14Baseline()
     built = baseline.build(_spec(64, 300, 5), PannsConfig(checkpoint=str(path)))
     assert torch.equal(built.module.conv_block3.conv2.weight, source.conv_block3.conv2.weight)
-    assert built.notes["initialisation"] == "PANNs Cnn14 weights (AudioSet)"
-    assert built.notes["weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    # the published file's name, not its checksum: named by hash, never "AudioSet weights"
+    assert built.notes["initialisation"] == f"checkpoint {sha256}" and built.notes["weights_sha256"] == sha256
     monkeypatch.setenv(CHECKPOINT_ENV, str(path))
     from_env = Cnn14Baseline().build(_spec(64, 300, 5), PannsConfig())
     assert from_env.notes == built.notes  # the same file gives the same configuration, however it was found

@@ -99,6 +99,7 @@ def test_download_verify_and_both_baselines_pick_the_weights_up(monkeypatch, cap
     for baseline, built, loaded in ((cnn14, built_cnn14, 24), (multi, built_multi, 60)):
         notes = baseline.describe(built.notes)["notes"]
         assert notes["weights"] == "cnn14-weights" and notes["weights_sha256"] == sha256
+        assert notes["initialisation"] == "AudioSet weights (Kong et al. 2020)"  # the published checksum
         assert notes["weights_md5"] == hashlib.md5(payload).hexdigest() and notes["tensors_loaded"] == loaded
         assert "checkpoint" not in notes and str(tmp_path) not in str(notes)  # no machine's path in the identity
     assert built_multi.callbacks and not built_cnn14.callbacks  # the warm-up runs for the pretrained branches
@@ -151,3 +152,18 @@ def test_another_checkpoint_by_option_is_recorded_by_hash(monkeypatch, tmp_path,
     assert notes["weights"] == "another Cnn14 checkpoint"
     assert notes["weights_sha256"] == hashlib.sha256(other.read_bytes()).hexdigest()
     assert notes["weights_file"] == "fine-tuned.pth"
+    assert notes["initialisation"] == f"checkpoint {notes['weights_sha256']}"
+
+
+def test_audioset_is_claimed_only_for_the_published_checksum(monkeypatch, tmp_path, declared, payload):
+    published, renamed = tmp_path / "any-name.pth", tmp_path / "Cnn14_mAP=0.431.pth"
+    published.write_bytes(payload)  # the declared checksum under another name
+    state = torch.load(io.BytesIO(payload), weights_only=True)
+    state["iteration"] = 2  # same tensors, other bytes, under the published name
+    torch.save(state, renamed)
+    for baseline, spec in ((Cnn14Baseline(), _spec(64, 300)), (MultiStftPannsBaseline(), _spec(1, 128))):
+        config = baseline.training.model_copy(update={"checkpoint": str(published)})
+        assert baseline.build(spec, config).notes["initialisation"] == "AudioSet weights (Kong et al. 2020)"
+        notes = baseline.build(spec, config.model_copy(update={"checkpoint": str(renamed)})).notes
+        sha256 = hashlib.sha256(renamed.read_bytes()).hexdigest()
+        assert notes["initialisation"] == f"checkpoint {sha256}" and "AudioSet" not in str(notes)
