@@ -1,14 +1,20 @@
 """Lightning callbacks and helpers of irbench's training loop: per-step seeding, one line per epoch for
-logs, and checking a work folder's checkpoint before resuming from it."""
+logs, a progress bar that counts epochs from 1, early stopping that remembers where it stopped, and
+checking a work folder's checkpoint before resuming from it.
+
+Epochs shown to people are 1-based (``epoch 1`` is the first); Lightning's ``trainer.current_epoch`` and the
+``epoch`` of its checkpoints are 0-based (the index of the running epoch, or the number of epochs done)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import EarlyStopping, RichProgressBar
 
 
 class StepSeeder(L.Callback):
@@ -43,12 +49,103 @@ class EpochLines(L.Callback):
                  f"{time.perf_counter() - self._started:.1f} s")
 
 
+class EpochBar(RichProgressBar):
+    """Lightning's rich progress bar, its epochs counted from 1: ``Epoch 3/3`` in the last of 3 epochs
+    (Lightning's own shows ``Epoch 2/2`` there). Only public hooks and attributes are used: the description
+    Lightning's hook sets is replaced after it, and Rich's ``Progress.disable`` keeps that hook from drawing
+    Lightning's description first (Rich's own timed refresh, 10 per second, could still show it once)."""
+
+    def on_train_epoch_start(self, trainer, module):
+        """Lightning's hook, undrawn, then the 1-based description."""
+        with self._undrawn():
+            super().on_train_epoch_start(trainer, module)
+        self._describe(trainer)
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_index):
+        """Lightning's hook; a bar it creates here (a run resumed mid-epoch) gets the 1-based description."""
+        if self.train_progress_bar_id is not None:
+            super().on_train_batch_end(trainer, module, outputs, batch, batch_index)
+            return
+        with self._undrawn():
+            super().on_train_batch_end(trainer, module, outputs, batch, batch_index)
+        self._describe(trainer)
+
+    @contextmanager
+    def _undrawn(self):
+        progress = self.progress
+        if progress is not None:
+            progress.disable = True
+        try:
+            yield
+        finally:
+            if progress is not None:
+                progress.disable = False
+
+    def describe(self, trainer) -> str:
+        """``Epoch <n>/<max>`` for the running epoch, 1-based, padded as wide as the validation bar's label."""
+        text = f"Epoch {trainer.current_epoch + 1}"
+        if trainer.max_epochs is not None and trainer.max_epochs > 0:
+            text += f"/{trainer.max_epochs}"
+        return f"{text:{len(self.validation_description)}}"
+
+    def _describe(self, trainer) -> None:
+        if self.progress is None or self.train_progress_bar_id is None:
+            return
+        text = self.describe(trainer)
+        style = self.theme.description
+        self.progress.update(self.train_progress_bar_id, description=f"[{style}]{text}" if style else text)
+        self.refresh()
+
+
+class PatientStopping(EarlyStopping):
+    """Lightning's early stopping on ``val_loss`` after ``patience`` epochs without a lower one, which also
+    keeps the 1-based epoch it stopped at (``stopped_at``, ``None`` until it stops) in its checkpointed state.
+
+    Lightning does not checkpoint ``trainer.should_stop``: a run resumed from a checkpoint written after early
+    stopping would train one more epoch. With ``stopped_at`` restored, it trains none (``on_train_start``)."""
+
+    def __init__(self, patience: int, monitor: str = "val_loss"):
+        super().__init__(monitor=monitor, patience=patience)
+        self.stopped_at: int | None = None
+
+    def on_train_start(self, trainer, module):
+        """Stop at once when the restored state says training had already stopped early."""
+        super().on_train_start(trainer, module)
+        if self.stopped_at is not None:
+            trainer.should_stop = True
+
+    def on_train_epoch_end(self, trainer, module):
+        """Lightning's check (when it checks at the end of the training epoch), then note a stop."""
+        super().on_train_epoch_end(trainer, module)
+        self._note(trainer)
+
+    def on_validation_end(self, trainer, module):
+        """Lightning's check (when it checks after validation), then note a stop."""
+        super().on_validation_end(trainer, module)
+        self._note(trainer)
+
+    def _note(self, trainer) -> None:
+        # Lightning sets stopped_epoch to the running epoch exactly when this callback stops training
+        if self.stopped_at is None and trainer.should_stop and self.stopped_epoch == trainer.current_epoch:
+            self.stopped_at = trainer.current_epoch + 1
+
+    def state_dict(self) -> dict:
+        """Lightning's early-stopping state and ``stopped_at``."""
+        return {**super().state_dict(), "stopped_at": self.stopped_at}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore Lightning's state and ``stopped_at`` (absent in checkpoints of older irbench: ``None``)."""
+        super().load_state_dict(state)
+        self.stopped_at = state.get("stopped_at")
+
+
 class BestWeights(L.Callback):
     """Keeps the weights of the epoch with the lowest validation loss in ``best.pt`` (``torch.save`` of the
     state dict, written atomically), with the epoch and score in its own state, which Lightning stores in
     every ``latest.ckpt``. A resumed run therefore knows its best epoch so far, and a ``best.pt`` newer than
     the checkpoint it resumes from (written just before a ``kill -9``) is simply written again, identically,
-    when training repeats that epoch."""
+    when training repeats that epoch. ``best_epoch`` is 0-based, as Lightning counts (``trainer.current_epoch``
+    of the epoch kept); :func:`irbench.training.fit` reports it 1-based."""
 
     def __init__(self, path: Path, monitor: str = "val_loss"):
         self.path, self.monitor = Path(path), monitor
@@ -86,20 +183,32 @@ class BestWeights(L.Callback):
 
 
 def resume_point(latest: Path, max_epochs: int, say: Callable[[str], None]) -> bool:
-    """Whether training resumes from the work folder's ``latest.ckpt``, saying from which epoch.
+    """Whether training resumes from the work folder's ``latest.ckpt``, saying from which epoch (1-based).
 
-    The checkpoint is opened with ``torch.load(weights_only=True)`` first, so a file planted in a left-over
-    work folder never runs code; one that cannot be read that way (damaged, or not irbench's) is renamed to
-    ``latest.ckpt.unreadable`` and training starts over, saying so."""
+    A checkpoint of a run that had already ended (``max_epochs`` done, or stopped early) is said to be one:
+    training resumes there only to keep its best epoch, and trains none. The checkpoint is opened with
+    ``torch.load(weights_only=True)`` first, so a file planted in a left-over work folder never runs code; one
+    that cannot be read that way (damaged, or not irbench's) is renamed to ``latest.ckpt.unreadable`` and
+    training starts over, saying so."""
     latest = Path(latest)
     if not latest.exists():
         return False
     try:
-        completed = int(torch.load(latest, map_location="cpu", weights_only=True)["epoch"]) + 1
+        checkpoint = torch.load(latest, map_location="cpu", weights_only=True)
+        completed = int(checkpoint["epoch"]) + 1  # Lightning's 0-based index of the last epoch it saved
+        states = checkpoint.get("callbacks", {})
+        stopped_at = next((state["stopped_at"] for state in states.values()
+                           if isinstance(state, dict) and state.get("stopped_at") is not None), None)
     except Exception as error:  # torch raises many kinds for a file that is not a plain checkpoint
         latest.replace(latest.with_name("latest.ckpt.unreadable"))
         say(f"cannot resume from {latest} ({type(error).__name__}); it is kept as latest.ckpt.unreadable and "
             "training starts over")
         return False
-    say(f"resuming from epoch {completed + 1} of {max_epochs} ({completed} done, checkpoint {latest})")
+    if stopped_at is not None:
+        say(f"training had stopped early at epoch {stopped_at} of {max_epochs} (checkpoint {latest}); keeping "
+            "its best epoch")
+    elif completed >= max_epochs:
+        say(f"training had finished all {max_epochs} epochs (checkpoint {latest}); keeping its best epoch")
+    else:
+        say(f"resuming from epoch {completed + 1} of {max_epochs} ({completed} done, checkpoint {latest})")
     return True

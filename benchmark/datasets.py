@@ -36,6 +36,12 @@ class Reference(BaseModel):
 
     method: who and what (with the authors). metric: as the source defined it. value: as published.
     source: where it is published (venue, arXiv id, repository). caveat: why it is not comparable one to one.
+    comparable_metrics: the run-record metrics that compute the same quantities as ``metric``, in its order
+        (``("macro_f1_absent_zero",)`` for instrument-classifier's scikit-learn macro-F1 over all 12 labels),
+        shown beside the number, like with like; empty when irbench computes no such quantity.
+    training_overlap: a non-empty note when the method's training data is known to include this dataset's
+        evaluation data (2026 audio-language models list Medley-solos-DB in their training mixes); the page
+        flags the row.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -45,6 +51,8 @@ class Reference(BaseModel):
     value: str
     source: str
     caveat: str = ""
+    comparable_metrics: tuple[str, ...] = ()
+    training_overlap: str = ""
 
 
 class DatasetCard(BaseModel):

@@ -195,11 +195,15 @@ def prepare(
         raise DataNotFoundError(f"no readable training or test clip left under {data.data_home}")
     fingerprint = audio_fingerprint(data, hashed)
     grid = frontend_grid(frontend_name, frontend_config) if frontend_name is not None else FrameGrid(1, 1, 0.0)
+    # A model that reads no feature has one placeholder window per clip and no frame grid, so a span
+    # labeller would label an empty span: its windows take their clip's labels instead (for MusicNet, the
+    # 3-s window's labels from its notes), and the class priors are the training clips' prevalences.
+    labeller = data.span_labeller if frontend_name is not None else None
     with stages("index"):
         indexes = {
             name: build_index(
                 clips, extracted.entries, task.targets(clips), task.mask(clips), window_frames,
-                grid.frames_per_second, task.metadata.window_layout, data.span_labeller, task.metadata.labels)
+                grid.frames_per_second, task.metadata.window_layout, labeller, task.metadata.labels)
             for name, clips in splits.items()
         }
     reader = WindowReader(grid.pad_value)

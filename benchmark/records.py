@@ -20,10 +20,34 @@ from irbench.atomic import atomic_write_text
 from irbench.errors import DatasetLayoutError, RecordExistsError, RecordLockedError
 from irbench.record_parts import DecisionRule, ProtocolExtras, RunConfiguration, TrainingSummary, WindowSummary
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 # 2: per-class error counts, the bootstrap unit, window summary, shared stages and thread count (1 reads as 2)
+# 3: training.best_epoch counts from 1 (it counted from 0); training.max_epochs and training.patience
+
+
+def _epochs_from_one(content: dict[str, Any]) -> dict[str, Any]:
+    """Schema 2 -> 3: ``training.best_epoch`` + 1 (schema 2 counted epochs from 0; ``epochs`` was already a
+    count), and ``training.max_epochs`` and ``training.patience`` copied from the recorded training settings
+    when they are there. Content that is not the expected shape is left for validation to name."""
+    training = content.get("training")
+    if isinstance(training, dict):
+        training = dict(training)
+        if isinstance(training.get("best_epoch"), int) and not isinstance(training["best_epoch"], bool):
+            training["best_epoch"] += 1
+        config = content.get("config")
+        settings = config.get("training") if isinstance(config, dict) else None
+        if isinstance(settings, dict):
+            if "max_epochs" in settings:
+                training.setdefault("max_epochs", settings["max_epochs"])
+            if "patience" in settings and training.get("best_epoch") is not None:  # watched only with validation
+                training.setdefault("patience", settings["patience"])
+        content = {**content, "training": training}
+    return {**content, "schema_version": "3"}
+
+
 MIGRATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "1": lambda content: {**content, "schema_version": "2"},  # 2 only added optional fields
+    "2": _epochs_from_one,
 }
 """Schema version -> a function that lifts a record's JSON content to the next version; ``read_record``
 applies them in turn until the content is at ``SCHEMA_VERSION``. Add one whenever ``SCHEMA_VERSION`` changes."""

@@ -204,6 +204,7 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
             "epochs": result.epochs, "best_epoch": result.best_epoch,
             "best_validation_loss": result.best_validation_loss, "stopped_early": result.stopped_early,
             "resumed": result.resumed, "n_parameters": sum(p.numel() for p in model.parameters()),
+            "max_epochs": result.max_epochs, "patience": result.patience,
         },
         windows={"layout": task.metadata.window_layout, **prepared.window_summary(window_seconds)}
         if window_seconds is not None else None,

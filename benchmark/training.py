@@ -2,6 +2,7 @@
 
 Heads and losses follow the task's prediction type (softmax + cross-entropy for single-label, sigmoid +
 binary cross-entropy for multi-label). Same seed, same device, same data: identical weights and metrics.
+Epochs are counted from 1 in everything this module reports (results, messages, progress).
 """
 
 from __future__ import annotations
@@ -79,7 +80,14 @@ def probabilities(logits: torch.Tensor, prediction_type: PredictionType) -> torc
 
 @dataclass
 class FitResult:
-    """What training did: epochs run, best epoch and validation loss, whether it resumed, seconds."""
+    """What training did.
+
+    epochs: epochs run (counting those of an interrupted run it resumed). best_epoch: the 1-based epoch
+    whose weights were kept (lowest validation loss), ``None`` without validation. best_validation_loss: its
+    loss. resumed: whether it resumed a work folder's checkpoint. seconds: wall time of this call.
+    stopped_early: early stopping ended training before ``max_epochs``. max_epochs: the configured limit.
+    patience: epochs without a lower validation loss before stopping (``None`` when nothing watched it).
+    """
 
     epochs: int
     best_epoch: int | None
@@ -87,6 +95,8 @@ class FitResult:
     resumed: bool
     seconds: float
     stopped_early: bool
+    max_epochs: int = 0
+    patience: int | None = None
 
 
 def _module(model: torch.nn.Module, prediction_type: PredictionType, config: TrainingConfig):
@@ -108,8 +118,9 @@ def _module(model: torch.nn.Module, prediction_type: PredictionType, config: Tra
             value = loss(self.model(batch[0]), batch[1], batch[2])
             if not torch.isfinite(value.detach()).item():
                 raise TrainingDivergedError(
-                    f"training diverged: the loss became {value.item()} at epoch {self.current_epoch}, step "
-                    f"{self.global_step}. Lower the learning rate (now {config.learning_rate:g}; e.g. "
+                    f"training diverged: the loss became {value.item()} at epoch {self.current_epoch + 1} of "
+                    f"{config.max_epochs}, step {self.global_step + 1}. Lower the learning rate (now "
+                    f"{config.learning_rate:g}; e.g. "
                     f"--config learning_rate={config.learning_rate / 10:g}) or clip gradients "
                     "(--config gradient_clip=1.0)")
             self.log("train_loss", value, on_epoch=True, on_step=False, prog_bar=True)
@@ -168,21 +179,24 @@ def fit(
         to an uninterrupted run's. The caller keys this folder by everything that shapes the run.
     callbacks: extra Lightning callbacks (tests use one to interrupt training).
     say: prints one line: resuming, and one line per epoch when ``show_progress`` is on but the output is
-        not a terminal (a log file gets lines, not a redrawn bar).
+        not a terminal (a log file gets lines, not a redrawn bar); a terminal gets a bar counting epochs
+        from 1 (``Epoch 3/3`` in the last of 3).
 
     Raises
     ------
     TrainingInterrupted: training was interrupted (a ``KeyboardInterrupt`` naming the epoch; Lightning's own
         handler would exit the process).
-    TrainingDivergedError: the training loss became NaN or infinite (the message names epoch and step).
+    TrainingDivergedError: the training loss became NaN or infinite (the message names the 1-based epoch
+        and step).
     OutputError: the work folder cannot be written (disk full); the message names it.
     """
     start = time.perf_counter()
-    if not any(p.requires_grad for p in model.parameters()) or getattr(config, "max_epochs", 0) == 0:
-        return FitResult(0, None, None, False, time.perf_counter() - start, False)
+    max_epochs = getattr(config, "max_epochs", 0)
+    if not any(p.requires_grad for p in model.parameters()) or max_epochs == 0:
+        return FitResult(0, None, None, False, time.perf_counter() - start, False, max_epochs)
     import lightning as L
-    from irbench.callbacks import BestWeights, EpochLines, StepSeeder, resume_point
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+    from irbench.callbacks import BestWeights, EpochBar, EpochLines, PatientStopping, StepSeeder, resume_point
+    from lightning.pytorch.callbacks import ModelCheckpoint
 
     _quiet_lightning()
 
@@ -197,11 +211,11 @@ def fit(
     say = say or (lambda message: None)
     interactive = show_progress and sys.stderr.isatty()
     callbacks = [best, latest, StepSeeder(seed), *callbacks]
-    if show_progress and not interactive:
-        callbacks.append(EpochLines(config.max_epochs, say))
+    if show_progress:
+        callbacks.append(EpochBar() if interactive else EpochLines(config.max_epochs, say))
     stopper = None
     if has_validation:
-        stopper = EarlyStopping(monitor="val_loss", patience=config.patience)
+        stopper = PatientStopping(patience=config.patience)
         callbacks.append(stopper)
     # irbench requeues through submitit (``irbench sweep``); Lightning's own Slurm requeue would clash with it
     from lightning.pytorch.plugins.environments import SLURMEnvironment
@@ -239,10 +253,11 @@ def fit(
                 "to resume") from exit_
     best_epoch, best_loss = None, None
     if has_validation and best.restore(module):
-        best_epoch, best_loss = best.best_epoch, best.best_score
-    return FitResult(
+        best_epoch, best_loss = best.best_epoch + 1, best.best_score  # BestWeights counts from 0, as Lightning
+    return FitResult(  # after fit, Lightning's current_epoch is the number of epochs done
         epochs=trainer.current_epoch, best_epoch=best_epoch, best_validation_loss=best_loss, resumed=resumed,
-        seconds=time.perf_counter() - start, stopped_early=bool(stopper and stopper.stopped_epoch > 0),
+        seconds=time.perf_counter() - start, stopped_early=stopper is not None and stopper.stopped_at is not None,
+        max_epochs=config.max_epochs, patience=config.patience if stopper is not None else None,
     )
 
 

@@ -8,7 +8,8 @@ release 1.1 names the song column ``track_id``, both are read) and
 Protocol: the official song-disjoint subsets (training 5,841 / validation 3,494 / test 12,236; training
 comes from MedleyDB and test from solosDb, a cross-collection test). Train on training, early-stop on
 validation, report on test: ``accuracy`` (headline), mean per-class accuracy (``balanced_accuracy``),
-macro-F1, per-class precision/recall/F1 and the confusion matrix. Window probabilities are averaged per clip
+macro-F1 (over all 8 classes; a class absent from the test set counts 1 when never predicted, else 0: the
+absent-class rule of :mod:`irbench.evaluation.metrics`, new in version 1.1), per-class precision/recall/F1 and the confusion matrix. Window probabilities are averaged per clip
 and the top class is the decision; bootstrap intervals resample songs (``song_id``), not clips.
 ``medley-solos-binary`` restricts every subset to piano (4) and violin (7), Multi-Instrument-Detection's task.
 """
@@ -48,9 +49,16 @@ CARD = DatasetCard(
     stand_in="irbench.synth.medley_solos:MedleySolosStandIn",
     references=(
         Reference(method="Audio Flamingo, zero-shot / 16-shot (Kong et al. 2024)", metric="accuracy",
-                  value="0.927 / 0.960", source="ICML 2024 (arXiv 2402.01831)", caveat="audio-language model"),
+                  value="0.927 / 0.960", source="ICML 2024 (arXiv 2402.01831)", caveat="audio-language model",
+                  comparable_metrics=("accuracy",)),
+        Reference(method="MiMo-Audio / MOSS-Music / MusicFlamingo (audio-language models, 2025-2026)",
+                  metric="accuracy", value="0.938 / 0.924 / 0.909", source="GitHub OpenMOSS/MOSS-Music README",
+                  caveat="audio-language models", comparable_metrics=("accuracy",),
+                  training_overlap="Medley-solos-DB is listed in public audio-language training mixes: their "
+                                   "training data overlaps this test set"),
         Reference(method="MLP, 8 classes (G. Baker & A. Bobrovnikov)", metric="accuracy", value="≈0.63",
-                  source="GitHub anthonybob/Multi-Instrument-Detection", caveat="model chosen on test"),
+                  source="GitHub anthonybob/Multi-Instrument-Detection", caveat="model chosen on test",
+                  comparable_metrics=("accuracy",)),
     ),
 )
 BINARY_CARD = CARD.model_copy(update={
@@ -58,7 +66,8 @@ BINARY_CARD = CARD.model_copy(update={
     "files": {"training": 2401 + 2040, "validation": 1022 + 1031, "test": 2609 + 2900},
     "references": (
         Reference(method="MLP, piano vs violin (G. Baker & A. Bobrovnikov)", metric="accuracy", value="0.98",
-                  source="GitHub anthonybob/Multi-Instrument-Detection", caveat="model chosen on test"),
+                  source="GitHub anthonybob/Multi-Instrument-Detection", caveat="model chosen on test",
+                  comparable_metrics=("accuracy",)),
     ),
 })
 
@@ -72,7 +81,7 @@ def _metadata(name: str, ids: tuple[int, ...], description: str, display_name: s
               card: DatasetCard) -> TaskMetadata:
     labels = tuple(INSTRUMENTS[i] for i in ids)
     return TaskMetadata(
-        name=name, version="1.0", display_name=display_name, description=description, dataset="Medley-solos-DB", labels=labels,
+        name=name, version="1.1", display_name=display_name, description=description, dataset="Medley-solos-DB", labels=labels,
         label_names=labels, train_prediction_type=PredictionType.SINGLE_LABEL,
         test_prediction_type=PredictionType.SINGLE_LABEL, main_score="accuracy",
         clip_seconds=card.clip_seconds, test_group_unit="song",

@@ -11,9 +11,14 @@ Protocol: official split01; validation = 15% of the training keys, grouped by Fr
 (the key's part before ``_``), seed 0. An unobserved (clip, instrument) pair is neither positive nor
 negative: the training loss and every metric use the label mask. Per class: F1 at the threshold chosen on
 validation micro-F1 over observed pairs, and average precision over observed pairs; overall ``map``
-(headline, mean per-class AP, as PaSST and DyMN report), macro-F1 and micro-F1. Window probabilities are
-averaged per clip. Files listed in the dataset's errata as corrupt are skipped and listed in the record, as
-are files far shorter than 10 s. Bootstrap intervals resample Free Music Archive tracks, not excerpts.
+(headline, mean per-class AP over the classes with an observed positive, as PaSST and DyMN report), macro-F1
+(over all 20 classes, a class with no observed positive counting 1 when never predicted and 0 otherwise:
+the absent-class rule of :mod:`irbench.evaluation.metrics`) and micro-F1. Window probabilities are averaged
+per clip. Files listed in the dataset's errata as corrupt are skipped and listed in the record, as are files
+far shorter than 10 s. Bootstrap intervals resample Free Music Archive tracks, not excerpts; mAP's class set
+is fixed by the whole test set in every resample.
+
+Version 1.1: macro-F1 over every class by the absent-class rule (1.0 averaged the classes with support).
 """
 
 from __future__ import annotations
@@ -55,16 +60,18 @@ CARD = DatasetCard(
     references=(
         Reference(method="random forest on VGGish (official baseline; Humphrey et al. 2018)",
                   metric="mean per-class F1 (positive class)", value="≈0.705",
-                  source="GitHub cosmir/openmic-2018 examples/modeling-baseline.ipynb"),
+                  source="GitHub cosmir/openmic-2018 examples/modeling-baseline.ipynb",
+                  comparable_metrics=("macro_f1",)),
         Reference(method="PaSST (Koutini et al. 2022)", metric="mAP", value="0.843", source="Interspeech 2022",
-                  caveat="split01 test set used as validation set"),
+                  caveat="split01 test set used as validation set", comparable_metrics=("map",)),
         Reference(method="DyMN-L (Schmid et al. 2023)", metric="mAP", value="0.855", source="ICASSP 2024",
-                  caveat="extra (AudioSet) data; split01 test set used as validation set"),
+                  caveat="extra (AudioSet) data; split01 test set used as validation set",
+                  comparable_metrics=("map",)),
     ),
 )
 
 METADATA = TaskMetadata(
-    name="openmic", version="1.0", display_name="OpenMIC-2018 (20 instruments, partial labels)",
+    name="openmic", version="1.1", display_name="OpenMIC-2018 (20 instruments, partial labels)",
     description="OpenMIC-2018, 20 instruments, multi-label with partial labels (masked metrics).",
     dataset="OpenMIC-2018", labels=LABELS, label_names=tuple(label.replace("_", " ") for label in LABELS),
     train_prediction_type=PredictionType.MASKED_MULTI_LABEL,

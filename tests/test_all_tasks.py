@@ -2,8 +2,10 @@
 protocol metrics, one per-class entry per class, the report's page. ``vgg`` runs through every protocol
 elsewhere (test_run.py for IRMAS's thresholded protocol, test_report.py for Medley-solos-DB's arg-max)."""
 
+import numpy as np
 import pytest
 
+from irbench.predictions_file import read_clip_table
 from irbench.records import find_records, read_record
 from irbench.report import build_report
 from irbench.runner import RunOptions, run_benchmark
@@ -47,6 +49,30 @@ def test_task_runs_on_its_stand_in(task, stand_in, results, cache):
     if task.startswith("musicnet"):
         for label, figures in record.per_class.items():
             assert (figures.f1 is None) == (figures.support == 0), label
+
+
+@pytest.mark.parametrize("task", sorted(PROTOCOL_METRICS))
+def test_the_floor_predicts_the_training_prevalences(task, stand_in, results):
+    """The constant predictor's test scores are the training split's label prevalences, counted here from the
+    loader's clip labels (not from the windows the harness trains on): per class, positives over annotated
+    training clips. For MusicNet these are the 3-s windows' labels from their notes."""
+    path = results / task / "constant" / "seed-0.json"
+    if not path.exists():
+        pytest.skip("needs the runs of test_task_runs_on_its_stand_in")
+    record = read_record(path)
+    definition = get_task(task)
+    labels = definition.metadata.labels
+    train = definition.load(stand_in(task)).splits["train"]
+    positives = np.array([sum(label in clip.labels for clip in train) for label in labels], dtype=float)
+    annotated = np.array([sum(clip.observed is None or label in clip.observed for clip in train) for label in labels],
+                         dtype=float)
+    prevalence = np.clip(np.divide(positives, annotated, out=np.zeros(len(labels)), where=annotated > 0), 1e-6,
+                         1 - 1e-6)
+    if record.threshold.aggregation == "s2":  # max-normalised: the priors' ratios
+        prevalence = prevalence / prevalence.max()
+    table = read_clip_table(path.with_name(record.predictions_file), labels)
+    assert positives.sum() > 0
+    np.testing.assert_allclose(table.scores, np.broadcast_to(prevalence, table.scores.shape), atol=2e-6)
 
 
 def test_report_has_a_leaderboard_per_task(results, tmp_path):

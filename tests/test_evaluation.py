@@ -92,19 +92,23 @@ def test_unobserved_pairs_never_change_masked_metrics():
     assert unmasked.metrics["micro_f1"] != a.metrics["micro_f1"]
 
 
-def test_classes_without_support_are_none_and_left_out_of_macro_averages():
+def test_classes_without_support_are_none_and_count_by_the_absent_class_rule():
     targets = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0]])
     predictions = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]])
     metrics, per_class = multilabel_metrics(targets, predictions, predictions.astype(float), ("a", "b", "c"))
     assert per_class["c"] == {"precision": None, "recall": None, "f1": None, "ap": None, "roc_auc": None, "support": 0,
                               "true_positives": 0, "false_positives": 1, "false_negatives": 0}
-    assert metrics["macro_f1"] == 1.0 and metrics["map"] == 1.0 and metrics["micro_f1"] < 1.0
+    # a and b are perfect; c is absent and predicted once: it counts 0 in every macro average
+    assert metrics["macro_f1"] == metrics["macro_precision"] == metrics["macro_recall"] == pytest.approx(2 / 3)
+    assert metrics["map"] == 1.0 and metrics["micro_f1"] < 1.0
+    never, _ = multilabel_metrics(targets, targets, targets.astype(float), ("a", "b", "c"))
+    assert never["macro_f1"] == never["macro_recall"] == 1.0  # never predicted: counts 1
 
 
 def test_predicting_an_absent_class_is_never_free():
     """A false positive on every clip for a class absent from the test set: micro-F1 counts all of them
-    (checked against scikit-learn's micro average over every class), macro-F1 stays over supported classes,
-    and the absent class's row reports how many there were."""
+    (checked against scikit-learn's micro average over every class), macro-F1 loses the class's 1, and the
+    absent class's row reports how many there were."""
     from sklearn.metrics import f1_score
 
     from irbench.evaluation.protocols import thresholded
@@ -120,7 +124,7 @@ def test_predicting_an_absent_class_is_never_free():
     assert b.per_class["absent"]["false_positives"] == 50 and b.per_class["absent"]["f1"] is None
     assert b.metrics["micro_f1"] < a.metrics["micro_f1"]
     assert b.metrics["micro_f1"] == pytest.approx(f1_score(targets, b.clip_predictions, average="micro"))
-    assert b.metrics["macro_f1"] == a.metrics["macro_f1"]
+    assert b.metrics["macro_f1"] == pytest.approx(a.metrics["macro_f1"] - 1 / 4)
     assert b.extra["classes_without_support"] == ["absent"]
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from irbench.errors import DatasetLayoutError
-from irbench.record_parts import BaselineIdentity, DecisionRule, ProtocolExtras
+from irbench.record_parts import BaselineIdentity, DecisionRule, ProtocolExtras, TrainingSummary
 from irbench.records import MIGRATIONS, SCHEMA_VERSION, read_record
 from test_report_support import edit_json, write_run
 
@@ -83,3 +83,38 @@ def test_the_decision_rule_decides_as_recorded(value, scores, expected):
     rule = DecisionRule(aggregation="s1", value=value, chosen_on="validation")
     assert rule.decide(np.array(scores)).tolist() == expected
     assert ("threshold 0.5" in rule.describe()) == (value is not None)
+
+
+def test_a_schema_2_record_reads_with_its_best_epoch_counted_from_1(tmp_path):
+    path = write_run(tmp_path)
+    content = json.loads(path.read_text())
+    content["schema_version"] = "2"  # schema 2 counted epochs from 0: best_epoch 0 was the first epoch
+    content["training"] = {"epochs": 10, "best_epoch": 0, "stopped_early": True, "n_parameters": 1000}
+    content["config"]["training"].update(max_epochs=40, patience=8)
+    path.write_text(json.dumps(content))
+    training = read_record(path).training
+    assert (training.epochs, training.best_epoch, training.max_epochs, training.patience) == (10, 1, 40, 8)
+    assert training.stopping_note() == ("validation loss never improved after epoch 1; stopped early at epoch 10 "
+                                        "of 40 (patience 8); kept epoch 1")
+    content["schema_version"] = "1"  # schema 1 as well, through 2
+    content["training"]["best_epoch"] = None  # no validation: nothing to shift, no patience watched
+    path.write_text(json.dumps(content))
+    training = read_record(path).training
+    assert training.best_epoch is None and training.patience is None and training.max_epochs == 40
+
+
+@pytest.mark.parametrize("fields, note", [
+    ({"epochs": 40, "best_epoch": 40, "max_epochs": 40}, None),
+    ({"epochs": 0, "n_parameters": 0}, None),
+    ({"epochs": 14, "best_epoch": 9, "stopped_early": True, "max_epochs": 40, "patience": 5},
+     "stopped early at epoch 14 of 40 (patience 5); kept epoch 9"),
+    ({"epochs": 10, "best_epoch": 1, "max_epochs": 10},
+     "validation loss never improved after epoch 1; kept epoch 1 of 10"),
+    ({"epochs": 40, "best_epoch": 31, "max_epochs": 40},
+     "kept epoch 31 of 40 (validation loss did not improve after it)"),
+    ({"epochs": 10, "max_epochs": 10}, "no validation loss; kept the last epoch, 10 of 10"),
+    ({"epochs": 0, "max_epochs": 0}, "no epoch trained (max_epochs 0); kept the initial weights"),
+    ({"epochs": 1, "best_epoch": 1, "max_epochs": 1}, None),
+])
+def test_the_stopping_note_says_when_training_stopped_and_what_it_kept(fields, note):
+    assert TrainingSummary(**{"n_parameters": 1000, **fields}).stopping_note() == note

@@ -75,7 +75,8 @@ def test_page_uses_field_names_definitions_and_the_micro_macro_legend(tmp_path):
     assert ">Micro-F1</th>" in html and ">Macro-F1</th>" in html and ">mAP</th>" in html
     assert ">micro_f1<" not in html
     assert "micro: pooled over every (clip, class) decision, so every false positive counts, also for classes " \
-           "absent from the test set; macro: mean over classes with at least one positive test clip" in html
+           "absent from the test set; macro: mean over every class, where a class absent from the test set counts " \
+           "1 when it is never predicted and 0 once it is predicted" in html
     assert "<dt>Micro-F1</dt>" in html  # the legend defines each column
     legend = html.split("Classes with no support in the test set", 1)[1].split("</p>", 1)[0]
     assert "organ (<code>org</code>)" in legend and "cello" not in legend
@@ -89,7 +90,7 @@ def test_an_absent_class_shows_no_support_and_its_false_positives(tmp_path):
     assert false_positives > 1
     build_report(tmp_path, tmp_path)
     html = (tmp_path / "irmas.html").read_text()
-    assert f"no support · {false_positives} false positives</td>" in html
+    assert f"no support · {false_positives} false positives: counts 0 in macro averages</td>" in html
     org_row = html.split("<tr><td>org", 1)[1].split("</tr>", 1)[0]
     assert org_row.count(f"<td>{false_positives}</td>") == 1  # the FP column too
     assert "hatched grey" in html and html.count("<svg") >= 3  # F1, precision-recall, per-class errors

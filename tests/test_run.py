@@ -202,4 +202,27 @@ def test_a_diverging_run_stops_with_a_message(monkeypatch, capsys, tiny_irmas, t
     assert code == 2 and "learning_rate" in err and "Traceback" not in err
     assert not (tmp_path / "irmas").exists()  # refused before any stage
     code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir, "--config", "learning_rate=1e12")
-    assert code == 2 and "diverged" in err and "epoch 0" in err and "Traceback" not in err
+    assert code == 2 and "diverged" in err and "epoch 1 of 2" in err and "Traceback" not in err
+
+
+def test_a_seed_that_kept_an_early_epoch_is_named_under_its_result_and_the_summary(monkeypatch, capsys,
+                                                                                    tiny_irmas, tmp_path, cache_dir):
+    from irbench import runner
+    from irbench.training import FitResult
+
+    def kept_epoch_1(model, *args, **kwargs):  # as a seed whose validation loss never improved after epoch 1
+        return FitResult(epochs=9, best_epoch=1, best_validation_loss=1.0, resumed=False, seconds=0.0,
+                         stopped_early=True, max_epochs=10, patience=8)
+
+    monkeypatch.setattr(runner, "fit", kept_epoch_1)
+    code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir, "--seed", "3", "--seed", "4")
+    assert code == 0, err
+    text = " ".join(err.split())  # the console wraps at 80 columns
+    for seed in (3, 4):
+        line = (f"seed {seed}: validation loss never improved after epoch 1; stopped early at epoch 9 of 10 "
+                "(patience 8); kept epoch 1")
+        assert text.count(line) == 2  # under the seed's result and under the mean ± std summary
+        training = read_record(tmp_path / f"irmas/vgg/seed-{seed}.json").training
+        assert (training.best_epoch, training.epochs, training.max_epochs, training.patience) == (1, 9, 10, 8)
+    assert text.index("seed 3: validation") < text.index("irmas/vgg seed 4") < text.index("mean ± sample std")
+    assert all(len(line) <= 80 for line in err.splitlines())

@@ -53,7 +53,8 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
 
 def test_the_best_epoch_is_kept(tmp_path):
     _, result = _fit(tmp_path, 3)
-    assert result.best_epoch is not None and 0 <= result.best_epoch < 3 and result.best_validation_loss > 0
+    assert result.best_epoch is not None and 1 <= result.best_epoch <= 3 and result.best_validation_loss > 0
+    assert (result.max_epochs, result.patience) == (3, 50)
 
 
 def test_losses_follow_the_prediction_type():
@@ -100,6 +101,6 @@ def test_non_finite_or_non_positive_learning_rates_are_refused_up_front(value):
 
 
 def test_a_diverging_run_stops_at_the_first_non_finite_loss(tmp_path):
-    with pytest.raises(TrainingDivergedError, match=r"epoch 0, step \d+.*learning_rate=1e\+11"):
+    with pytest.raises(TrainingDivergedError, match=r"epoch 1 of 5, step \d+.*learning_rate=1e\+11"):
         _fit(tmp_path, 5, learning_rate=1e12)
     assert not (tmp_path / "best.pt").exists()  # stopped inside the first epoch, nothing trained to the end

@@ -34,7 +34,9 @@ def run(
 
     Writes RESULTS_DIR/<task>/<baseline>/seed-<n>.json (plus predictions and checkpoint). An existing
     record is kept unless --overwrite is given; an interrupted run resumes from its last epoch. Several
-    --seed options load, hash, extract and index the data once, then train each seed.
+    --seed options load, hash, extract and index the data once, then train each seed. Epochs count from 1.
+    A seed that stopped early or kept an earlier epoch than its last gets a line saying so, under its
+    result and again under the mean ± std summary.
     """
     from irbench.runner import RunOptions, run_seeds
 
@@ -66,8 +68,26 @@ def run(
             f"{decision} -> {escape(str(path))}",
             highlight=False,
         )
+        for line in _stopping_lines([record]):
+            console.print(line, highlight=False)
     if len(finished) > 1:
         console.print(_summary(finished), highlight=False)
+        for line in _stopping_lines(finished):
+            console.print(line, highlight=False)
+
+
+def stopping_line(record) -> str | None:
+    """``seed 2: validation loss never improved after epoch 1; kept epoch 1 of 10``: when and where a seed's
+    training stopped and which (1-based) epoch it kept, or ``None`` when it kept the last of all its epochs
+    (see ``TrainingSummary.stopping_note``)."""
+    note = record.training.stopping_note()
+    return None if note is None else f"seed {record.seed}: {note}"
+
+
+def _stopping_lines(records) -> list[str]:
+    """The console lines of :func:`stopping_line` for ``records``, indented under a result line."""
+    lines = (stopping_line(record) for record in records)
+    return [f"  [yellow]{escape(line)}[/]" for line in lines if line is not None]
 
 
 def _summary(records) -> str:

@@ -29,6 +29,19 @@ def max_normalised_sum_aggregation(window_scores: np.ndarray) -> np.ndarray:
     return total / peak if peak > 0 else total
 
 
+DESCRIPTIONS: dict[str, str] = {
+    "s1": "S1, the mean of the clip's window probabilities",
+    "s2": "S2, the sum of the clip's window probabilities divided by its maximum (the top class of every clip "
+          "scores 1, so S2 is a decision score, not a probability)",
+}
+"""What each aggregation's clip score is, in words, for records and pages."""
+
+
+def describe(name: str) -> str:
+    """``name``'s clip score in words (:data:`DESCRIPTIONS`), or the name itself for a plugin's aggregation."""
+    return DESCRIPTIONS.get(name, name)
+
+
 def aggregate(name: str, window_scores: list[np.ndarray]) -> np.ndarray:
     """Aggregate every clip: list of ``(n_windows_i, n_classes)`` -> ``(n_clips, n_classes)``.
 

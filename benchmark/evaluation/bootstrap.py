@@ -8,6 +8,12 @@ every clip of each drawn group. The record stores the unit and how many there we
 
 The interval says how much a run's score depends on which test material was drawn; it is not the spread
 across seeds, which the leaderboard reports separately (lm-eval users mixed the two up).
+
+Every resample scores the same quantity as the point estimate: the class set is fixed by the whole test set
+(see :func:`irbench.evaluation.metrics.headline_metric`), never recomputed inside a resample. With fewer than
+:data:`INDICATIVE_BELOW` units a percentile bootstrap is coarse (10 MusicNet recordings give at most 10 distinct
+values per class share, and its coverage falls short of 95%; Davison & Hinkley 1997, Sec. 5.3): such an
+interval is flagged ``indicative`` in the record and on the page, with its unit count.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import scipy.stats
 
 RESAMPLES = 1000
 LEVEL = 0.95
+INDICATIVE_BELOW = 30
+"""Independent units below which an interval is flagged as indicative only."""
 
 
 def group_members(groups: Sequence[str]) -> list[np.ndarray]:
@@ -47,13 +55,13 @@ def bootstrap_interval(
 
     Returns
     -------
-    ``{"low", "high", "level", "resamples", "method", "unit", "n_units"}``; ``low == high`` with fewer than
-    2 groups.
+    ``{"low", "high", "level", "resamples", "method", "unit", "n_units", "indicative"}``; ``low == high``
+    with fewer than 2 groups; ``indicative`` is true below :data:`INDICATIVE_BELOW` units.
     """
     if isinstance(groups, int):
         groups = [str(i) for i in range(groups)]
     members = group_members(groups)
-    facts = {"level": LEVEL, "unit": unit, "n_units": len(members)}
+    facts = {"level": LEVEL, "unit": unit, "n_units": len(members), "indicative": len(members) < INDICATIVE_BELOW}
     if len(members) < 2:
         value = float(score(np.arange(len(groups)))) if len(groups) else 0.0
         return {"low": value, "high": value, "resamples": 0, "method": f"too few {unit}s to resample", **facts}

@@ -7,11 +7,26 @@
   (clip, class) pairs only; micro-F1 over all observed pairs pooled;
 - single-label (Medley-solos-DB): accuracy, mean per-class accuracy, macro-F1, confusion matrix.
 
-A class without a positive test example has no support: its precision, recall, F1, AP and ROC-AUC are
-``None`` (reported as "no support", never 0 or NaN) and macro averages and mAP run over the classes with
-support. Micro averages pool every (clip, class) decision of every class, so a false positive counts even for
-a class absent from the test set (predicting an absent class is never free); each class's
-``true_positives``, ``false_positives`` and ``false_negatives`` are recorded, absent classes included.
+Classes absent from the test set (no positive test example, "no support"): their own precision, recall, F1,
+AP and ROC-AUC are ``None`` (shown as "no support", never 0 or NaN), but they are never dropped from an
+average that decisions enter, so a false positive always costs:
+
+- micro averages pool every (clip, class) decision of every class;
+- macro precision, recall and F1 run over EVERY class (the class set is fixed by the task, never by the
+  test set or a bootstrap resample). A ratio whose denominator is 0 scores 1 when the class made no error
+  (no false positive and no false negative) and 0 otherwise: a class absent from the test set counts 1 when it
+  is never predicted and 0 as soon as it is predicted once (the "absent-class rule"). For F1 this is
+  scikit-learn's ``f1_score(average="macro", labels=all, zero_division=1)``; for recall it deviates from
+  scikit-learn (whose ``zero_division=1`` gives an absent class recall 1 even when it is predicted), so
+  that predicting everything never earns a macro average anything;
+- ``macro_f1_absent_zero`` is the macro-F1 over every class with absent classes always 0
+  (``zero_division=0``), the quantity instrument-classifier reported on MusicNet, shown beside such
+  published numbers only;
+- mAP averages over the classes with support (AP needs a positive; it ranks scores, so decisions and
+  predicting everything do not enter it).
+
+Each class's ``true_positives``, ``false_positives`` and ``false_negatives`` are recorded, absent classes
+included.
 """
 
 from __future__ import annotations
@@ -64,9 +79,43 @@ def classes_without_support(per_class: dict[str, dict]) -> list[str]:
     return [label for label, figures in per_class.items() if not figures["support"]]
 
 
+def rate_or_error_free(numerator: np.ndarray, denominator: np.ndarray, errors: np.ndarray) -> np.ndarray:
+    """``numerator / denominator`` per class, where a zero denominator gives 1 when the class made no error
+    (``errors == 0``: no false positive and no false negative) and 0 otherwise (the absent-class rule of the
+    module docstring). All arrays ``(..., n_classes)``; returns float64 of the same shape."""
+    numerator, denominator = np.asarray(numerator, np.float64), np.asarray(denominator, np.float64)
+    empty = np.where(np.asarray(errors) == 0, 1.0, 0.0)
+    return np.divide(numerator, denominator, out=np.broadcast_to(empty, numerator.shape).copy(),
+                     where=denominator > 0)
+
+
+def macro_figures(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> dict[str, np.ndarray]:
+    """Macro precision, recall and F1 over every class from per-class counts ``(..., n_classes)`` (any
+    leading axes, e.g. bootstrap resamples); each value ``(...)``. F1 is ``2TP / (2TP + FP + FN)``; zero
+    denominators follow the absent-class rule (:func:`rate_or_error_free`)."""
+    errors = np.asarray(fp) + np.asarray(fn)
+    return {
+        "macro_precision": rate_or_error_free(tp, tp + fp, errors).mean(axis=-1),
+        "macro_recall": rate_or_error_free(tp, tp + fn, errors).mean(axis=-1),
+        "macro_f1": rate_or_error_free(2 * tp, 2 * tp + fp + fn, errors).mean(axis=-1),
+    }
+
+
+def macro_f1_absent_zero(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> float:
+    """Macro-F1 over every class with a class absent from the test set scoring 0 however it was predicted
+    (scikit-learn ``f1_score(average="macro", zero_division=0)``, what instrument-classifier reported);
+    counts ``(n_classes,)``. For comparison with such published numbers only."""
+    return float(f1_from_counts(np.asarray(tp), np.asarray(fp), np.asarray(fn)).mean()) if len(tp) else 0.0
+
+
 def _mean_of(per_class: dict[str, dict], key: str) -> float:
     values = [v[key] for v in per_class.values() if v[key] is not None]
     return float(np.mean(values)) if values else 0.0
+
+
+def _counts_of(per_class: dict[str, dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return tuple(np.array([v[key] for v in per_class.values()], dtype=np.float64)
+                 for key in ("true_positives", "false_positives", "false_negatives"))
 
 
 def multilabel_metrics(
@@ -84,9 +133,11 @@ def multilabel_metrics(
 
     Returns
     -------
-    (metrics, per_class). ``metrics``: micro/macro precision, recall, F1, ``map``, ``hamming_loss`` (over
-    observed pairs), and without a mask ``lrap`` and ``top1_hit_rate``. ``per_class``: precision, recall, f1,
-    ap, roc_auc and support (observed positives) per label.
+    (metrics, per_class). ``metrics``: micro/macro precision, recall, F1 (macro over every class, absent
+    classes by the absent-class rule), ``macro_f1_absent_zero``, ``map`` (over classes with support),
+    ``hamming_loss`` (over observed pairs), and without a mask ``lrap`` and ``top1_hit_rate``.
+    ``per_class``: precision, recall, f1, ap, roc_auc (``None`` without support), support (observed
+    positives) and error counts per label.
     """
     observed = np.ones_like(targets, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     per_class = {
@@ -95,10 +146,12 @@ def multilabel_metrics(
     }
     truth, decision = targets[observed], predictions[observed]
     p, r, f, _ = precision_recall_fscore_support(truth, decision, average="binary", zero_division=0)
+    tp, fp, fn = _counts_of(per_class)
     metrics = {
         "micro_precision": float(p), "micro_recall": float(r), "micro_f1": float(f),
-        "macro_precision": _mean_of(per_class, "precision"), "macro_recall": _mean_of(per_class, "recall"),
-        "macro_f1": _mean_of(per_class, "f1"), "map": _mean_of(per_class, "ap"),
+        **{key: float(value) for key, value in macro_figures(tp, fp, fn).items()},
+        "macro_f1_absent_zero": macro_f1_absent_zero(tp, fp, fn),
+        "map": _mean_of(per_class, "ap"),
         "hamming_loss": float(hamming_loss(truth, decision)) if truth.size else 0.0,
     }
     if mask is None:
@@ -115,27 +168,30 @@ def single_label_metrics(
     Returns
     -------
     (metrics, per_class, confusion): ``accuracy``, ``balanced_accuracy`` (mean per-class accuracy over
-    classes with support), ``macro_f1`` and ``micro_f1`` (equal to accuracy for single-label data);
+    classes with support, scikit-learn's definition), ``macro_f1`` (over every class, absent classes by the
+    absent-class rule) and ``micro_f1`` (equal to accuracy for single-label data);
     per-class precision, recall (the class's accuracy), f1 and support; the confusion matrix
     ``(n_classes, n_classes)`` with true classes as rows.
     """
     truth, predicted = targets.argmax(axis=1), clip_scores.argmax(axis=1)
-    present = sorted(set(truth.tolist()))
     one_hot = np.eye(len(labels))[predicted]
     per_class = {
         label: _class_figures(targets[:, i], one_hot[:, i], clip_scores[:, i]) for i, label in enumerate(labels)
     }
+    tp, fp, fn = _counts_of(per_class)
     metrics = {
         "accuracy": float((truth == predicted).mean()),
         "balanced_accuracy": float(balanced_accuracy_score(truth, predicted)) if len(truth) else 0.0,
-        "macro_f1": float(f1_score(truth, predicted, labels=present, average="macro", zero_division=0)),
+        "macro_f1": float(macro_figures(tp, fp, fn)["macro_f1"]),
         "micro_f1": float(f1_score(truth, predicted, average="micro", zero_division=0)),
     }
     confusion = confusion_matrix(truth, predicted, labels=list(range(len(labels)))).tolist()
     return metrics, per_class, confusion
 
 
-def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+def f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    """``2TP / (2TP + FP + FN)`` elementwise from counts of any shape, 0 where the denominator is 0 (micro
+    averages; macro averages use :func:`macro_figures`)."""
     denominator = 2 * tp + fp + fn
     return np.divide(2 * tp, denominator, out=np.zeros_like(denominator, dtype=float), where=denominator > 0)
 
@@ -156,29 +212,43 @@ def fast_average_precision(truth: np.ndarray, score: np.ndarray) -> float:
 
 
 def headline_metric(name: str, targets: np.ndarray, predictions: np.ndarray, scores: np.ndarray,
-                    mask: np.ndarray | None = None) -> float:
+                    mask: np.ndarray | None = None, reference_ap: np.ndarray | None = None) -> float:
     """One metric, fast enough to recompute a thousand times for a bootstrap interval.
 
-    Supports ``accuracy``, ``micro_f1``, ``macro_f1`` (over classes with support) and ``map``, with the same
-    definitions as :func:`multilabel_metrics` and :func:`single_label_metrics`; ``predictions`` are the 0/1
-    decisions ``(n_clips, n_classes)`` (the arg-max one-hot for single-label tasks).
+    Supports ``accuracy``, ``micro_f1``, ``macro_f1`` (every class, absent-class rule) and ``map``, with the
+    same definitions as :func:`multilabel_metrics` and :func:`single_label_metrics`; ``predictions`` are the
+    0/1 decisions ``(n_clips, n_classes)`` (the arg-max one-hot for single-label tasks).
+
+    ``reference_ap`` ``(n_classes,)`` fixes mAP's class set for a bootstrap resample: the whole test set's
+    per-class AP, NaN for a class without support there (left out). A class with support in the whole test
+    set but no positive in the resample keeps its whole-test-set AP (its AP is undefined in the resample;
+    dropping it would change what the interval measures, scoring it 0 would charge the model for the draw).
+    Without it, mAP runs over the classes with a positive in ``targets``.
 
     Raises ``ValueError`` for another metric.
     """
     observed = np.ones_like(targets, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     truth, decision = (targets > 0) & observed, (predictions > 0) & observed
-    tp = (truth & decision).sum(axis=0)
-    fp = (~truth & decision & observed).sum(axis=0)
-    fn = (truth & ~decision).sum(axis=0)
-    supported = truth.sum(axis=0) > 0
     if name == "accuracy":
         return float((targets.argmax(axis=1) == scores.argmax(axis=1)).mean())
+    tp = (truth & decision).sum(axis=0)
+    fp = (~truth & decision).sum(axis=0)
+    fn = (truth & ~decision).sum(axis=0)
     if name == "micro_f1":
-        return float(_f1(tp.sum(), fp.sum(), fn.sum()))
+        return float(f1_from_counts(tp.sum(), fp.sum(), fn.sum()))
     if name == "macro_f1":
-        return float(_f1(tp, fp, fn)[supported].mean()) if supported.any() else 0.0
+        return float(macro_figures(tp, fp, fn)["macro_f1"]) if len(tp) else 0.0
     if name == "map":
-        values = [fast_average_precision(truth[observed[:, i], i], scores[observed[:, i], i])
-                  for i in np.flatnonzero(supported)]
+        present = truth.sum(axis=0) > 0
+        classes = np.flatnonzero(present if reference_ap is None else ~np.isnan(reference_ap))
+        values = [fast_average_precision(truth[observed[:, i], i], scores[observed[:, i], i]) if present[i]
+                  else float(reference_ap[i]) for i in classes]
         return float(np.mean(values)) if values else 0.0
     raise ValueError(f"no fast path for metric {name!r}")
+
+
+def per_class_ap(per_class: dict[str, dict], labels: tuple[str, ...]) -> np.ndarray:
+    """``(n_classes,)`` float64 AP of each label from :func:`multilabel_metrics`'s ``per_class``; NaN for a
+    class without support (the ``reference_ap`` of :func:`headline_metric`)."""
+    return np.array([np.nan if per_class[label].get("ap") is None else per_class[label]["ap"] for label in labels],
+                    dtype=np.float64)

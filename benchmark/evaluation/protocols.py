@@ -9,25 +9,43 @@ from __future__ import annotations
 
 import warnings
 
-from irbench.evaluation.aggregation import aggregate
+import numpy as np
+
+from irbench.evaluation.aggregation import aggregate, describe
 from irbench.evaluation.metrics import (
     classes_without_support,
     headline_metric,
     multilabel_metrics,
+    per_class_ap,
     single_label_metrics,
 )
-from irbench.evaluation.thresholds import choose_threshold
+from irbench.evaluation.thresholds import DEFAULT_GRID, choose_threshold
 from irbench.evaluation.types import ClipScores, Evaluation
 
 DEFAULT_THRESHOLD = 0.5
 
 
+def split_shape(scores: ClipScores) -> dict[str, float | int]:
+    """What a split looks like to a threshold: ``clips``, mean ``labels_per_clip`` (observed positives) and
+    mean ``windows_per_clip`` (model windows aggregated into each clip score)."""
+    n = len(scores.clip_ids)
+    positives = (np.asarray(scores.targets) * np.asarray(scores.mask)).sum() if n else 0.0
+    windows = sum(len(w) for w in scores.window_scores)
+    return {"clips": n, "labels_per_clip": round(float(positives) / n, 3) if n else 0.0,
+            "windows_per_clip": round(windows / n, 3) if n else 0.0}
+
+
 def thresholded(
     validation: ClipScores, test: ClipScores, labels: tuple[str, ...], main: str = "s1",
-    others: tuple[str, ...] = (), masked: bool = False,
+    others: tuple[str, ...] = (), masked: bool = False, window_outputs: str = "sigmoid",
 ) -> Evaluation:
     """Multi-label protocol; metrics of aggregation ``main`` unprefixed, of ``others`` as ``<name>_<metric>``.
 
+    ``window_outputs`` names the model's output activation whose window probabilities are aggregated
+    (``softmax`` for a single-label-trained model such as IRMAS's, ``sigmoid`` for multi-label training).
+    The record's ``threshold`` states the whole rule: the grid searched, what the scores are, the criterion,
+    and what validation and test look like (clips, labels and windows per clip), since a threshold tuned on
+    single-window, single-label validation clips is applied to multi-window, multi-label test clips on IRMAS.
     Without validation clips the threshold falls back to 0.5, and ``threshold.chosen_on`` says so.
     """
     metrics: dict[str, float] = {}
@@ -51,12 +69,16 @@ def thresholded(
             threshold.update({
                 "aggregation": name, "value": value, "chosen_on": chosen_on,
                 "criterion": "micro_f1" + (" over observed pairs" if masked else ""), "validation_curve": curve,
+                "grid": list(DEFAULT_GRID) if validation.clip_ids else [],
+                "scores": f"{describe(name)}, of {window_outputs} outputs",
+                "validation_split": split_shape(validation), "test_split": split_shape(test),
             })
             mask = test.mask if masked else None
             extra = {"classes_without_support": classes_without_support(per_class)}
+            reference_ap = per_class_ap(per_class, labels)  # fixes mAP's class set in every resample
             result = Evaluation(metrics, per_class, threshold, test_scores, predictions, extra, rescore=_rescorer(
                 lambda metric, i, p=predictions, s=test_scores: headline_metric(
-                    metric, test.targets[i], p[i], s[i], None if mask is None else mask[i])))
+                    metric, test.targets[i], p[i], s[i], None if mask is None else mask[i], reference_ap)))
         else:
             metrics.update({f"{name}_{key}": v for key, v in overall.items()})
             threshold[f"{name}_value"] = value
@@ -74,7 +96,8 @@ def arg_max(validation: ClipScores, test: ClipScores, labels: tuple[str, ...]) -
         metrics, per_class, {"aggregation": "s1", "value": None, "chosen_on": "none (arg-max decision)"},
         scores, predictions, extra={"confusion_matrix": {"labels": list(labels), "rows_true": confusion},
                                     "classes_without_support": classes_without_support(per_class)},
-        rescore=_rescorer(lambda metric, i: headline_metric(metric, test.targets[i], predictions[i], scores[i])),
+        rescore=_rescorer(lambda metric, i: headline_metric(metric, test.targets[i], predictions[i], scores[i],
+                                                            reference_ap=per_class_ap(per_class, labels))),
     )
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Anchor:
-    """One published number: task, method, metric (as the source defined it), value, source, caveat."""
+    """One published number: task, method, metric (as the source defined it), value, source, caveat; the
+    record metric of the same quantity and the training-data overlap note (see
+    :class:`irbench.datasets.Reference`)."""
 
     task: str
     method: str
@@ -20,6 +22,8 @@ class Anchor:
     value: str
     source: str
     caveat: str
+    comparable_metrics: tuple[str, ...] = ()
+    training_overlap: str = ""
 
 
 def anchors_for(task: str) -> list[Anchor]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -15,9 +16,10 @@ import numpy as np
 
 from irbench import __version__
 from irbench.atomic import atomic_write_text
-from irbench.report import metric_names, plots
-from irbench.report.anchors import anchors_for
+from irbench.evaluation.bootstrap import INDICATIVE_BELOW
 from irbench.predictions_file import PredictionsError, read_clip_table
+from irbench.report import metric_names, plots
+from irbench.report.anchors import Anchor, anchors_for
 from irbench.report.collect import Leaderboard, Row, Spread
 from irbench.report.paired import plural
 from irbench.report.safety import inside
@@ -25,7 +27,9 @@ from irbench.report.tables import difference_text, spread_text
 from irbench.report.task_info import TaskInfo, task_info
 
 MICRO_MACRO = ("micro: pooled over every (clip, class) decision, so every false positive counts, also for "
-               "classes absent from the test set; macro: mean over classes with at least one positive test clip.")
+               "classes absent from the test set; macro: mean over every class, where a class absent from the "
+               "test set counts 1 when it is never predicted and 0 once it is predicted (so predicting every "
+               "instrument never pays); mAP: mean over the classes with a positive test clip (AP needs one).")
 
 
 def heat(spread: Spread | None) -> str:
@@ -53,7 +57,10 @@ def no_support_text(row: Row, label: str) -> str:
         return "no support in the test set"
     count = count_text(fp)
     seeds = f" (mean over {fp.n} seeds)" if fp.n > 1 and fp.std else ""
-    return f"no support · {count} false positive{'' if count == '1' else 's'}{seeds}"
+    if fp.mean == 0:
+        return "no support · never predicted: counts 1 in macro averages"
+    counts = "counts 0 in macro averages" if fp.std in (None, 0.0) else "counts 0 in macro averages where predicted"
+    return f"no support · {count} false positive{'' if count == '1' else 's'}{seeds}: {counts}"
 
 
 def intervals(row: Row, main: str) -> tuple[list[str], str]:
@@ -69,7 +76,9 @@ def intervals(row: Row, main: str) -> tuple[list[str], str]:
         texts.append(f"[{ci['low']:.3f}, {ci['high']:.3f}]")
         level = ci.get("level", 0.95)
         n_units = ci.get("n_units", run.record.n_test)
-        units.append(f"{level:.0%} CI over {plural(str(ci.get('unit') or 'clip'), int(n_units))}")
+        indicative = ci.get("indicative", int(n_units) < INDICATIVE_BELOW)
+        units.append(f"{level:.0%} CI over {plural(str(ci.get('unit') or 'clip'), int(n_units))}"
+                     + (f" (indicative only: fewer than {INDICATIVE_BELOW} units)" if indicative else ""))
     return texts, "; ".join(dict.fromkeys(units))
 
 
@@ -128,6 +137,29 @@ def _section(board: Leaderboard, info: TaskInfo) -> dict[str, object]:
     return section
 
 
+def beside_anchor(boards: list[Leaderboard]) -> Callable[[Anchor], str]:
+    """``beside(anchor)``: the best row's values of the anchor's ``comparable_metrics`` on the real-data board
+    (``vgg: 0.231 / 0.190``; the stand-in board only when there is no real one, labelled so); ``""`` when
+    the anchor names none or no row has them."""
+    board = next((b for b in boards if not b.stand_in), boards[0] if boards else None)
+
+    def beside(anchor: Anchor) -> str:
+        metrics = list(anchor.comparable_metrics)
+        if board is None or not metrics:
+            return ""
+        rows = [row for row in board.rows if all(m in row.metrics and row.metrics[m] for m in metrics)]
+        if not rows:
+            return ""
+        first = metrics[0]
+        best = (min if metric_names.lower_is_better(first) else max)(rows, key=lambda r: r.metrics[first].mean)
+        values = " / ".join(f"{best.metrics[m].mean:.3f}" for m in metrics)
+        names = " / ".join(metric_names.display_name(m) for m in metrics)
+        where = " (stand-in)" if board.stand_in else ""
+        return f"{best.label}{where}: {values} ({names})"
+
+    return beside
+
+
 def render_html(boards: list[Leaderboard], n_records: int, out_dir: Path) -> Path:
     """Write ``index.html`` and ``<task>.html`` pages under ``out_dir``; returns the index path.
 
@@ -143,7 +175,7 @@ def render_html(boards: list[Leaderboard], n_records: int, out_dir: Path) -> Pat
     for task, task_boards in by_task.items():
         html = environment.get_template("task.html.j2").render(
             task=task, info=infos[task], sections=[_section(b, infos[task]) for b in task_boards],
-            anchors=anchors_for(task), **common,
+            anchors=anchors_for(task), beside=beside_anchor(task_boards), **common,
         )
         atomic_write_text(inside(out_dir, task, ".html"), html)
     index = Path(out_dir) / "index.html"

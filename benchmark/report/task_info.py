@@ -16,8 +16,8 @@ PAPER_METRICS: dict[str, tuple[str, ...]] = {
     "openmic": ("map", "micro_f1", "macro_f1"),
     "medley-solos": ("accuracy", "balanced_accuracy", "macro_f1"),
     "medley-solos-binary": ("accuracy", "balanced_accuracy", "macro_f1"),
-    "musicnet": ("macro_f1", "micro_f1", "map"),
-    "musicnet-instruments": ("macro_f1", "micro_f1", "map"),
+    "musicnet": ("micro_f1", "macro_f1", "map"),
+    "musicnet-instruments": ("micro_f1", "macro_f1", "map"),
 }
 """Default columns of the Markdown and LaTeX tables per task (the main score is always first)."""
 PAPER_FALLBACK = ("micro_f1", "macro_f1")

@@ -13,12 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from irbench.evaluation.metrics import f1_from_counts, fast_average_precision, macro_figures
 from irbench.predictions_file import ClipTable
-
-
-def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
-    denominator = 2 * tp + fp + fn
-    return np.divide(2 * tp, denominator, out=np.zeros_like(denominator, dtype=float), where=denominator > 0)
 
 
 def _counts(weights: np.ndarray, table: ClipTable) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -42,16 +38,14 @@ def accuracy(weights: np.ndarray, table: ClipTable) -> np.ndarray:
 def micro_f1(weights: np.ndarray, table: ClipTable) -> np.ndarray:
     """F1 of all (clip, class) decisions pooled, weighted."""
     tp, fp, fn, _ = _counts(weights, table)
-    return _f1(tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1))
+    return f1_from_counts(tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1))
 
 
 def macro_f1(weights: np.ndarray, table: ClipTable) -> np.ndarray:
-    """Mean per-class F1 over the classes with a positive clip in the resample (0 when none has)."""
-    tp, fp, fn, positives = _counts(weights, table)
-    supported = positives > 0
-    f1 = np.where(supported, _f1(tp, fp, fn), 0.0)
-    n = supported.sum(axis=1)
-    return np.divide(f1.sum(axis=1), n, out=np.zeros(len(n)), where=n > 0)
+    """Mean per-class F1 over every class (the class set never depends on the resample), zero denominators
+    by the absent-class rule of :mod:`irbench.evaluation.metrics`."""
+    tp, fp, fn, _ = _counts(weights, table)
+    return macro_figures(tp, fp, fn)["macro_f1"]
 
 
 def average_precision(weights: np.ndarray, truth: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -78,20 +72,20 @@ def average_precision(weights: np.ndarray, truth: np.ndarray, scores: np.ndarray
 
 
 def mean_average_precision(weights: np.ndarray, table: ClipTable) -> np.ndarray:
-    """Mean over classes of the weighted AP over annotated clips, over classes with a positive in the
-    resample (0 when none has)."""
+    """Mean over the classes with a positive in the whole test set of the weighted AP over annotated clips;
+    a class with no positive in a resample keeps its whole-test-set AP there (the rule of
+    :func:`irbench.evaluation.metrics.headline_metric`), so every resample averages the same classes."""
     values = []
     for c in range(table.targets.shape[1]):
         observed = table.mask[:, c] > 0
         truth = table.targets[observed, c] > 0
         if truth.any():
-            values.append(average_precision(weights[:, observed], truth, table.scores[observed, c]))
+            whole = fast_average_precision(truth, table.scores[observed, c])
+            value = average_precision(weights[:, observed], truth, table.scores[observed, c])
+            values.append(np.where(np.isnan(value), whole, value))
     if not values:
         return np.zeros(len(weights))
-    stacked = np.vstack(values)
-    present = ~np.isnan(stacked)
-    n = present.sum(axis=0)
-    return np.divide(np.where(present, stacked, 0).sum(axis=0), n, out=np.zeros(len(n)), where=n > 0)
+    return np.vstack(values).mean(axis=0)
 
 
 WEIGHTED: dict[str, Callable[[np.ndarray, ClipTable], np.ndarray]] = {
