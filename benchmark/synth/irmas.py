@@ -4,10 +4,23 @@ Training clips: 3.0 s, 44.1 kHz, 16-bit stereo WAV in ``IRMAS-TrainingData/<cls>
 instrument plays a melody (plus chords for keyboards and guitars) at full level, 0-3 other instruments and
 an optional bass line accompany it 10-20 dB lower, and drums (tag ``[dru]``) play on some clips. Names follow
 both real patterns: ``NNN__[cls][dru|nod][genre]SSSS__E.wav`` and ``[cls][genre]SSSS__E.wav``; three
-excerpts share a song number, like IRMAS's excerpts of one recording.
+excerpts share a song number, like most of IRMAS's recordings (real: 2,157 of 2,257 songs have 3, the rest
+1-2; mirdata's full index).
 Test clips: 5-20 s with 1-3 labelled instruments at similar levels, in ``IRMAS-TestingData-Part{1,2,3}``
 (Part2's inner folder is ``IRTestingData-Part2`` as in the real archive), labels in ``.txt`` with one label
-and a TAB per line.
+and a TAB per line. Test excerpts come in tracks, named ``<NN> - Stand-in Piece No. <track>-<n>.wav`` (the
+loader's group is the name before ``-<n>``; ``n`` runs over the track's excerpts with gaps, as in the real
+names). The excerpts per track follow the real ones (``REAL_TEST_TRACKS``: all 2,874 real test names of
+mirdata's full IRMAS index, commit ba0a9023, grouped by that rule: 208 tracks, 1-47 excerpts, median 12,
+none spanning two parts). ``full`` takes every real track size of each part (807 / 1,301 / 766 excerpts in
+58 / 97 / 53 tracks, so 208 bootstrap units); a smaller scale keeps the real excerpts-per-track ratio, with
+at least ``MIN_TEST_TRACKS`` tracks per part (tiny: 6 tracks of 24 excerpts, small: 16 of 220), sizes drawn
+from the real ones and rescaled to the part's count. A track fixes its genre, drums, tempo, key and a pool
+of 2-4 instruments (no more than it has excerpts) that its excerpts' labels are drawn from, every pool member
+labelling at least one excerpt, so excerpts of one track are correlated as in real recordings; pools are
+dealt from shuffled decks of the 11 labels, so every class is in the test set at every scale. Deviations:
+the real label mix, excerpt lengths and tempo changes within a track are not reproduced (lengths are
+uniform in 5-20 s); a training song's three excerpts are still rendered independently.
 """
 
 from __future__ import annotations
@@ -20,7 +33,7 @@ import soundfile
 
 from irbench.atomic import atomic_path, atomic_write_text
 from irbench.synth import music
-from irbench.synth.base import IN_PROGRESS, StandInGenerator
+from irbench.synth.base import IN_PROGRESS, StandInGenerator, apportion
 from irbench.synth.music import Voice
 from irbench.synth.render import mix, render
 from irbench.tasks.irmas import GENRES, LABELS, TRAINING_FOLDER
@@ -40,7 +53,18 @@ SCALES: dict[str, tuple[dict[str, int], tuple[int, int, int]]] = {
     "full": (FULL_TRAINING, (807, 1301, 766)),
 }
 TEST_FOLDERS = ("Part1", "IRTestingData-Part2", "Part3")
-__all__ = ["IN_PROGRESS", "IrmasStandIn", "SCALES", "synthesise_irmas"]
+# Excerpts per real test track, per part, sorted (mirdata's full index; see the module docstring).
+REAL_TEST_TRACKS: tuple[tuple[int, ...], ...] = (
+    (47, 30, 28, 27, 26, 26, 24, 23, 23, 22, 22, 21, 20, 19, 19, 19, 18, 17, 17, 16, 15, 15, 14, 14, 13, 13, 13,
+     12, 12, 12, 12, 12, 11, 11, 10, 10, 10, 10, 10, 10, 10, 8, 8, 8, 7, 7, 7, 6, 6, 6, 5, 5, 5, 5, 5, 4, 1, 1),
+    (45, 45, 31, 29, 26, 25, 21, 20, 20, 19, 19, 19, 18, 18, 17, 17, 17, 16, 16, 16) + (15,) * 10 + (14,) * 9
+    + (13,) * 7 + (12,) * 11 + (11,) * 10 + (10,) * 7 + (9,) * 7 + (8,) * 4 + (7,) * 7 + (6, 6, 6, 4, 2),
+    (40, 35, 29, 28, 27, 24, 24, 22, 21, 20, 20, 19, 19, 18, 18, 17, 16, 16, 16, 16, 16, 15, 15, 14, 14, 14, 13,
+     13, 13, 12, 11, 11, 10, 10, 10, 9, 9, 9, 9, 9, 9, 8, 8, 8, 8, 7, 7, 7, 7, 6, 5, 3, 2),
+)
+MIN_TEST_TRACKS = 2  # per part, so a tiny stand-in still has bootstrap units to resample
+__all__ = ["IN_PROGRESS", "IrmasStandIn", "REAL_TEST_TRACKS", "SCALES", "label_text", "synthesise_irmas",
+           "track_sizes"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,38 @@ class ClipPlan:
     genre: str
     index: int
     is_test: bool
+    recording: int  # the test track (``-<n>`` names share it) or training song number
+
+
+def track_sizes(count: int, real: tuple[int, ...], rng: np.random.Generator) -> list[int]:
+    """Excerpts per track for one test part of ``count`` excerpts, modelled on the ``real`` sizes.
+
+    ``count == sum(real)`` (full scale) gives the real sizes in a random order; otherwise
+    ``max(MIN_TEST_TRACKS, round(count * len(real) / sum(real)))`` tracks with sizes drawn from ``real``
+    without replacement and rescaled (:func:`apportion`, at least 1 excerpt each) to sum to ``count``.
+    """
+    n_tracks = len(real) if count == sum(real) else max(MIN_TEST_TRACKS, round(count * len(real) / sum(real)))
+    drawn = rng.choice(np.array(real), size=n_tracks, replace=n_tracks > len(real))
+    return apportion(drawn, count)
+
+
+def _deal_pool(rng: np.random.Generator, deck: list[str], size: int) -> list[str]:
+    """``size`` distinct labels for one test track, taken in order from ``deck`` (refilled with a shuffled
+    copy of the 11 labels when it runs short), so the classes take turns joining pools."""
+    pool: list[str] = []
+    while len(pool) < size:
+        fresh = [x for x in deck if x not in pool]
+        if not fresh:
+            deck.extend(str(x) for x in rng.permutation(LABELS))
+            continue
+        pool.append(fresh[0])
+        deck.remove(fresh[0])
+    return pool
+
+
+def label_text(labels: tuple[str, ...]) -> str:
+    """A test clip's ``.txt``: one label per line, each followed by a TAB (as in the real files)."""
+    return "".join(f"{label}\t\n" for label in labels)
 
 
 class IrmasStandIn(StandInGenerator):
@@ -61,6 +117,7 @@ class IrmasStandIn(StandInGenerator):
 
     dataset = "irmas"
     real_data_probe = TRAINING_FOLDER
+    layout = 2  # 2: test excerpts grouped in tracks (1: one track per excerpt)
 
     def plan(self, scale: str) -> list[ClipPlan]:
         """File names, labels, lengths and tags of every clip at ``scale``."""
@@ -78,17 +135,27 @@ class IrmasStandIn(StandInGenerator):
                 tags = f"{song % 1000:03d}__[{label}][{'dru' if drums else 'nod'}]" if tagged else f"[{label}]"
                 name = f"{tags}[{genre}]{song:04d}__{excerpt_index % 3 + 1}.wav"
                 plans.append(ClipPlan(f"{TRAINING_FOLDER}/{label}/{name}", (label,), TRAINING_SECONDS, drums,
-                                      genre, len(plans), False))
-        for part, (count, folder) in enumerate(zip(test_parts, TEST_FOLDERS), start=1):
-            for number in range(count):
-                n_labels = int(rng.choice([1, 2, 3], p=[0.45, 0.4, 0.15]))
-                labels = tuple(sorted(rng.choice(LABELS, size=n_labels, replace=False)))
+                                      genre, len(plans), False, song))
+        track, deck = 0, []  # deck: labels not yet given to a track's pool, so every class is in the test set
+        for part, (count, folder, real) in enumerate(zip(test_parts, TEST_FOLDERS, REAL_TEST_TRACKS), start=1):
+            for size in track_sizes(count, real, rng):
+                track += 1
+                pool = _deal_pool(rng, deck, min(size, int(rng.integers(2, 5))))
                 genre = str(rng.choice(GENRES))
-                name = f"{number % 20 + 1:02d} - Stand-in Piece No. {number} (take {part})-{number % 7 + 1}.wav"
-                plans.append(ClipPlan(
-                    f"IRMAS-TestingData-Part{part}/{folder}/{name}", labels, float(rng.uniform(5.0, 20.0)),
-                    genre != "cla" and bool(rng.random() < 0.4), genre, len(plans), True,
-                ))
+                drums = genre != "cla" and bool(rng.random() < 0.4)
+                title = f"{int(rng.integers(1, 21)):02d} - Stand-in Piece No. {track}"
+                span = size + int(rng.integers(0, size // 3 + 1))  # real excerpt numbers have gaps
+                numbers = sorted(rng.choice(np.arange(1, span + 1), size=size, replace=False))
+                for j, number in enumerate(numbers):  # excerpt j features pool[j % len(pool)]: all are heard
+                    n_labels = min(len(pool), int(rng.choice([1, 2, 3], p=[0.45, 0.4, 0.15])))
+                    first = pool[j % len(pool)]
+                    rest = [str(x) for x in rng.choice([x for x in pool if x != first], size=n_labels - 1,
+                                                       replace=False)]
+                    plans.append(ClipPlan(
+                        f"IRMAS-TestingData-Part{part}/{folder}/{title}-{number}.wav", tuple(sorted([first, *rest])),
+                        float(rng.uniform(5.0, 20.0)), drums and bool(rng.random() < 0.9), genre, len(plans),
+                        True, track,
+                    ))
         return plans
 
     def render(self, plan: ClipPlan, out: Path) -> None:
@@ -97,10 +164,12 @@ class IrmasStandIn(StandInGenerator):
         if path.exists():
             return
         rng = np.random.default_rng([self.seed, 1, plan.index])
+        # a test track's excerpts share tempo, key and mode (its own generator); a training clip draws its own
+        style = np.random.default_rng([self.seed, 2, plan.recording]) if plan.is_test else rng
         n_samples = int(round(plan.seconds * SAMPLE_RATE))
-        tempo = float(rng.uniform(70, 150))
-        beat, root = 60.0 / tempo, int(rng.integers(0, 12))
-        mode = music.MAJOR if rng.random() < 0.6 else music.MINOR
+        tempo = float(style.uniform(70, 150))
+        beat, root = 60.0 / tempo, int(style.integers(0, 12))
+        mode = music.MAJOR if style.random() < 0.6 else music.MINOR
         leads = list(plan.labels)
         others = [] if plan.is_test else list(
             rng.choice([x for x in LABELS if x not in leads], size=int(rng.integers(0, 4)), replace=False))
@@ -120,7 +189,7 @@ class IrmasStandIn(StandInGenerator):
             add(music.perform(rng, music.KIT, plan.seconds, beat, root, mode), float(rng.uniform(-14, -8)))
         audio = mix(parts, gains, peak=float(rng.uniform(0.3, 0.9)))
         if plan.is_test:
-            atomic_write_text(path.with_suffix(".txt"), "".join(f"{label}\t\n" for label in plan.labels))
+            atomic_write_text(path.with_suffix(".txt"), label_text(plan.labels))
         with atomic_path(path) as temporary:
             soundfile.write(temporary, audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
 

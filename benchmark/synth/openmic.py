@@ -5,6 +5,11 @@ values, ``partitions/split01_{train,test}.csv``, ``class-map.json``. Each clip s
 instruments; its label rows cover the sounding ones (relevance 0.6-1.0) and 1-3 silent ones (relevance
 0-0.3), but a sounding instrument goes unannotated with probability 0.25, so the label mask matters as in
 the real data. ``full`` has the real split sizes (14,915 / 5,085).
+
+Keys are ``<track>_<start>`` as in the real data: every excerpt comes from its own Free Music Archive track
+(the loader's group), drawn without replacement from ids 1-155,320, and no track is in both partitions, like
+the official split01 (14,915 + 5,085 keys of 20,000 distinct tracks, ids 46-155,311; checked on the full
+partition files in ``shared/data/real``). ``<start>`` is a multiple of 3,840 as the real ones are.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ VOICES: dict[str, Voice] = {
     "violin": Voice(40, 55, 93), "voice": Voice(53, 48, 79),
 }
 SPLIT_SIZES = {"tiny": (60, 20), "small": (400, 120), "full": (14915, 5085)}
+MAX_TRACK_ID = 155_320  # FMA track ids of the real keys reach 155,311
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class ExcerptPlan:
     sounding: tuple[str, ...]
     relevance: tuple[tuple[str, float], ...]
     index: int
+    track: int  # the FMA track (the key's first part), one excerpt per track
 
 
 class OpenMicStandIn(StandInGenerator):
@@ -55,21 +62,25 @@ class OpenMicStandIn(StandInGenerator):
 
     dataset = "openmic"
     real_data_probe = LABELS_FILE
+    layout = 2  # 2: one excerpt per track, tracks split-disjoint (1: two per track, one track in both)
 
     def plan(self, scale: str) -> list[ExcerptPlan]:
-        """Keys ``TTTTTT_SSSS`` (two excerpts per FMA-like track), instruments and label rows."""
+        """Keys ``TTTTTT_SSSS`` (one excerpt per FMA-like track, tracks distinct over both splits, keys sorted
+        within a split), instruments and label rows."""
         rng = np.random.default_rng([self.seed, 0])
+        sizes = SPLIT_SIZES[scale]
+        tracks = (rng.choice(MAX_TRACK_ID, size=sum(sizes), replace=False) + 1).tolist()
         plans: list[ExcerptPlan] = []
-        for split, count in zip(("train", "test"), SPLIT_SIZES[scale]):
-            for _ in range(count):
-                index = len(plans)
-                key = f"{index // 2 + 1:06d}_{(index % 2) * 9600 + int(rng.integers(0, 3)) * 1920}"
-                sounding = tuple(sorted(rng.choice(LABELS, size=int(rng.integers(1, 4)), replace=False)))
+        for split, first, count in zip(("train", "test"), (0, sizes[0]), sizes):
+            for track in sorted(tracks[first:first + count]):
+                key = f"{track:06d}_{int(rng.integers(0, 32)) * 3840}"
+                drawn = rng.choice(LABELS, size=int(rng.integers(1, 4)), replace=False)
+                sounding = tuple(sorted(str(x) for x in drawn))
                 silent = [x for x in LABELS if x not in sounding]
                 annotated = [(i, round(float(rng.uniform(0.6, 1.0)), 4)) for i in sounding if rng.random() >= 0.25]
-                annotated += [(i, round(float(rng.uniform(0.0, 0.3)), 4))
+                annotated += [(str(i), round(float(rng.uniform(0.0, 0.3)), 4))
                               for i in rng.choice(silent, size=int(rng.integers(1, 4)), replace=False)]
-                plans.append(ExcerptPlan(key, split, sounding, tuple(sorted(annotated)), index))
+                plans.append(ExcerptPlan(key, split, sounding, tuple(sorted(annotated)), len(plans), track))
         return plans
 
     def render(self, plan: ExcerptPlan, out: Path) -> None:
