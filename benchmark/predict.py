@@ -1,16 +1,34 @@
-"""Predictions on a user's own audio from a finished run: its best checkpoint and its front end.
+"""Predictions on a user's own audio from a finished run, by the run's own protocol.
 
 Any file soundfile reads (WAV, FLAC, OGG, ...; librosa/audioread for the rest, e.g. MP3), any sample rate,
-mono or stereo, any length: decoded like the training data (channel mean, soxr resampling) and streamed in
-bounded memory (:mod:`irbench.streaming`), cut into the model's windows covering the whole file (the last
-one ends at the file's end; a file shorter than one window is padded with silence, and the result says
-so), scored per window, and aggregated for the whole file with the run's own rule and threshold.
+mono or stereo, any length, is decoded like the training data (channel mean, soxr resampling) and then
+treated as one of the task's test files, with the code evaluation uses:
+
+- windows: the task's ``metadata.window_layout`` from :data:`irbench.windowing.layouts.LAYOUTS`, placed on
+  the feature frame count known from the audio header before any feature is computed, then cut from the
+  streamed features (:class:`irbench.streaming.WindowCutter`) in bounded memory. ``non-overlapping`` drops
+  a trailing remainder shorter than a window, as evaluation does; a file shorter than one window gets one
+  window padded with silence, and the result says so.
+- clips: the whole file for tasks whose test clips are whole files (IRMAS, Medley-solos-DB, OpenMIC-2018).
+  MusicNet's test clips are the consecutive 3-s segments of a recording (a remainder is dropped): predict
+  scores each segment as evaluation does, and the whole-file row is the mean of the segments' scores, an
+  instrument present when it is present in at least one segment.
+- scores: the model's window probabilities, aggregated per clip by :func:`irbench.evaluation.aggregation.
+  aggregate`: ``probability`` is S1, the mean window probability; ``score`` is the run's decision score
+  (S2 for IRMAS: the sum over windows divided by its maximum, so the top instrument is always 1 and it is
+  no probability); the decision applies the run's :class:`~irbench.record_parts.DecisionRule`.
+- silence: a file whose loudest 400-ms block is under :data:`irbench.streaming.SILENCE_GATE_DBFS` holds
+  "no sound": no instrument is present in it, whatever the scores.
+
+For a test file of the run's own dataset, ``score`` equals the evaluated score in the run's predictions
+file (``tests/test_predict_protocol.py`` checks every test clip of the stand-ins).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,45 +42,96 @@ from irbench.baselines.base import Baseline, ModelSpec
 from irbench.errors import AudioDecodeError, IrbenchError
 from irbench.evaluation.aggregation import aggregate
 from irbench.features import FRONTENDS
+from irbench.features.cache import AudioDuration, CachedFeatures
 from irbench.records import RunRecord, read_record
-from irbench.streaming import quiet_native_stderr, stream_features
+from irbench.streaming import SILENCE_GATE_DBFS, LevelMeter, WindowCutter, quiet_native_stderr, \
+    resampled_blocks, stream_features
+from irbench.task import Clip, Task
 from irbench.tasks import get_task
 from irbench.training import predict as predict_windows
+from irbench.windowing.index import clip_frames
+from irbench.windowing.layouts import place_windows
+
+MAX_BATCH_SIZE = 16
+"""Most windows scored at once: the evaluation's batch size up to this (a batch's activations are most of
+predict's memory: VGG's 64 windows take about 70 MB more than 16; its window probabilities differ by about
+2e-8 between batches of 1 and 64)."""
 
 
 @dataclass
 class LoadedRun:
-    """A run ready to predict: its record, baseline, front end, model, class labels and their names."""
+    """A run ready to predict: its record, task, baseline, front end (``None`` for a model that reads no
+    feature), model, class labels and their names, and windows scored at once (its evaluation's batch size,
+    at most :data:`MAX_BATCH_SIZE`)."""
 
     record: RunRecord
     baseline: Baseline
-    frontend: torch.nn.Module
+    frontend: torch.nn.Module | None
     model: torch.nn.Module
     labels: tuple[str, ...]
     label_names: tuple[str, ...] = ()
+    task: Task | None = None
+    batch_size: int = MAX_BATCH_SIZE
+
+
+@dataclass
+class ClipPrediction:
+    """One clip as the protocol scores it: the whole file, or one segment of it (MusicNet).
+
+    start, end: seconds in the file. probability: ``(n_classes,)`` S1, the mean window probability.
+    score: ``(n_classes,)`` the run's decision score (its aggregation; equals ``probability`` for ``s1``).
+    decision: ``(n_classes,)`` bool, the run's rule applied to ``score`` (all false for "no sound").
+    windows: model windows in the clip."""
+
+    start: float
+    end: float
+    probability: np.ndarray
+    score: np.ndarray
+    decision: np.ndarray
+    windows: int
 
 
 @dataclass
 class FilePrediction:
-    """Predictions for one file: ``overall`` ``(n_classes,)`` whole-file scores (the run's aggregation),
-    ``windows`` ``(start s, end s, probabilities (n_classes,))`` covering the file, ``decision`` ``(n_classes,)``
-    bool under the run's threshold, ``padded`` when the file is shorter than one window (``window_seconds``)."""
+    """Predictions for one file.
+
+    probability, score, decision: ``(n_classes,)`` whole-file S1 probability, decision score under the
+    run's aggregation, and bool decision (see :class:`ClipPrediction`; for a segmented task the mean of the
+    segments' values, present when present in any segment). windows: ``(start s, end s, probabilities
+    (n_classes,))`` per model window, in time order. clips: the clips the protocol scored (one for a whole
+    file). segmented: the task's test clips are segments of a file. aggregation: the run's aggregation name.
+    level_dbfs: the loudest 400-ms block's RMS level (``-inf`` for digital silence); sound: whether it
+    reaches :data:`~irbench.streaming.SILENCE_GATE_DBFS`. seconds: the file's duration. window_seconds: one
+    window's length. padded: a window reaches past its clip (the file is shorter than one window).
+    """
 
     path: Path
-    overall: np.ndarray
-    windows: list[tuple[float, float, np.ndarray]]
+    probability: np.ndarray
+    score: np.ndarray
     decision: np.ndarray
-    padded: bool = False
+    windows: list[tuple[float, float, np.ndarray]]
+    clips: list[ClipPrediction] = field(default_factory=list)
+    segmented: bool = False
+    aggregation: str = "s1"
+    level_dbfs: float = -math.inf
+    sound: bool = True
+    seconds: float = 0.0
     window_seconds: float = 0.0
+    padded: bool = False
 
     def most_present(self, column: int) -> tuple[float, float]:
         """``(start, end)`` seconds of the window where class ``column`` scores highest."""
         best = max(range(len(self.windows)), key=lambda i: self.windows[i][2][column])
         return self.windows[best][0], self.windows[best][1]
 
+    @property
+    def scored_seconds(self) -> float:
+        """Seconds of the file that some window scored (the layout may drop a trailing remainder)."""
+        return max((end for _, end, _ in self.windows), default=0.0)
+
 
 def load_run(record_path: Path) -> LoadedRun:
-    """Rebuild a run's model from its record and checkpoint.
+    """Rebuild a run's model from its record (``seed-<n>.json``) and the checkpoint beside it.
 
     Raises
     ------
@@ -103,7 +172,9 @@ def load_run(record_path: Path) -> LoadedRun:
         model.load_state_dict(payload["state_dict"])
     except (KeyError, RuntimeError) as error:
         raise IrbenchError(f"checkpoint {checkpoint} does not fit {record.baseline}: {error}") from error
-    return LoadedRun(record, baseline, frontend, model.eval(), labels, task.metadata.label_names)
+    batch_size = min(int(getattr(config, "batch_size", MAX_BATCH_SIZE)), MAX_BATCH_SIZE)
+    return LoadedRun(record, baseline, frontend, model.eval(), labels, task.metadata.label_names, task,
+                     batch_size)
 
 
 def _spec(payload: dict, task, baseline: Baseline, frontend) -> ModelSpec:
@@ -126,6 +197,7 @@ def _n_features(frontend) -> int:
     """Feature rows the front end gives for one second of silence."""
     silence = torch.zeros(int(frontend.sample_rate))
     return int(frontend(silence).shape[0])
+
 
 
 def _whole_file(path: Path, sample_rate: int) -> np.ndarray:
@@ -151,93 +223,171 @@ def _whole_file(path: Path, sample_rate: int) -> np.ndarray:
         return audio.astype(np.float32)
 
 
-def _feature_blocks(run: LoadedRun, path: Path) -> Iterator[np.ndarray]:
-    """Feature blocks ``(n_features, frames_i)`` of the file: streamed in bounded memory when the front end's
-    frames are local and soundfile reads the format, else computed from the whole decoded file."""
-    if run.frontend.frame_local:
-        try:
-            yield from stream_features(run.frontend, path)
-            return
-        except AudioDecodeError:
-            pass  # a format for librosa/audioread: decoded whole below
-    audio = _whole_file(path, run.frontend.sample_rate)
+
+@dataclass
+class _Source:
+    """A file's features as a stream: ``seconds`` long (header), ``frames`` feature frames expected,
+    ``blocks(tap)`` the feature blocks (``tap`` sees the decoded audio at ``sample_rate`` Hz), on a grid of
+    ``frames_per_second`` Hz with silence ``pad_value``; ``n_features`` ``None`` until a block says."""
+
+    seconds: float
+    frames: int
+    blocks: Callable[[Callable[[np.ndarray], None]], Iterator[np.ndarray]]
+    sample_rate: int
+    frames_per_second: float
+    pad_value: float
+    n_features: int | None = None
+
+
+def _header(path: Path) -> soundfile._SoundFileInfo | None:
+    """The file's header by libsndfile, or ``None`` when it does not read the format."""
+    try:
+        with quiet_native_stderr():  # libmpg123 prints "Illegal Audio-MPEG-Header" for a non-audio file
+            return soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError):
+        return None
+
+
+def _audio_only(path: Path, sample_rate: int, tap) -> Iterator[np.ndarray]:
+    """No feature block: the decoded audio goes to ``tap`` only (a model that reads no feature)."""
+    for block in resampled_blocks(path, sample_rate):
+        tap(block)
+    return iter(())
+
+
+def _source(run: LoadedRun, path: Path) -> _Source:
+    """How to stream the file's features, and how many frames the header says they will be.
+
+    Streamed when the front end's frames are local and libsndfile reads the file (the frame count is
+    ``1 + samples // hop`` of the resampled length); otherwise decoded whole first (MFCC, MP3 through
+    audioread). Raises ``AudioDecodeError`` naming the file when nothing reads it."""
+    frontend, header = run.frontend, _header(path)
+    if frontend is None:  # the constant predictor: one window of padding per clip, as in evaluation
+        if header is None:
+            raise AudioDecodeError(path, "not a readable audio file (libsndfile does not recognise its format)")
+        return _Source(header.duration, 0, lambda tap: _audio_only(path, header.samplerate, tap),
+                       header.samplerate, 1.0, 0.0, 1)
+    rate, hop = frontend.sample_rate, frontend.hop_length
+    if frontend.frame_local and header is not None:
+        samples = header.frames if header.samplerate == rate else round(header.frames * rate / header.samplerate)
+        return _Source(header.duration, 1 + samples // hop,
+                       lambda tap: stream_features(frontend, path, audio_tap=tap), rate,
+                       frontend.frames_per_second, frontend.pad_value)
+    audio = _whole_file(path, rate)
     with torch.inference_mode():
-        features = run.frontend(torch.from_numpy(audio))
-    yield features.numpy() if isinstance(features, torch.Tensor) else np.asarray(features)
+        features = frontend(torch.from_numpy(audio))
+    features = features.numpy() if isinstance(features, torch.Tensor) else np.asarray(features)
+
+    def blocks(tap):
+        tap(audio)
+        yield features
+
+    seconds = header.duration if header is not None else len(audio) / rate  # the task reads the header too
+    return _Source(seconds, features.shape[1], blocks, rate, frontend.frames_per_second, frontend.pad_value,
+                   features.shape[0])
 
 
-def _windows(blocks: Iterator[np.ndarray], window: int, pad_value: float) -> Iterator[tuple[int, int, np.ndarray]]:
-    """``(first frame, valid frames, window (n_features, window))`` covering the whole file: consecutive
-    windows, then one more ending at the file's last frame when a remainder is left (it overlaps the one
-    before), or a single padded window when the file is shorter than one window."""
-    held = None  # frames not yet windowed, plus the last full window's frames for a final overlapping one
-    first_held = 0
-    for block in blocks:
-        held = block if held is None else np.concatenate([held, block], axis=1)
-        while held.shape[1] - window >= window:  # keep at least one window for the end
-            yield first_held, window, np.ascontiguousarray(held[:, :window])
-            held, first_held = held[:, window:], first_held + window
-    if held is None:
-        return
-    frames = held.shape[1]
-    if frames < window:
-        padded = np.full((held.shape[0], window), pad_value, dtype=np.float32)
-        padded[:, :frames] = held
-        yield first_held, frames, padded
-        return
-    yield first_held, window, np.ascontiguousarray(held[:, :window])
-    if frames > window:
-        yield first_held + frames - window, window, np.ascontiguousarray(held[:, frames - window:])
+def _test_clips(task: Task, path: Path, seconds: float) -> tuple[list[Clip], bool]:
+    """The clips the task's protocol would score if ``path`` were one of its test files, and whether they
+    are segments of it: a task's ``recording_clips(path, seconds)`` when it defines one; MusicNet's
+    consecutive ``WINDOW_SECONDS`` segments (a remainder dropped; a shorter file is one clip); else the
+    whole file."""
+    hook = getattr(task, "recording_clips", None)
+    if callable(hook):
+        clips = list(hook(path, seconds))
+        return (clips or [Clip(path.name, path, ())]), True
+    from irbench.tasks.musicnet import WINDOW_SECONDS, MusicNetTask
+
+    if isinstance(task, MusicNetTask):
+        clips = [Clip(f"{path.stem}:{k}", path, (), segment=(k * WINDOW_SECONDS, (k + 1) * WINDOW_SECONDS))
+                 for k in range(int(seconds // WINDOW_SECONDS))]
+        return (clips or [Clip(path.name, path, ())]), True
+    return [Clip(path.name, path, ())], False
 
 
-def predict_file(run: LoadedRun, path: Path, batch_size: int = 16) -> FilePrediction:
-    """Window and whole-file probabilities for one audio file, in bounded memory.
+def _plan(run: LoadedRun, clips: list[Clip], source: _Source, frames: int):
+    """``starts``, ``valid`` and ``clip`` ``(n_windows,)`` int64 of the windows of ``clips`` on a file of
+    ``frames`` frames: placed by the task's layout within each clip's frames, as the window index does."""
+    entry = CachedFeatures(Path(), 0, frames, source.n_features or 1, AudioDuration(source.seconds, 0, 0), "")
+    spans = [clip_frames(clip, entry, source.frames_per_second) for clip in clips]
+    placed = [place_windows(run.task.metadata.window_layout, first, end, run.baseline.input_frames)
+              for first, end in spans]
+    starts = np.concatenate([s for s, _ in placed])
+    valid = np.concatenate([v for _, v in placed])
+    clip = np.repeat(np.arange(len(clips)), [len(s) for s, _ in placed])
+    return starts, valid, clip
 
-    Windows cover the whole file (the last one ends at the file's end); the whole-file score aggregates them
-    with the run's rule (IRMAS: S2, sum normalised by its maximum; others: the mean) and the decision applies
-    the run's threshold, chosen on validation (arg-max for single-label tasks).
 
-    Raises ``AudioDecodeError`` naming the file: "no such file", or "not a readable audio file".
+def _window_probabilities(run: LoadedRun, source: _Source, starts, valid, meter: LevelMeter,
+                          batch_size: int) -> tuple[np.ndarray, int]:
+    """``(n_windows, n_classes)`` float32 probabilities of the windows at ``starts``, and the frames the
+    stream actually held; the decoded audio passes through ``meter``."""
+    cutter = WindowCutter(starts, valid, run.baseline.input_frames, source.pad_value, source.n_features)
+    prediction_type = run.task.metadata.train_prediction_type
+    scores, batch = [], []
+
+    def flush(final: bool = False) -> None:
+        while len(batch) >= batch_size or (final and batch):
+            chunk = np.stack(batch[:batch_size])
+            del batch[:batch_size]
+            scores.append(predict_windows(run.model, chunk, prediction_type, "cpu", batch_size))
+
+    for block in source.blocks(meter):
+        batch.extend(cutter.feed(block))
+        flush()
+    batch.extend(cutter.finish())
+    flush(final=True)
+    return np.concatenate(scores), cutter.frames
+
+
+def predict_file(run: LoadedRun, path: Path, batch_size: int | None = None) -> FilePrediction:
+    """Window, clip and whole-file predictions for one audio file by the run's protocol (module docstring).
+
+    Parameters
+    ----------
+    run: from :func:`load_run`. path: the audio file. batch_size: windows scored at once (default
+    ``run.batch_size``).
+
+    Raises
+    ------
+    AudioDecodeError: naming the file: "no such file", "not a file", "not a readable audio file", or it
+        holds no samples.
+    IrbenchError: the file's length changed while it was read.
     """
     path = Path(path)
     if not path.exists():
         raise AudioDecodeError(path, "no such file")
     if not path.is_file():
         raise AudioDecodeError(path, "not a file")
-    task = get_task(run.record.task)
-    prediction_type = task.metadata.train_prediction_type
-    if run.frontend is None:  # a model that reads no feature: one window over the whole file
-        return _featureless(run, path, prediction_type)
-    fps = run.frontend.frames_per_second
-    spans, scores, batch, valid_frames = [], [], [], []
-    for first, valid, window in _windows(_feature_blocks(run, path), run.baseline.input_frames,
-                                         run.frontend.pad_value):
-        spans.append((first / fps, (first + valid) / fps))
-        valid_frames.append(valid)
-        batch.append(window)
-        if len(batch) == batch_size:
-            scores.append(predict_windows(run.model, np.stack(batch), prediction_type, "cpu", batch_size))
-            batch = []
-    if batch:
-        scores.append(predict_windows(run.model, np.stack(batch), prediction_type, "cpu", batch_size))
-    probabilities = np.concatenate(scores)
+    source = _source(run, path)
+    clips, segmented = _test_clips(run.task, path, source.seconds)
+    frames = source.frames
+    for _ in range(2):  # a header may misstate the length (compressed formats): place again on the truth
+        starts, valid, clip_of = _plan(run, clips, source, frames)
+        meter = LevelMeter(source.sample_rate)
+        probabilities, streamed = _window_probabilities(run, source, starts, valid, meter,
+                                                        batch_size or run.batch_size)
+        if streamed == frames:
+            break
+        frames = streamed
+    else:
+        raise IrbenchError(f"{path} changed length while it was read; predict it again once it is complete")
     rule = run.record.threshold
-    overall = aggregate(rule.aggregation, [probabilities])[0]
-    decision = rule.decide(overall)
-    return FilePrediction(path, overall, [(a, b, p) for (a, b), p in zip(spans, probabilities)], decision,
-                          padded=valid_frames[0] < run.baseline.input_frames,
-                          window_seconds=run.baseline.input_frames / fps)
-
-
-def _featureless(run: LoadedRun, path: Path, prediction_type) -> FilePrediction:
-    """The constant predictor on a file: its priors over one window spanning the file (read from the header)."""
-    try:
-        with quiet_native_stderr():
-            seconds = soundfile.info(str(path)).duration
-    except (soundfile.LibsndfileError, RuntimeError) as error:
-        raise AudioDecodeError(path, "not a readable audio file (libsndfile does not recognise its format)") \
-            from error
-    probabilities = predict_windows(run.model, np.zeros((1, 1, run.baseline.input_frames), np.float32),
-                                    prediction_type, "cpu", 1)[0]
-    decision = run.record.threshold.decide(probabilities)
-    return FilePrediction(path, probabilities, [(0.0, seconds, probabilities)], decision, False, seconds)
+    per_clip = [probabilities[clip_of == i] for i in range(len(clips))]
+    mean, score = aggregate("s1", per_clip), aggregate(rule.aggregation, per_clip)
+    level = meter.level_dbfs
+    sound = level >= SILENCE_GATE_DBFS
+    decision = rule.decide(score) & sound
+    fps, window = source.frames_per_second, run.baseline.input_frames
+    seconds = [(c.segment or (0.0, source.seconds)) for c in clips]
+    results = [ClipPrediction(*seconds[i], mean[i], score[i], decision[i], len(per_clip[i]))
+               for i in range(len(clips))]
+    if run.frontend is None:  # no frame grid: a window spans its clip
+        spans_s = [seconds[i] for i in clip_of]
+    else:
+        spans_s = [(s / fps, (s + v) / fps) for s, v in zip(starts, valid)]
+    return FilePrediction(
+        path, mean.mean(axis=0), score.mean(axis=0), decision.any(axis=0),
+        [(a, b, p) for (a, b), p in zip(spans_s, probabilities)], results, segmented, rule.aggregation, level,
+        sound, source.seconds, window / fps if run.frontend is not None else seconds[0][1] - seconds[0][0],
+        bool(run.frontend is not None and (valid < window).any()))

@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from irbench.baselines import get_baseline
 from irbench.baselines.base import Baseline, ModelSpec
-from irbench.evaluation.windows import non_overlapping_windows
 from irbench.features import FRONTENDS
 from irbench.task import PredictionType
 from irbench.training import loss_function
+from irbench.windowing.layouts import layout_windows
 from pydantic import BaseModel
 
 N_CLASSES = 3
@@ -60,7 +60,7 @@ def _batch(baseline: Baseline) -> torch.Tensor:
     audio = torch.from_numpy((rng.standard_normal(int(seconds * frontend.sample_rate)) * 0.1).astype(np.float32))
     features = frontend(audio)
     features = features.numpy() if isinstance(features, torch.Tensor) else np.asarray(features)
-    window = non_overlapping_windows(features, baseline.input_frames, frontend.pad_value)[0]
+    window = layout_windows(features, baseline.input_frames, frontend.pad_value)[0]
     return torch.from_numpy(np.stack([window * (1 + 0.1 * i) for i in range(BATCH)]))
 
 

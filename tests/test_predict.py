@@ -1,4 +1,5 @@
-"""``irbench predict`` on a user's own files: names with spaces and brackets, mono and stereo, 8 and 48 kHz."""
+"""``irbench predict`` on a user's own files: names with spaces and brackets, mono and stereo, 8 and 48 kHz;
+the run's own protocol (every test clip scores as evaluated), honest labels, and "no sound" for silence."""
 
 import json
 
@@ -43,57 +44,126 @@ def test_every_rate_and_channel_count_gives_probabilities(run_record, files):
     run = load_run(run_record)
     results = {key: predict_file(run, path) for key, path in files.items()}
     for key, result in results.items():
-        assert result.overall.shape == (11,) and np.all((result.overall >= 0) & (result.overall <= 1)), key
-        assert len(result.windows) >= 2  # a 5-20 s stand-in test clip spans several 2 s windows
+        assert result.probability.shape == (11,) and np.all((result.probability >= 0) & (result.probability <= 1))
+        assert result.sound and len(result.windows) >= 2  # a 5-20 s stand-in test clip spans several 2 s windows
     # the same music at 8 kHz mono and stereo differs only by the channel mix
-    top = {key: int(np.argmax(r.overall)) for key, r in results.items()}
+    top = {key: int(np.argmax(r.probability)) for key, r in results.items()}
     assert top[(48_000, 1)] == top[(48_000, 2)]
 
 
-def test_windows_cover_the_whole_file_and_the_decision_uses_the_run_s_threshold(run_record, files):
+def test_windows_follow_the_task_s_layout_and_the_decision_uses_the_run_s_threshold(run_record, files):
     from irbench.evaluation.aggregation import aggregate
+    from irbench.windowing.layouts import LAYOUTS
 
     run = load_run(run_record)
-    result = predict_file(run, files[(48_000, 2)])
-    duration = soundfile.info(str(files[(48_000, 2)])).duration
-    starts = [s for s, _, _ in result.windows]
-    ends = [e for _, e, _ in result.windows]
-    assert starts[0] == 0 and abs(ends[-1] - duration) < 0.05  # the last window ends at the file's end
-    assert all(b <= a + 1e-9 for a, b in zip(ends, starts[1:]))  # no gap between windows
+    path = files[(48_000, 2)]
+    result = predict_file(run, path)
+    frames = 1 + round(soundfile.info(str(path)).frames * 16_000 / 48_000) // 512  # VGG: 16 kHz, hop 512
+    starts = LAYOUTS.get(run.task.metadata.window_layout)(0, frames, 64)
+    assert [round(s * 16_000 / 512) for s, _, _ in result.windows] == list(starts)
+    assert result.scored_seconds <= result.seconds  # a remainder shorter than a window is not scored
+    window_probabilities = np.stack([p for _, _, p in result.windows])
     rule = run.record.threshold
-    expected = aggregate(rule.aggregation, [np.stack([p for _, _, p in result.windows])])[0]
-    np.testing.assert_allclose(result.overall, expected)
-    np.testing.assert_array_equal(result.decision, expected >= rule.value)
-    column = int(np.argmax(result.overall))
+    assert rule.aggregation == "s2"
+    np.testing.assert_allclose(result.probability, window_probabilities.mean(axis=0))  # S1
+    np.testing.assert_allclose(result.score, aggregate("s2", [window_probabilities])[0])
+    np.testing.assert_array_equal(result.decision, result.score >= rule.value)
+    column = int(np.argmax(result.score))
     best = max(result.windows, key=lambda w: w[2][column])
     assert result.most_present(column) == (best[0], best[1])
 
 
+def test_predict_scores_every_test_clip_as_evaluation_did(run_record, tiny_irmas):
+    """The whole-file scores of each IRMAS stand-in test clip equal the evaluated scores in the run's
+    predictions file (written to 6 decimals), and so do the decisions."""
+    from irbench.predictions_file import read_clip_table
+    from irbench.tasks import get_task
+
+    run = load_run(run_record)
+    table = read_clip_table(run_record.with_name(run.record.predictions_file), run.labels)
+    clips = {clip.clip_id: clip for clip in get_task("irmas").load(tiny_irmas).splits["test"]}
+    assert len(table.clip_ids) == len(clips) == 24
+    worst = 0.0
+    for row, clip_id in enumerate(table.clip_ids):
+        result = predict_file(run, clips[clip_id].path)
+        worst = max(worst, float(np.abs(result.score - table.scores[row]).max()))
+        np.testing.assert_array_equal(result.decision, table.predictions[row] > 0, err_msg=clip_id)
+    assert worst <= 1e-6, f"predict and evaluation differ by {worst:.2e}"
+
+
+def test_silence_and_near_silence_have_no_instrument(monkeypatch, capsys, run_record, files, tmp_path):
+    """Digital silence and -60 dBFS noise are "no sound": nothing present, in every format; music after
+    seconds of silence is still sound (the loudest block counts)."""
+    rng = np.random.default_rng(0)
+    silence, noise = tmp_path / "silence.wav", tmp_path / "noise -60 dBFS.wav"
+    soundfile.write(silence, np.zeros(160_000, np.float32), 16_000)
+    soundfile.write(noise, (rng.standard_normal(160_000) * 10 ** (-60 / 20)).astype(np.float32), 16_000)
+    run = load_run(run_record)
+    for path in (silence, noise):
+        result = predict_file(run, path)
+        assert not result.sound and not result.decision.any() and result.level_dbfs < -55, path
+        code, out, err = run_cli(monkeypatch, capsys, "predict", str(path), "--run", str(run_record))
+        assert code == 0, err
+        assert "no sound" in out and "yes" not in out and "probability" not in out
+        code, out, _ = run_cli(monkeypatch, capsys, "predict", str(path), "--run", str(run_record), "-f", "json")
+        parsed = json.loads(out)["files"][0]
+        assert parsed["sound"] is False and parsed["present"] == []
+        assert not any(i["present"] for i in parsed["instruments"])
+        code, out, _ = run_cli(monkeypatch, capsys, "predict", str(path), "--run", str(run_record), "-f", "csv")
+        assert {row.split(",")[-1] for row in out.strip().splitlines()[1:]} <= {"false", ""}
+    assert np.isinf(predict_file(run, silence).level_dbfs)
+    music, rate = soundfile.read(files[(48_000, 1)], dtype="float32")
+    late = tmp_path / "late start.wav"
+    soundfile.write(late, np.concatenate([np.zeros(5 * rate, np.float32), music]), rate)
+    result = predict_file(run, late)
+    assert result.sound and result.level_dbfs > -50 and result.decision.any()
 def test_a_file_shorter_than_one_window_says_so(monkeypatch, capsys, run_record, tmp_path):
     short = tmp_path / "short.wav"
-    soundfile.write(short, np.zeros(8_000, np.float32), 16_000)  # 0.5 s; VGG's window is 2.048 s
+    tone = 0.1 * np.sin(2 * np.pi * 440 * np.arange(8_000) / 16_000)
+    soundfile.write(short, tone.astype(np.float32), 16_000)  # 0.5 s; VGG's window is 2.048 s
     assert predict_file(load_run(run_record), short).padded
     code, out, err = run_cli(monkeypatch, capsys, "predict", str(short), "--run", str(run_record))
     assert code == 0, err
-    assert "shorter than the model's 2.05-s window" in out
+    assert "shorter than the model's 2.05-s window" in " ".join(out.split())
 
 
-def test_table_json_and_csv_output(monkeypatch, capsys, run_record, files):
+def test_table_json_and_csv_label_every_number(monkeypatch, capsys, run_record, files):
+    import csv
+    import io
+
     path = str(files[(8_000, 2)])
     code, out, err = run_cli(monkeypatch, capsys, "predict", path, "--run", str(run_record))
     assert code == 0, err
-    assert "(final).wav" in out and "piano" in out and "most present at" in out and "threshold" in out
-    assert len(max(out.splitlines(), key=len)) <= 100  # one row per instrument, not one column per window
+    flat = " ".join(out.split())  # rich wraps at 80 columns
+    assert "(final).wav" in flat and "piano" in flat and "most present at" in flat and "threshold" in flat
+    assert "s2 score" in flat and "not a probability" in flat and "protocol" in flat and "stand-in" in flat
+    assert max(len(line) for line in out.splitlines()) <= 80
     code, out, _ = run_cli(monkeypatch, capsys, "predict", path, "--run", str(run_record), "--windows")
     assert code == 0 and "per window" in out
     code, out, _ = run_cli(monkeypatch, capsys, "predict", path, str(files[(48_000, 1)]), "--run", str(run_record),
                            "--format", "json")
     parsed = json.loads(out)
-    assert code == 0 and [p["file"] for p in parsed] == [path, str(files[(48_000, 1)])]
-    assert set(parsed[0]["probabilities"]) == {"cel", "cla", "flu", "gac", "gel", "org", "pia", "sax", "tru", "vio", "voi"}
+    record = read_record(run_record)
+    assert code == 0 and [f["file"] for f in parsed["files"]] == [path, str(files[(48_000, 1)])]
+    assert (parsed["task"], parsed["protocol_version"], parsed["stand_in"]) == ("irmas", record.task_version, True)
+    assert parsed["decision"]["aggregation"] == "s2" and parsed["decision"]["threshold"] == record.threshold.value
+    first = parsed["files"][0]
+    assert {i["label"] for i in first["instruments"]} == set(load_run(run_record).labels)
+    windows = np.array([[w["probability"][i["label"]] for i in first["instruments"]] for w in first["windows"]])
+    probability = np.array([i["probability"] for i in first["instruments"]])
+    score = np.array([i["decision_score"] for i in first["instruments"]])
+    np.testing.assert_allclose(probability, windows.mean(axis=0))  # "probability" is S1, never the S2 score
+    assert score.max() == 1.0 and probability.max() < 1.0
+    assert first["present"] == [i["label"] for i in first["instruments"] if i["present"]]
+    assert all(i["present"] == (i["decision_score"] >= record.threshold.value) for i in first["instruments"])
     code, out, _ = run_cli(monkeypatch, capsys, "predict", path, "--run", str(run_record), "--format", "csv")
-    lines = out.strip().splitlines()
-    assert code == 0 and lines[0].startswith("file,start,end,cel") and len(lines) >= 3
+    rows = list(csv.DictReader(io.StringIO(out)))
+    whole = [r for r in rows if r["scope"] == "file"]
+    assert code == 0 and len(whole) == 11 and {r["task"] for r in rows} == {"irmas"}
+    assert {(r["protocol_version"], r["stand_in"], r["aggregation"], r["threshold"]) for r in rows} == {
+        (record.task_version, "true", "s2", str(record.threshold.value))}
+    assert [r["present"] == "true" for r in whole] == [i["present"] for i in first["instruments"]]
+    assert {r["present"] for r in rows if r["scope"] == "window"} == {""}
 
 
 def test_clear_errors(monkeypatch, capsys, run_record, tmp_path):
@@ -145,7 +215,7 @@ def test_a_long_file_streams_in_bounded_memory(run_record, tmp_path):
     done = subprocess.run([sys.executable, "-c", probe, str(run_record), str(long)], capture_output=True,
                           text=True, check=True)
     windows, grown_mib = map(int, done.stdout.split())
-    assert windows == int(np.ceil(600 / 2.048))
+    assert windows == (1 + 600 * 16_000 // 512) // 64  # non-overlapping: a remainder is not scored
     assert grown_mib < 150, f"peak memory grew {grown_mib} MiB for a 212 MB file"
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
 

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from irbench.evaluation.windows import non_overlapping_windows
 from irbench.features.cache import AudioDuration, FeatureCache
 from irbench.features.reader import WindowReader
+from irbench.streaming import WindowCutter
 from irbench.task import Clip
 from irbench.training import _loader
 from irbench.windowing.dataset import WindowDataset, clip_window_scores, feature_statistics
 from irbench.windowing.index import build_index
-from irbench.windowing.layouts import covering, non_overlapping
+from irbench.windowing.layouts import covering, layout_windows, non_overlapping, place_windows
 
 PAD = -10.0
 WINDOW = 8
@@ -64,14 +64,53 @@ def test_streamed_windows_equal_the_windows_laid_end_to_end(tmp_path):
     clips.append(Clip("segment", paths[3], (), segment=(0.5, 2.2)))  # frames 5..22 of the last file
     index = _index(entries, clips)
     dataset = WindowDataset(index, WindowReader(PAD, max_open=2))
-    expected = [non_overlapping_windows(arrays[p], WINDOW, PAD) for p in paths]
-    expected.append(non_overlapping_windows(arrays[paths[3]][:, 5:22], WINDOW, PAD))
+    expected = [layout_windows(arrays[p], WINDOW, PAD) for p in paths]
+    expected.append(layout_windows(arrays[paths[3]], WINDOW, PAD, span=(5, 22)))
     np.testing.assert_array_equal(dataset.windows(np.arange(len(dataset))), np.concatenate(expected))
     assert index.padded == 1 and list(index.windows_per_clip) == [2, 1, 1, 3, 2]
     scores = clip_window_scores(index, np.arange(len(index))[:, None].astype(float))
     assert [len(s) for s in scores] == [2, 1, 1, 3, 2]
     window, targets, mask = dataset[3]
     assert window.shape == (5, WINDOW) and targets.shape == mask.shape == (2,)
+
+
+@pytest.mark.parametrize("layout", ["non-overlapping", "covering"])
+def test_windows_cut_from_a_stream_equal_the_cached_windows(tmp_path, layout):
+    """The windows predict cuts from streamed blocks are those the index reads from the cache, whatever the
+    block sizes, for clips that are whole files or segments (with gaps and overlaps between them)."""
+    entries, arrays = _store(tmp_path, [3, 37])
+    short, long = list(entries)
+    segments = [(0, 12), (10, 21), (25, 37)]  # overlapping, then a gap
+    clips = [Clip("s", short, ())] + [Clip(f"c{i}", long, (), segment=(a / 10, b / 10))
+                                      for i, (a, b) in enumerate(segments)]
+    cached = WindowDataset(_index(entries, clips, layout=layout), WindowReader(PAD))
+    cached = cached.windows(np.arange(len(cached)))
+    rng = np.random.default_rng(0)
+    for sizes in ([37], [1] * 37, list(rng.integers(1, 9, 20))):
+        pieces = []
+        for path, spans in ((short, [(0, 3)]), (long, segments)):
+            placed = [place_windows(layout, a, b, WINDOW) for a, b in spans]
+            cutter = WindowCutter(np.concatenate([s for s, _ in placed]), np.concatenate([v for _, v in placed]),
+                                  WINDOW, PAD)
+            edges = np.cumsum([0, *sizes])
+            for a, b in zip(edges[:-1], edges[1:]):
+                pieces += cutter.feed(arrays[path][:, a:b])  # empty once the file has ended
+            pieces += cutter.finish()
+            assert cutter.frames == arrays[path].shape[1]
+        np.testing.assert_array_equal(np.stack(pieces), cached)
+
+
+def test_a_cutter_holds_about_one_block_and_one_window(tmp_path):
+    features = np.random.default_rng(0).standard_normal((4, 10_000)).astype(np.float32)
+    starts, valid = place_windows("non-overlapping", 0, 10_000, WINDOW)
+    cutter = WindowCutter(starts, valid, WINDOW, PAD)
+    held = []
+    for first in range(0, 10_000, 100):
+        cutter.feed(features[:, first:first + 100])
+        held.append(cutter.held_frames)
+    assert max(held) < 100 + WINDOW
+    with pytest.raises(ValueError, match="non-decreasing"):
+        WindowCutter([4, 2], [8, 8], WINDOW, PAD)
 
 
 def test_statistics_stream_to_the_full_array_s_mean_and_std(tmp_path):
