@@ -1,7 +1,8 @@
 """Baselines registered by name (the CLI's ``--baseline``); see ``irbench.baselines.base`` for the contract.
 
 Registered lazily, so listing them imports no model code. Third-party baselines join through the
-``irbench.baselines`` entry-point group (see the README and ``examples/``).
+``irbench.baselines`` entry-point group (see the README and ``examples/``); looking one up by name imports
+only its own entry point (:mod:`irbench.registry`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _check(entry: object) -> str | None:
     if entry.frontend_name is not None:
         from irbench.features import FRONTENDS
 
-        if entry.frontend_name not in FRONTENDS.names():
+        if entry.frontend_name not in FRONTENDS:  # loads that front end's plugin only
             return f"reads features of front end {entry.frontend_name!r}, which is not registered"
         if getattr(entry, "frontend_config", None) is None:
             return f"reads features of {entry.frontend_name!r} but declares no frontend_config"

@@ -94,6 +94,16 @@ class Baseline(ABC):
                             "torch.nn.Module or BuiltModel")
         return built
 
+    def weights_notes(self, config: TrainingConfig) -> dict[str, Any]:
+        """What the run's record will say about pretrained weights, known before any model is built, so the
+        run's configuration (:mod:`irbench.configuration`) is fixed before training: ``weights_sha256`` (and
+        ``weights``, their declared name) of the file that will initialise the model, or ``{}`` for a model
+        trained from scratch. ``build`` must note the same. The default: no pretrained weights.
+
+        Raises ``ConfigError`` when the weights cannot be read."""
+        del config
+        return {}
+
     def use_frontend(self, name: str) -> None:
         """Compute this baseline's features with another registered front end of the same configuration
         type (e.g. ``log-mel-essentia`` for ``vgg``).
@@ -109,10 +119,13 @@ class Baseline(ABC):
         self.frontend_name = name
 
     def describe(self, notes: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The baseline's identity for a run record: name, source, front end, window, and ``notes``, what
-        ``build`` noted (``BuiltModel.notes``: e.g. which weights initialised it)."""
+        """The baseline's identity for a run record: name, source, the Python class that implements it
+        (``module:qualname``, so ``irbench predict`` can rebuild a model defined in a user's own script or
+        notebook), front end, window, and ``notes``, what ``build`` noted (``BuiltModel.notes``: e.g. which
+        weights initialised it)."""
         return {
-            "name": self.name, "source": self.source, "frontend": self.frontend_name,
+            "name": self.name, "source": self.source,
+            "python_class": f"{type(self).__module__}:{type(self).__qualname__}", "frontend": self.frontend_name,
             "frontend_config": self.frontend_config.model_dump() if self.frontend_config is not None else None,
             "input_frames": self.input_frames,
             "notes": dict(notes or {}),

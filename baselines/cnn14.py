@@ -104,6 +104,10 @@ class Cnn14Baseline(Baseline):
     training = PannsConfig(learning_rate=1e-4, batch_size=32, max_epochs=30, patience=6)
     cache_dir: Path | None = None  # the run's --cache-dir, where downloaded weights live (None: the default)
 
+    def weights_notes(self, config: PannsConfig) -> dict:
+        """The checkpoint ``build`` will load, described as the record notes it (``describe_checkpoint``)."""
+        return describe_checkpoint(find_checkpoint(config.checkpoint, self.cache_dir))
+
     def build(self, spec: ModelSpec, config: PannsConfig) -> BuiltModel:
         """A ``Cnn14``, initialised from PANNs' weights when they are found (see the module docstring).
 

@@ -139,6 +139,10 @@ class MultiStftPannsBaseline(Baseline):
 
     cache_dir: Path | None = None  # the run's --cache-dir, where downloaded weights live (None: the default)
 
+    def weights_notes(self, config: MultiStftConfigTraining) -> dict:
+        """The checkpoint ``build`` will load, described as the record notes it (``describe_checkpoint``)."""
+        return describe_checkpoint(find_checkpoint(config.checkpoint, self.cache_dir))
+
     def build(self, spec: ModelSpec, config: MultiStftConfigTraining) -> BuiltModel:
         """A ``MultiStftPanns``, branches from PANNs' Cnn14 weights when they are found; with those weights
         (and ``unfreeze_epoch`` above 0) the backbone stays frozen for a warm-up (``UnfreezeBackbone``).

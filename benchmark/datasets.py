@@ -9,6 +9,9 @@ so a task from a plugin package gets all four by declaring a card.
 
 Tasks that share a dataset share most of a card: ``medley-solos-binary`` is Medley-solos-DB's card with
 its own counts and published numbers (``card.model_copy(update={...})``).
+
+This module depends on nothing but :mod:`irbench.resources` (``irbench.task`` imports it, never the reverse);
+a task's card is ``TASKS.get(name).metadata.card`` (:mod:`irbench.tasks`).
 """
 
 from __future__ import annotations
@@ -96,11 +99,3 @@ class DatasetCard(BaseModel):
         """Audio files of the full dataset (the sum over ``files``), or ``None`` when not declared."""
         return sum(self.files.values()) if self.files else None
 
-
-def dataset_card(task_name: str) -> DatasetCard | None:
-    """The card of the task registered as ``task_name`` (``None`` for a task that declares none).
-
-    Raises ``UnknownNameError`` (with suggestions) for an unknown task."""
-    from irbench.tasks import get_task
-
-    return get_task(task_name).metadata.card

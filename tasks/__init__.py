@@ -1,7 +1,8 @@
 """Tasks registered by name (the CLI's ``--task``): datasets with official layouts, splits and protocols.
 
 Entries are registered lazily, so ``--help`` imports no dataset code. Third-party tasks join through the
-``irbench.tasks`` entry-point group.
+``irbench.tasks`` entry-point group; looking one up by name imports only its own entry point and checks its
+contract (:func:`irbench.contracts.check_task`) then; listing them (``irbench list``) loads them all.
 """
 
 from __future__ import annotations

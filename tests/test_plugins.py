@@ -8,6 +8,7 @@ from importlib import metadata
 import pytest
 
 from irbench.registry import DISABLE_PLUGINS, PluginWarning, Registry
+from helpers import record_file
 
 REPOSITORY = __import__("pathlib").Path(__file__).resolve().parent.parent
 EXAMPLE = REPOSITORY / "examples/irbench-example-plugin"
@@ -73,7 +74,7 @@ def test_example_plugin_is_listed_validated_and_run(plugin_site, tiny_irmas, tmp
     ran = _irbench(plugin_site, "run", "-t", "irmas", "-b", "tiny-cnn", "-d", str(tiny_irmas), "--max-epochs", "1",
                    "-q", "--results-dir", str(tmp_path / "results"), "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
-    assert (tmp_path / "results/irmas/tiny-cnn/seed-0.json").exists()
+    assert record_file(tmp_path / "results", "irmas", "tiny-cnn").exists()
 
 
 SERVE = '''
@@ -137,3 +138,53 @@ def test_example_plugin_task_downloads_verifies_synthesises_and_cites(plugin_sit
         audio, _ = soundfile.read(real / row["file"])
         share = float((abs(audio) > 0.9 * abs(audio).max()).mean())
         assert ("square" if share > 0.5 else "sawtooth") == row["label"]
+
+
+FEATURES = '''
+import json, sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from irbench.audio import decode_audio
+from irbench.features.extract import extract_features
+
+files, cache = [Path(p) for p in sys.argv[1:-1]], Path(sys.argv[-1])
+config = {"sample_rate": 16000, "hop_length": 512, "floor_db": -100.0}
+done = extract_features(files, "frame-energy", config, cache, workers=2, show_progress=False)
+in_parent = "irbench_example_plugin.frontend" in sys.modules  # False: only the workers looked it up
+
+from irbench.features import FRONTENDS
+
+frontend = FRONTENDS.get("frame-energy")(FRONTENDS.get("frame-energy").config_class(**config))
+expected = [frontend(torch.from_numpy(decode_audio(p, 16000).samples)).numpy() for p in files]
+print(json.dumps({"computed": done.computed, "in_parent": in_parent, "source": FRONTENDS.source("frame-energy"),
+                  "shapes": [list(done.array(p).shape) for p in files],
+                  "same": all(np.allclose(done.array(p), e, atol=1e-4) for p, e in zip(files, expected))}))
+'''
+
+
+def test_a_plugin_front_end_computes_features_in_spawned_workers(plugin_site, tmp_path):
+    """The example plugin's ``frame-energy`` front end (entry-point group ``irbench.frontends``), named only
+    by its string, is found by the 2 spawned worker processes that compute its features."""
+    import json
+
+    import numpy as np
+    import soundfile
+
+    rng = np.random.default_rng(0)
+    files = []
+    for i in range(5):
+        path = tmp_path / f"clip-{i}.wav"
+        soundfile.write(path, (rng.standard_normal(16000 + 700 * i) * 0.1 * (i + 1)).astype(np.float32), 16000)
+        files.append(str(path))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_site), os.environ.get("PYTHONPATH", "")])}
+    env.pop(DISABLE_PLUGINS, None)
+    done = subprocess.run([sys.executable, "-c", FEATURES, *files, str(tmp_path / "cache")], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["computed"] == 5 and found["in_parent"] is False and found["same"] is True
+    assert found["source"] == "irbench-example-plugin"
+    assert found["shapes"] == [[1, -(-(16000 + 700 * i) // 512)] for i in range(5)]  # (features, frames)

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from irbench.evaluation.metrics import headline_metric
+from irbench.evaluation.resampling import group_weights, paired_difference, weighted_metric
 from irbench.records import find_records, read_record, write_record
 from irbench.report import build_report
 from irbench.predictions_file import ClipTable, read_clip_table
 from irbench.report.collect import leaderboards
 from irbench.report.loading import load_runs
-from irbench.report.paired import compare, group_weights
-from irbench.report.weighted import weighted_metric
+from irbench.report.paired import compare
 from test_report_support import LABELS, config, write_run
 
 
@@ -57,6 +57,23 @@ def test_group_weights_draw_whole_units_with_replacement():
     assert (units.sum(axis=1) == 3).all()  # three units drawn per resample
     assert np.array_equal(weights, group_weights(groups, resamples=50, seed=0))
 
+
+
+def test_pairing_takes_the_difference_inside_each_resample():
+    """Two rows that move together across resamples (the same draw scores both) differ within a narrow
+    interval; the same scores unpaired would give a wide one. Seeds pair only where both rows ran them."""
+    rng = np.random.default_rng(0)
+    shared = rng.normal(0.6, 0.05, 1000)  # what the drawn test units do to both rows
+    best, row = shared + rng.normal(0, 0.005, 1000), shared - 0.1 + rng.normal(0, 0.005, 1000)
+    paired = paired_difference([(0, 0.50), (1, 0.45), (7, 0.9)], row, [(0, 0.60), (1, 0.60), (2, 0.6)], best)
+    assert paired.low < -0.1 < paired.high and paired.high - paired.low < 0.05
+    unpaired = paired_difference([(0, 0.5)], rng.permutation(row), [(0, 0.6)], best)
+    assert unpaired.high - unpaired.low > 4 * (paired.high - paired.low)
+    assert paired.difference == pytest.approx(np.mean([0.50, 0.45, 0.9]) - 0.6)
+    assert paired.n_seed_pairs == 2 and paired.seed_std == pytest.approx(np.std([-0.10, -0.15], ddof=1))
+    assert paired_difference([(3, 0.5)], row, [(0, 0.6)], best).seed_std is None
+    with pytest.raises(ValueError):
+        paired_difference([(0, 0.5)], row[:10], [(0, 0.6)], best)
 
 def _board(results):
     (board,) = leaderboards(load_runs(find_records(results), warn=pytest.fail))

@@ -1,10 +1,32 @@
-"""Front ends (feature extractors in torch), the on-disk feature cache and parallel extraction."""
+"""Front ends (feature extractors in torch), the on-disk feature cache and parallel extraction.
+
+Front ends are registered by name in :data:`FRONTENDS`; third-party ones join through the
+``irbench.frontends`` entry-point group (``my-frontend = "my_package.module:MyFrontend"``, a subclass of
+:class:`irbench.features.base.Frontend`), loaded lazily like every plugin (:mod:`irbench.registry`), so a
+spawned feature worker that looks one up by name finds it too.
+"""
 
 from __future__ import annotations
 
 from irbench.registry import Registry
 
-FRONTENDS: Registry = Registry("front end")
+
+def _check(entry: object) -> str | None:
+    """What is wrong with a registered front end: it must be a ``Frontend`` subclass whose ``config_class``
+    is a pydantic model."""
+    from pydantic import BaseModel
+
+    from irbench.features.base import Frontend
+
+    if not (isinstance(entry, type) and issubclass(entry, Frontend)):
+        return f"is a {type(entry).__name__}, not a subclass of irbench.features.base.Frontend"
+    config = getattr(entry, "config_class", None)
+    if not (isinstance(config, type) and issubclass(config, BaseModel)):
+        return "declares no config_class (a pydantic model with sample_rate and hop_length)"
+    return None
+
+
+FRONTENDS: Registry = Registry("front end", entry_point_group="irbench.frontends", check=_check)
 FRONTENDS.register_lazy("log-mel", "irbench.features.logmel:LogMelSpectrogram")
 FRONTENDS.register_lazy("log-mel-essentia", "irbench.features.essentia_logmel:EssentiaLogMel")
 FRONTENDS.register_lazy("resized-stft", "irbench.features.resized_stft:ResizedStft")

@@ -82,6 +82,8 @@ _FRONTENDS: dict[tuple[str, str], object] = {}
 
 
 def _frontend(name: str, config_json: str):
+    """The front end ``name`` built for ``config_json``, once per process. A spawned worker looks it up by name
+    in :data:`irbench.features.FRONTENDS`, which finds built-ins and ``irbench.frontends`` plugins alike."""
     key = (name, config_json)
     if key not in _FRONTENDS:
         from irbench.features import FRONTENDS

@@ -2,7 +2,8 @@
 deviation over its seeds.
 
 A task's runs are grouped by (task, protocol version, stand-in or real data); within a group, by baseline
-and full configuration (:mod:`irbench.report.configuration`): a VGG at 5 epochs and one at 40 are two rows.
+and configuration (:mod:`irbench.configuration`, the one definition the run and the sweep use too): a VGG at
+5 epochs and one at 40 are two rows.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from irbench.configuration import of_record
+from irbench.evaluation.metric_registry import lower_is_better
 from irbench.records import RunRecord
 from irbench.report import configuration
-from irbench.report.metric_names import lower_is_better
 
 PREFERRED_METRICS = (
     "accuracy", "balanced_accuracy", "map", "micro_f1", "macro_f1", "micro_precision", "micro_recall",
@@ -86,8 +88,9 @@ class Comparison:
 class Row:
     """One baseline and configuration on one task: metric spreads, per-class spreads, its runs (seed order).
 
-    ``configuration`` holds the settings in which this row differs from the other rows of the same
-    baseline (empty when the baseline has one configuration); ``digest`` identifies the configuration.
+    ``configuration`` holds the settings in which this row differs from the baseline's defaults
+    (:attr:`irbench.configuration.Configuration.changes`; empty for the defaults); ``digest`` is 8 digits of the
+    configuration's digest.
     """
 
     baseline: str
@@ -206,20 +209,28 @@ def leaderboards(runs: list[Run], clip_counts=None) -> list[Leaderboard]:
 
 
 def _rows(members: list[Run], names: list[str], labels: list[str], clip_counts) -> list[Row]:
+    """One row per baseline and configuration (:func:`irbench.configuration.of_record`), labelled by the
+    settings that differ from the baseline's defaults; rows of one baseline whose labels would read alike
+    (a baseline not registered here has no known defaults) are labelled by the settings they differ in."""
     by_config: dict[tuple[str, str], list[Run]] = defaultdict(list)
+    found_configuration = {}
     for run in members:
-        by_config[(run.record.baseline, configuration.canonical(run.record.config.model_dump()))].append(run)
+        config = of_record(run.record)
+        by_config[(run.record.baseline, config.digest)].append(run)
+        found_configuration[(run.record.baseline, config.digest)] = config
     per_baseline: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for key in by_config:
         per_baseline[key[0]].append(key)
     rows = []
     for baseline, keys in per_baseline.items():
-        keys.sort(key=lambda k: k[1])
-        settings = configuration.differing_settings([by_config[k][0].record.config.model_dump() for k in keys])
-        for key, differing in zip(keys, settings):
+        keys.sort(key=lambda k: (found_configuration[k].label, k[1]))
+        changes = [dict(found_configuration[k].changes) for k in keys]
+        if len({tuple(c.items()) for c in changes}) < len(keys):
+            changes = configuration.differing_settings([found_configuration[k].settings for k in keys])
+        for key, differing in zip(keys, changes):
             found = sorted(by_config[key], key=lambda r: (r.record.seed, str(r.path)))
             row = _row(baseline, found, names, labels, clip_counts)
-            row.configuration, row.digest = differing, configuration.digest(found[0].record.config.model_dump())
+            row.configuration, row.digest = differing, key[1][:8]
             rows.append(row)
     return rows
 

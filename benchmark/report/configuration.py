@@ -1,43 +1,25 @@
-"""A leaderboard row is a baseline plus its full configuration: runs with different settings never pool.
+"""Telling apart leaderboard rows of one baseline whose configurations read alike.
 
-The configuration is everything in a record's ``config`` except ``device`` (the baseline's description:
-front end and its settings, input frames, notes such as the checkpoint that initialised it; and every
-training setting). CPU and GPU seeds of one configuration pool; each run's provenance names its device.
-Rows of one baseline with several configurations are labelled by the settings in which they differ,
-``vgg (max_epochs=5)``; a baseline with one configuration keeps its plain name.
+A row is a baseline plus its configuration (:mod:`irbench.configuration`, the one definition of "the same
+configuration"), labelled by the settings that differ from the baseline's defaults. A baseline that is not
+registered here (a record from a plugin not installed) has no known defaults, so two of its configurations
+would read alike: :func:`differing_settings` labels them by the settings in which they differ instead.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
-NOT_IN_IDENTITY = frozenset({"device"})
-"""Top-level ``config`` keys that do not make a configuration different."""
+from irbench.configuration import format_value
+
 MISSING = "unset"
-_VALUE_LIMIT = 48
-
-
-def identity(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of a record's ``config`` that defines its configuration (all but :data:`NOT_IN_IDENTITY`)."""
-    return {key: value for key, value in config.items() if key not in NOT_IN_IDENTITY}
-
-
-def canonical(config: Mapping[str, Any]) -> str:
-    """The identity as canonical JSON (sorted keys): equal configurations give equal strings."""
-    return json.dumps(identity(config), sort_keys=True, separators=(",", ":"), default=str)
-
-
-def digest(config: Mapping[str, Any]) -> str:
-    """A stable 8-hex-digit SHA-256 digest of the configuration (for CSV columns and page anchors)."""
-    return hashlib.sha256(canonical(config).encode("utf-8")).hexdigest()[:8]
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     """Nested dictionaries as ``{"training.max_epochs": 40, ...}``; lists and scalars are leaves, empty
-    dictionaries vanish (``notes: {}`` and no notes are the same)."""
+    dictionaries vanish."""
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, inner in value.items():
@@ -46,27 +28,12 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def format_value(value: Any) -> str:
-    """A setting's value as a short text: ``5``, ``0.001``, ``none``, ``[1, 2]``; long texts are cut."""
-    if value is None:
-        text = "none"
-    elif isinstance(value, bool):
-        text = str(value).lower()
-    elif isinstance(value, float):
-        text = f"{value:g}"
-    elif isinstance(value, str):
-        text = value
-    else:
-        text = json.dumps(value, sort_keys=True, default=str)
-    return text if len(text) <= _VALUE_LIMIT else text[: _VALUE_LIMIT - 1] + "…"
-
-
 def differing_settings(configs: list[Mapping[str, Any]]) -> list[dict[str, str]]:
     """For the configurations of one baseline, the settings in which each differs from the others.
 
     Parameters
     ----------
-    configs: the distinct configurations (record ``config`` dictionaries) of one baseline.
+    configs: the distinct configurations' settings (:attr:`irbench.configuration.Configuration.settings`).
 
     Returns
     -------
@@ -77,7 +44,7 @@ def differing_settings(configs: list[Mapping[str, Any]]) -> list[dict[str, str]]
     """
     if len(configs) < 2:
         return [{} for _ in configs]
-    flat = [flatten(identity(c)) for c in configs]
+    flat = [flatten(c) for c in configs]
     keys = sorted({k for f in flat for k in f})
     differ = [k for k in keys if len({json.dumps(f.get(k, MISSING), sort_keys=True, default=str) for f in flat}) > 1]
     short = [k.rsplit(".", 1)[-1] for k in differ]

@@ -16,9 +16,10 @@ import numpy as np
 
 from irbench import __version__
 from irbench.atomic import atomic_write_text
+from irbench.evaluation import metric_registry
 from irbench.evaluation.bootstrap import INDICATIVE_BELOW
 from irbench.predictions_file import PredictionsError, read_clip_table
-from irbench.report import metric_names, plots
+from irbench.report import plots
 from irbench.report.anchors import Anchor, anchors_for
 from irbench.report.collect import Leaderboard, Row, Spread
 from irbench.report.paired import plural
@@ -89,7 +90,7 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters.update(heat=heat, count=count_text, spread_text=spread_text)
     environment.globals.update(
-        display_name=metric_names.display_name, definition=metric_names.definition, no_support=no_support_text,
+        display_name=metric_registry.display_name, definition=metric_registry.definition, no_support=no_support_text,
         intervals=intervals, difference=difference_text, plural=plural, MICRO_MACRO=MICRO_MACRO,
     )
     return environment
@@ -151,9 +152,9 @@ def beside_anchor(boards: list[Leaderboard]) -> Callable[[Anchor], str]:
         if not rows:
             return ""
         first = metrics[0]
-        best = (min if metric_names.lower_is_better(first) else max)(rows, key=lambda r: r.metrics[first].mean)
+        best = (min if metric_registry.lower_is_better(first) else max)(rows, key=lambda r: r.metrics[first].mean)
         values = " / ".join(f"{best.metrics[m].mean:.3f}" for m in metrics)
-        names = " / ".join(metric_names.display_name(m) for m in metrics)
+        names = " / ".join(metric_registry.display_name(m) for m in metrics)
         where = " (stand-in)" if board.stand_in else ""
         return f"{best.label}{where}: {values} ({names})"
 

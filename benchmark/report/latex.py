@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import Counter
 
 from irbench import __version__
+from irbench.evaluation.metric_registry import display_name
 from irbench.report.collect import Leaderboard, Row
-from irbench.report.metric_names import display_name
 from irbench.report.tables import best_rows, caption, difference_text, row_name, spread_text
 from irbench.report.task_info import task_info
 

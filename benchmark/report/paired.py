@@ -1,59 +1,30 @@
-"""Is row A better than the best row on this test set? A paired bootstrap over the same test units.
+"""Is row A better than the best row on this test set? The report's paired bootstrap: it gathers each row's
+test tables from the predictions files, checks them against the records, and fills the leaderboard.
 
-Method (paired percentile bootstrap; Efron & Tibshirani 1993, ch. 13; the cluster variant resamples whole
-groups, as Field & Welsh 2007 advise when clips of one recording are correlated):
-
-1. the test units are the predictions files' ``group`` column (an IRMAS track, a MusicNet recording, a
-   Medley-solos-DB song, an OpenMIC FMA track; a clip is its own unit in files without the column);
-2. ``RESAMPLES`` times, draw as many units as there are, with replacement (seeded, so reproducible);
-   every clip of a drawn unit enters with its unit's multiplicity, and the SAME draw scores every row;
-3. in each resample, each row's main score is the mean over the row's seeds, so the interval reflects
-   test-set sampling only; the difference to the best row is taken inside the resample;
-4. the 2.5th and 97.5th percentiles of the differences are the 95% interval. The spread over seeds is
-   reported separately: the sample standard deviation, over the seeds both rows ran, of the per-seed
-   difference on the whole test set.
-
-Scores are recomputed from the predictions files with
-:func:`irbench.evaluation.metrics.headline_metric` (whole test set) and its weighted, vectorised
-equivalent (:mod:`irbench.report.weighted`) for the resamples.
+The statistics live in :mod:`irbench.evaluation.resampling` (method, references and the meaning of the
+interval there): the test units are the predictions files' ``group`` column (an IRMAS track, a MusicNet
+recording, a Medley-solos-DB song, an OpenMIC FMA track; a clip is its own unit in files without the column),
+``RESAMPLES`` seeded draws of whole units score every row, each row's seeds are averaged inside a resample,
+and the seed spread is reported apart. Whole-test-set scores are recomputed with
+:func:`irbench.evaluation.metrics.headline_metric` (``ClipTable.headline``) and must match the records.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 
 import numpy as np
 
+from irbench.evaluation.resampling import LEVEL, RESAMPLES, SEED, group_weights, paired_difference, seed_mean
 from irbench.predictions_file import RECOMPUTABLE, ClipTable, PredictionsError, read_clip_table
 from irbench.report.collect import Comparison, Leaderboard, PairedInfo, Row
 from irbench.report.task_info import task_info
-from irbench.report.weighted import weighted_metric
 
-RESAMPLES = 1000
-LEVEL = 0.95
-SEED = 0
+__all__ = ["LEVEL", "RESAMPLES", "SEED", "compare", "plural"]
 TOLERANCE = {"map": 1e-3}
 """Largest accepted gap between a record's score and the one recomputed from its file (``map`` ranks
 scores rounded to 6 decimals in the file; decision-based scores must match exactly)."""
 EXACT = 1e-9
-
-
-def group_weights(groups: np.ndarray, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
-    """Clip weights of a cluster bootstrap: ``(resamples, n_clips)`` multiplicities.
-
-    Parameters
-    ----------
-    groups: ``(n_clips,)`` unit of each clip.
-    resamples, seed: number of resamples and the generator's seed (``numpy.random.default_rng``).
-    """
-    _, unit_of_clip = np.unique(groups.astype(str), return_inverse=True)
-    n_units = int(unit_of_clip.max()) + 1 if len(unit_of_clip) else 0
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_units, size=(resamples, n_units))
-    offsets = draws + np.arange(resamples)[:, None] * n_units
-    counts = np.bincount(offsets.ravel(), minlength=resamples * n_units).reshape(resamples, n_units)
-    return counts[:, unit_of_clip].astype(np.float64)
 
 
 def _tables(row: Row, labels: list[str], clip_ids: np.ndarray | None, warn: Callable[[str], None]):
@@ -111,16 +82,9 @@ def compare(board: Leaderboard, warn: Callable[[str], None], resamples: int = RE
             return
     weights = group_weights(reference.groups, resamples, seed)
     n_units = len(set(reference.groups.tolist()))
-    unit = _unit(board, reference)
-    board.paired = PairedInfo(resamples=resamples, unit=unit, n_units=n_units)
-
-    def boot(tables: list[ClipTable]) -> np.ndarray:
-        """``(resamples,)`` main score of a row: mean over its seeds inside each resample."""
-        return np.mean([weighted_metric(metric, weights, t) for t in tables], axis=0)
-
-    best_boot = boot([t.reordered(reference.clip_ids) for t in best_tables])
-    best_mean = statistics.fmean(best_values)
-    best_by_seed = dict(zip(board.best.seeds, best_values))
+    board.paired = PairedInfo(resamples=resamples, unit=_unit(board, reference), n_units=n_units)
+    best_scores = list(zip(board.best.seeds, best_values))
+    best_boot = seed_mean(metric, weights, [t.reordered(reference.clip_ids) for t in best_tables])
     for row in board.rows:
         if row is board.best:
             row.comparison = Comparison(0.0, 0.0, 0.0, None, 0, reference=True)
@@ -130,13 +94,10 @@ def compare(board: Leaderboard, warn: Callable[[str], None], resamples: int = RE
         if not tables or values is None:
             row.comparison_note = why or "predictions disagree with the record"
             continue
-        differences = boot(tables) - best_boot
-        low, high = np.percentile(differences, [100 * (1 - LEVEL) / 2, 100 * (1 + LEVEL) / 2])
-        shared = [v - best_by_seed[s] for s, v in zip(row.seeds, values) if s in best_by_seed]
-        row.comparison = Comparison(
-            difference=statistics.fmean(values) - best_mean, low=float(low), high=float(high),
-            seed_std=statistics.stdev(shared) if len(shared) > 1 else None, n_seed_pairs=len(shared),
-        )
+        paired = paired_difference(list(zip(row.seeds, values)), seed_mean(metric, weights, tables),
+                                   best_scores, best_boot, LEVEL)
+        row.comparison = Comparison(difference=paired.difference, low=paired.low, high=paired.high,
+                                    seed_std=paired.seed_std, n_seed_pairs=paired.n_seed_pairs)
 
 
 def _unit(board: Leaderboard, reference: ClipTable) -> str:

@@ -12,8 +12,8 @@ import io
 from pathlib import Path
 
 from irbench.atomic import atomic_write_text
+from irbench.evaluation.metric_registry import best_of, display_name
 from irbench.report.collect import Comparison, Leaderboard, Row, Spread
-from irbench.report.metric_names import best_of, display_name
 from irbench.report.paired import plural
 from irbench.report.safety import csv_cell
 from irbench.report.task_info import task_info
@@ -117,7 +117,7 @@ CSV_HEADER = ["task", "task_version", "data", "baseline", "configuration", "conf
 
 def to_csv(boards: list[Leaderboard]) -> str:
     """Long format, one line per (row, metric) with :data:`CSV_HEADER`'s columns. ``configuration`` holds
-    the settings in which the row differs from the baseline's other rows (``max_epochs=5; ...``); the
+    the settings in which the row differs from the baseline's defaults (``max_epochs=5; ...``); the
     difference columns (to the best row, paired bootstrap) are filled on main-score lines. Every text
     cell is neutralised against formula injection (:func:`irbench.report.safety.csv_cell`)."""
     buffer = io.StringIO()

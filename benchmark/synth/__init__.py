@@ -23,10 +23,10 @@ def stand_in_generator(task: str) -> type:
     IrbenchError: the task declares no stand-in, or its ``"module:Class"`` cannot be imported or is not a
         ``StandInGenerator``.
     """
-    from irbench.datasets import dataset_card
     from irbench.synth.base import StandInGenerator
+    from irbench.tasks import get_task
 
-    card = dataset_card(task)
+    card = get_task(task).metadata.card
     if card is None or card.stand_in is None:
         raise IrbenchError(f"task {task!r} declares no stand-in generator (TaskMetadata.card.stand_in): "
                            "irbench cannot synthesise its data")

@@ -1,0 +1,212 @@
+"""The vectorised cluster bootstrap: main scores under clip weights for many resamples at once, and the
+paired difference of two rows with its percentile interval (the engine behind the report's paired
+comparisons; :func:`irbench.evaluation.bootstrap.bootstrap_interval` is the one behind a record's interval).
+
+A resample is a vector of clip multiplicities (how often each clip was drawn, :func:`group_weights` draws
+whole units); the score of the resample equals :func:`irbench.evaluation.metrics.headline_metric` on the test
+set with every clip repeated that many times, so the per-class formulas stay those of
+:mod:`irbench.evaluation.metrics` (absent-class rule included). With all weights 1 it equals the
+whole-test-set score (the tests check both). Each scoring function takes ``weights``
+``(n_resamples, n_clips)`` and a :class:`ScoredClips` (clip arrays ``(n_clips, n_classes)``) and returns
+``(n_resamples,)``.
+
+Paired comparison (paired percentile bootstrap; Efron & Tibshirani 1993, ch. 13; the cluster variant as
+Field & Welsh 2007 advise for correlated clips): the SAME draw scores both rows; in each resample a row's
+score is the mean over its seeds, so the interval reflects test-set sampling only; the difference is taken
+inside the resample and its 2.5th and 97.5th percentiles are the 95% interval. The spread over seeds is
+reported apart: the sample standard deviation, over the seeds both rows ran, of the per-seed difference on the
+whole test set.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from irbench.evaluation.bootstrap import LEVEL, RESAMPLES
+from irbench.evaluation.metrics import f1_from_counts, fast_average_precision, macro_figures
+
+SEED = 0
+"""Default seed of :func:`group_weights` (``numpy.random.default_rng``)."""
+
+
+class ScoredClips(Protocol):
+    """A test set's decisions and scores (``irbench.predictions_file.ClipTable`` is one).
+
+    targets, predictions, mask: ``(n_clips, n_classes)`` 0/1 (mask 1 where the pair was annotated).
+    scores: ``(n_clips, n_classes)`` aggregated class scores in [0, 1].
+    decision_scores(): ``(n_clips, n_classes)`` scores whose arg-max is the decided class.
+    """
+
+    targets: np.ndarray
+    predictions: np.ndarray
+    scores: np.ndarray
+    mask: np.ndarray
+
+    def decision_scores(self) -> np.ndarray: ...
+
+
+def group_weights(groups: np.ndarray, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
+    """Clip weights of a cluster bootstrap: ``(resamples, n_clips)`` float64 multiplicities.
+
+    Each resample draws as many units as there are, with replacement; every clip of a drawn unit gets its
+    unit's multiplicity. Reproducible for a given ``seed``.
+
+    Parameters
+    ----------
+    groups: ``(n_clips,)`` unit of each clip (compared as strings).
+    resamples, seed: number of resamples and the generator's seed (``numpy.random.default_rng``).
+    """
+    _, unit_of_clip = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    n_units = int(unit_of_clip.max()) + 1 if len(unit_of_clip) else 0
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n_units, size=(resamples, n_units))
+    offsets = draws + np.arange(resamples)[:, None] * n_units
+    counts = np.bincount(offsets.ravel(), minlength=resamples * n_units).reshape(resamples, n_units)
+    return counts[:, unit_of_clip].astype(np.float64)
+
+
+def _counts(weights: np.ndarray, table: ScoredClips) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted TP, FP, FN and positives per class, each ``(n_resamples, n_classes)``."""
+    observed = table.mask > 0
+    truth, decision = (table.targets > 0) & observed, (table.predictions > 0) & observed
+    tp = weights @ (truth & decision).astype(np.float64)
+    fp = weights @ (~truth & decision).astype(np.float64)
+    fn = weights @ (truth & ~decision).astype(np.float64)
+    return tp, fp, fn, weights @ truth.astype(np.float64)
+
+
+def accuracy(weights: np.ndarray, table: ScoredClips) -> np.ndarray:
+    """Weighted share of clips whose decided class (arg-max of the decision-first scores) is a label."""
+    decided = table.decision_scores().argmax(axis=1)
+    correct = table.targets.argmax(axis=1) == decided
+    total = weights.sum(axis=1)
+    return np.divide(weights @ correct.astype(np.float64), total, out=np.zeros_like(total), where=total > 0)
+
+
+def micro_f1(weights: np.ndarray, table: ScoredClips) -> np.ndarray:
+    """F1 of all (clip, class) decisions pooled, weighted."""
+    tp, fp, fn, _ = _counts(weights, table)
+    return f1_from_counts(tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1))
+
+
+def macro_f1(weights: np.ndarray, table: ScoredClips) -> np.ndarray:
+    """Mean per-class F1 over every class (the class set never depends on the resample), zero denominators
+    by the absent-class rule of :mod:`irbench.evaluation.metrics`."""
+    tp, fp, fn, _ = _counts(weights, table)
+    return macro_figures(tp, fp, fn)["macro_f1"]
+
+
+def average_precision(weights: np.ndarray, truth: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Weighted average precision of one class (scikit-learn's definition: sum over distinct score
+    thresholds, highest first, of the recall gained times the precision there).
+
+    Parameters
+    ----------
+    weights: ``(n_resamples, n)``; truth: ``(n,)`` 0/1; scores: ``(n,)``.
+
+    Returns ``(n_resamples,)``; NaN where the resample has no positive.
+    """
+    order = np.argsort(-scores, kind="mergesort")
+    ranked = scores[order]
+    ends = np.flatnonzero(np.r_[ranked[1:] != ranked[:-1], True])  # last index of each tie block
+    w = weights[:, order].astype(np.float32)  # multiplicities: exact in float32 below 2**24 clips
+    tp = np.cumsum(w * truth[order].astype(np.float32), axis=1)[:, ends].astype(np.float64)
+    seen = np.cumsum(w, axis=1)[:, ends].astype(np.float64)
+    precision = np.divide(tp, seen, out=np.zeros_like(tp), where=seen > 0)
+    total = tp[:, -1:]
+    recall = np.divide(tp, total, out=np.zeros_like(tp), where=total > 0)
+    gained = np.diff(recall, axis=1, prepend=0.0)
+    return np.where(total[:, 0] > 0, (gained * precision).sum(axis=1), np.nan)
+
+
+def mean_average_precision(weights: np.ndarray, table: ScoredClips) -> np.ndarray:
+    """Mean over the classes with a positive in the whole test set of the weighted AP over annotated clips;
+    a class with no positive in a resample keeps its whole-test-set AP there (the rule of
+    :func:`irbench.evaluation.metrics.headline_metric`), so every resample averages the same classes."""
+    values = []
+    for c in range(table.targets.shape[1]):
+        observed = table.mask[:, c] > 0
+        truth = table.targets[observed, c] > 0
+        if truth.any():
+            whole = fast_average_precision(truth, table.scores[observed, c])
+            value = average_precision(weights[:, observed], truth, table.scores[observed, c])
+            values.append(np.where(np.isnan(value), whole, value))
+    if not values:
+        return np.zeros(len(weights))
+    return np.vstack(values).mean(axis=0)
+
+
+WEIGHTED: dict[str, Callable[[np.ndarray, ScoredClips], np.ndarray]] = {
+    "accuracy": accuracy, "micro_f1": micro_f1, "macro_f1": macro_f1, "map": mean_average_precision,
+}
+"""Metric key -> its weighted form; the metrics a paired comparison can resample."""
+
+
+def weighted_metric(name: str, weights: np.ndarray, table: ScoredClips) -> np.ndarray:
+    """``name`` of ``table`` under each row of ``weights`` ``(n_resamples, n_clips)``; ``(n_resamples,)``.
+
+    Raises ``KeyError`` for a metric without a weighted form (see :data:`WEIGHTED`).
+    """
+    return WEIGHTED[name](weights, table)
+
+
+def seed_mean(name: str, weights: np.ndarray, tables: Sequence[ScoredClips]) -> np.ndarray:
+    """A row's score in each resample: ``name`` under ``weights`` ``(n_resamples, n_clips)``, mean over the
+    row's seeds (one table per seed, clips in the order of ``weights``); ``(n_resamples,)``.
+
+    Raises ``KeyError`` for a metric without a weighted form, ``ValueError`` for no table."""
+    if not tables:
+        raise ValueError("a row needs at least one seed's table")
+    return np.mean([weighted_metric(name, weights, table) for table in tables], axis=0)
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """A row's score minus the reference row's, on the same test units.
+
+    difference: mean over the row's seeds minus mean over the reference's seeds, whole test set.
+    low, high: the percentile interval (at ``level``) of the difference over the resamples.
+    seed_std: sample standard deviation of the per-seed difference over the seeds both rows ran (``None``
+        with fewer than two); n_seed_pairs: how many seeds that is.
+    """
+
+    difference: float
+    low: float
+    high: float
+    seed_std: float | None
+    n_seed_pairs: int
+
+
+def paired_difference(
+    scores: Sequence[tuple[int, float]], resampled: np.ndarray,
+    reference_scores: Sequence[tuple[int, float]], reference_resampled: np.ndarray, level: float = LEVEL,
+) -> PairedDifference:
+    """The paired comparison of a row with the reference row (see the module docstring).
+
+    Parameters
+    ----------
+    scores, reference_scores: ``(seed, whole-test-set score)`` of each run of the row and of the reference.
+    resampled, reference_resampled: ``(n_resamples,)`` seed-mean scores of the two rows under the SAME
+        weights (:func:`seed_mean`).
+    level: coverage of the interval (0.95: the 2.5th and 97.5th percentiles).
+
+    Raises ``ValueError`` when a row has no run or the two resampled arrays differ in length.
+    """
+    if not scores or not reference_scores:
+        raise ValueError("both rows need at least one run")
+    if np.shape(resampled) != np.shape(reference_resampled):
+        raise ValueError(f"{np.shape(resampled)} resampled scores against {np.shape(reference_resampled)}")
+    differences = np.asarray(resampled, np.float64) - np.asarray(reference_resampled, np.float64)
+    low, high = np.percentile(differences, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    by_seed = dict(reference_scores)
+    shared = [value - by_seed[seed] for seed, value in scores if seed in by_seed]
+    return PairedDifference(
+        difference=statistics.fmean(v for _, v in scores) - statistics.fmean(v for _, v in reference_scores),
+        low=float(low), high=float(high),
+        seed_std=statistics.stdev(shared) if len(shared) > 1 else None, n_seed_pairs=len(shared),
+    )
