@@ -21,13 +21,15 @@ class _Part(BaseModel):
 class BaselineIdentity(_Part):
     """What ``Baseline.describe()`` said when the model was built.
 
-    name: registered baseline name. source: paper or project it follows. frontend: registered front end
+    name: registered baseline name. source: paper or project it follows. python_class: ``module:qualname`` of
+    the class that built it (``None`` in records before irbench 0.2). frontend: registered front end
     (``None`` for a model that reads no feature). frontend_config: its configuration (n_mels, hop length in
     samples, sample rate in Hz, ...). input_frames: window length in frames. notes: what building the model
     noted (pretrained weights and their SHA-256/MD5, or "trained from scratch")."""
 
     name: str
     source: str = ""
+    python_class: str | None = None
     frontend: str | None = None
     frontend_config: dict[str, Any] | None = None
     input_frames: int | None = None
@@ -36,12 +38,14 @@ class BaselineIdentity(_Part):
 
 class RunConfiguration(_Part):
     """Everything chosen for a run besides task and seed: the baseline's identity, its training configuration
-    after overrides (the baseline's own pydantic model, dumped; ``predict`` validates it with that model), and
-    the device (``cpu``, ``cuda``, ``cuda:1``)."""
+    after overrides (the baseline's own pydantic model, dumped; ``predict`` validates it with that model), the
+    device it ran on (``cpu``, ``cuda``, ``cuda:1``) and the device as asked for (``auto`` unless named; a
+    named device is part of the configuration, :mod:`irbench.configuration`)."""
 
     baseline: BaselineIdentity
     training: dict[str, Any] = Field(default_factory=dict)
     device: str | None = None
+    requested_device: str | None = None
 
 
 class DecisionRule(_Part):

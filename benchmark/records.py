@@ -1,6 +1,8 @@
-"""The run record: one JSON file per task, baseline and seed that says exactly what produced a result.
+"""The run record: one JSON file per task, baseline, configuration and seed that says exactly what produced a
+result.
 
-Path: ``RESULTS_DIR/<task>/<baseline>/seed-<n>.json`` with ``seed-<n>.predictions.csv`` (per-clip scores
+Path: ``RESULTS_DIR/<task>/<baseline>/<configuration>/seed-<n>.json`` (the configuration's folder:
+:mod:`irbench.configuration`; records in the older ``<task>/<baseline>/seed-<n>.json`` are still read) with ``seed-<n>.predictions.csv`` (per-clip scores
 and decisions) and ``seed-<n>.ckpt`` (best weights) beside it. Written atomically; an existing record is
 never replaced unless the caller asks.
 """
@@ -127,9 +129,35 @@ class RunRecord(BaseModel):
     provenance: Provenance
 
 
-def record_path(results_dir: Path, task: str, baseline: str, seed: int) -> Path:
-    """``results_dir/<task>/<baseline>/seed-<seed>.json``."""
+def record_path(results_dir: Path, task: str, baseline: str, configuration: str, seed: int) -> Path:
+    """``results_dir/<task>/<baseline>/<configuration>/seed-<seed>.json``; ``configuration`` is the folder
+    name of :attr:`irbench.configuration.Configuration.folder` (``default-3f2a9c1b``)."""
+    return Path(results_dir) / task / baseline / configuration / f"seed-{seed}.json"
+
+
+def legacy_record_path(results_dir: Path, task: str, baseline: str, seed: int) -> Path:
+    """Where irbench before 0.2 wrote a record: ``results_dir/<task>/<baseline>/seed-<seed>.json`` (one
+    configuration per baseline). Such records are still read, and count for their configuration."""
     return Path(results_dir) / task / baseline / f"seed-{seed}.json"
+
+
+def existing_record(results_dir: Path, task: str, baseline: str, configuration: Any, seed: int) -> Path | None:
+    """The record of this task, baseline, configuration (an :class:`irbench.configuration.Configuration`) and
+    seed, if one exists: at its path, or at the legacy path when the record there was made with the same
+    configuration; ``None`` otherwise (an unreadable legacy record counts as none)."""
+    from irbench.configuration import of_record
+
+    path = record_path(results_dir, task, baseline, configuration.folder, seed)
+    if path.exists():
+        return path
+    legacy = legacy_record_path(results_dir, task, baseline, seed)
+    if legacy.is_file():
+        try:
+            if of_record(read_record(legacy)).digest == configuration.digest:
+                return legacy
+        except Exception:  # an unreadable record is no record of this configuration
+            return None
+    return None
 
 
 @contextmanager
@@ -204,6 +232,8 @@ def read_record(path: Path) -> RunRecord:
 
 
 def find_records(results_dir: Path) -> list[Path]:
-    """Every ``<task>/<baseline>/seed-<n>.json`` under ``results_dir``, sorted (never the failure records or
-    other files beside them)."""
-    return sorted(p for p in Path(results_dir).glob("*/*/seed-*.json") if re.fullmatch(r"seed-\d+\.json", p.name))
+    """Every ``<task>/<baseline>/<configuration>/seed-<n>.json`` under ``results_dir``, and the legacy
+    ``<task>/<baseline>/seed-<n>.json``, sorted (never the failure records or other files beside them)."""
+    root = Path(results_dir)
+    found = [*root.glob("*/*/seed-*.json"), *root.glob("*/*/*/seed-*.json")]
+    return sorted(p for p in found if re.fullmatch(r"seed-\d+\.json", p.name))

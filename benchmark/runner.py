@@ -21,9 +21,11 @@ from pathlib import Path
 
 
 from irbench.baselines import get_baseline
-from irbench.baselines.base import ModelSpec
+from irbench.baselines.base import Baseline, ModelSpec
 from irbench.atomic import atomic_group, remove_partial_files
-from irbench.errors import OutputError, RecordExistsError
+from irbench.configuration import Configuration, planned
+from irbench.configuration import configuration as configuration_of
+from irbench.errors import ConfigError, OutputError, RecordExistsError
 from irbench.evaluation.bootstrap import bootstrap_interval
 from irbench.overrides import apply_overrides
 from irbench.parallel import default_workers
@@ -33,8 +35,9 @@ from irbench.features.extract import hash_audio
 from irbench.prepare import PreparedData, Stages, audio_fingerprint, prepare
 from irbench.provenance import base_provenance, device_name, slurm_ids, torch_threads
 from irbench.preflight import check_seed, check_workers, writable_folder
-from irbench.records import Provenance, RunRecord, read_record, record_lock, record_path
+from irbench.records import Provenance, RunRecord, existing_record, read_record, record_lock, record_path
 from irbench.evaluation.types import ClipScores
+from irbench.task import Task
 from irbench.tasks import get_task
 from irbench.training import fit, predict_dataset, resolve_device
 from irbench.windowing.dataset import clip_window_scores
@@ -42,10 +45,12 @@ from irbench.windowing.dataset import clip_window_scores
 
 @dataclass
 class RunOptions:
-    """Everything ``irbench run`` takes; paths are the only places a run writes to."""
+    """Everything ``irbench run`` takes; paths are the only places a run writes to. ``task`` and ``baseline``
+    are registered names or instances (a ``Task`` or ``Baseline`` subclass defined anywhere, e.g. in a
+    notebook: ``irbench.evaluate``)."""
 
-    task: str
-    baseline: str
+    task: str | Task
+    baseline: str | Baseline
     data_home: Path
     results_dir: Path = Path("results")
     cache_dir: Path = Path(".cache/irbench")
@@ -97,8 +102,8 @@ def run_seeds(options: RunOptions, seeds: Sequence[int], say: Callable[[str], No
 
     Raises the errors of :func:`run_benchmark` except ``RecordExistsError``.
     """
-    task = get_task(options.task)
-    baseline = get_baseline(options.baseline)
+    task = options.task if isinstance(options.task, Task) else get_task(options.task)
+    baseline = options.baseline if isinstance(options.baseline, Baseline) else get_baseline(options.baseline)
     baseline.cache_dir = Path(options.cache_dir)  # where baselines find downloaded pretrained weights
     if options.frontend:
         baseline.use_frontend(options.frontend)
@@ -107,7 +112,11 @@ def run_seeds(options: RunOptions, seeds: Sequence[int], say: Callable[[str], No
     for seed in seeds:
         check_seed(seed)
     check_workers(options.workers)
-    paths = {seed: record_path(options.results_dir, options.task, options.baseline, seed) for seed in seeds}
+    configuration = planned(baseline, config, options.device)
+    name = task.metadata.name
+    paths = {seed: existing_record(options.results_dir, name, baseline.name, configuration, seed)
+             or record_path(options.results_dir, name, baseline.name, configuration.folder, seed)
+             for seed in seeds}
     writable_folder(paths[seeds[0]].parent, "run records")
     writable_folder(options.cache_dir, "feature cache")
     stages = Stages()
@@ -130,7 +139,8 @@ def run_seeds(options: RunOptions, seeds: Sequence[int], say: Callable[[str], No
             if seed not in todo:
                 yield SeedOutcome(seed, paths[seed], kept=_kept_message(paths[seed], fingerprint))
                 continue
-            record = _run_seed(task, baseline, config, device, prepared, options, seed, paths[seed], seeds, say)
+            record = _run_seed(task, baseline, config, device, prepared, options, seed, paths[seed], seeds, say,
+                               configuration)
             yield SeedOutcome(seed, paths[seed], record)
 
 
@@ -160,7 +170,8 @@ def _scores(task, model, prepared: PreparedData, split: str, device: str, batch_
 
 
 def _run_seed(task, baseline, config, device: str, prepared: PreparedData, options: RunOptions, seed: int,
-              path: Path, seeds: Sequence[int], say: Callable[[str], None]) -> RunRecord:
+              path: Path, seeds: Sequence[int], say: Callable[[str], None],
+              configuration: Configuration) -> RunRecord:
     import torch
 
     stages = Stages()
@@ -173,9 +184,14 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         torch.manual_seed(seed)
         built = baseline.assemble(spec, config)
         model, described = built.module, baseline.describe(built.notes)
-        identity = {  # the notes name the pretrained weights: other weights never resume this work
-            "task": task.metadata.name, "task_version": task.metadata.version, "baseline": described,
-            "training": config.model_dump(), "seed": seed, "device": device, "data": prepared.fingerprint,
+        built_as = configuration_of(baseline.name, described, config.model_dump(), options.device)
+        if built_as.digest != configuration.digest:
+            raise ConfigError(f"baseline {baseline.name}: building the model changed its configuration "
+                              f"({'; '.join(configuration.differences(built_as))}); its build() must note the "
+                              "weights its weights_notes() announces")
+        identity = {  # the configuration names the pretrained weights: other weights never resume this work
+            "task": task.metadata.name, "task_version": task.metadata.version, "configuration": configuration.digest,
+            "seed": seed, "device": device, "data": prepared.fingerprint,
         }
         work_dir = path.parent / f".seed-{seed}.work-{_digest(identity)}"
         result = fit(model, spec.prediction_type, prepared.dataset("train"), prepared.dataset("validation"), config,
@@ -195,7 +211,8 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
     shared = list(prepared.seconds)
     record = RunRecord(
         task=task.metadata.name, task_version=task.metadata.version, baseline=baseline.name,
-        config={"baseline": described, "training": config.model_dump(), "device": device},
+        config={"baseline": described, "training": config.model_dump(), "device": device,
+                "requested_device": options.device},
         seed=seed, stand_in=prepared.data.stand_in, stand_in_info=dict(prepared.data.stand_in_info or {}) or None,
         metrics=evaluation.metrics, main_score=main, per_class=evaluation.per_class,
         threshold=evaluation.threshold, n_test=len(prepared.splits["test"]), n_train=len(prepared.splits["train"]),

@@ -10,6 +10,7 @@ from irbench.records import find_records, read_record
 from irbench.report import build_report
 from irbench.runner import RunOptions, run_benchmark
 from irbench.tasks import TASKS, get_task
+from helpers import record_file
 
 PROTOCOL_METRICS = {
     "irmas": {"micro_f1", "macro_f1", "lrap", "top1_hit_rate", "s1_micro_f1"},
@@ -56,7 +57,7 @@ def test_the_floor_predicts_the_training_prevalences(task, stand_in, results):
     """The constant predictor's test scores are the training split's label prevalences, counted here from the
     loader's clip labels (not from the windows the harness trains on): per class, positives over annotated
     training clips. For MusicNet these are the 3-s windows' labels from their notes."""
-    path = results / task / "constant" / "seed-0.json"
+    path = record_file(results, task, "constant")
     if not path.exists():
         pytest.skip("needs the runs of test_task_runs_on_its_stand_in")
     record = read_record(path)
@@ -83,4 +84,4 @@ def test_report_has_a_leaderboard_per_task(results, tmp_path):
         assert f'href="{task}.html"' in index
         assert f'id="{task}-stand-in"' in (tmp_path / f"{task}.html").read_text()
     assert "no support in the test set" in (tmp_path / "musicnet.html").read_text()  # empty GM groups
-    assert read_record(results / "musicnet/constant/seed-0.json").per_class["percussion"].support == 0
+    assert read_record(record_file(results, "musicnet", "constant")).per_class["percussion"].support == 0

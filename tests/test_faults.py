@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_cli
-from irbench.records import read_record, record_lock, record_path
+from helpers import planned_folder, record_file, run_cli
+from irbench.records import read_record, record_lock
 
 IRBENCH = [sys.executable, "-m", "irbench"]
 
@@ -87,7 +87,7 @@ def test_ctrl_c_says_where_it_stopped_and_the_rerun_resumes(micro_irmas, feature
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming from epoch" in resumed.stderr
-    assert read_record(tmp_path / "r/irmas/vgg/seed-0.json").training.resumed is True
+    assert read_record(record_file(tmp_path / "r", "irmas", "vgg")).training.resumed is True
 
 
 def _full(*args, **kwargs):
@@ -99,7 +99,7 @@ def test_a_full_results_disk_leaves_nothing_partial(monkeypatch, capsys, tiny_ir
 
     monkeypatch.setattr(runner, "write_checkpoint", _full)  # the disk fills while the outputs are written
     code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / "r", tmp_path / "c")
-    folder = tmp_path / "r/irmas/vgg"
+    folder = planned_folder(tmp_path / "r", "irmas", "vgg", max_epochs=1)
     assert code == 2 and "No space left on device" in err and str(folder) in err and "Traceback" not in err
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".seed-0.work")) == [".seed-0.lock"]
     monkeypatch.undo()
@@ -123,11 +123,11 @@ def test_a_full_cache_disk_is_one_line(monkeypatch, capsys, tiny_irmas, tmp_path
     monkeypatch.setattr(cache.np, "save", _full)
     code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / "r", tmp_path / "c")
     assert code == 2 and "No space left on device" in err and str(tmp_path / "c") in err and "Traceback" not in err
-    assert not list((tmp_path / "c").rglob("*.partial*")) and not (tmp_path / "r/irmas/vgg/seed-0.json").exists()
+    assert not list((tmp_path / "c").rglob("*.partial*")) and not list((tmp_path / "r").glob("irmas/vgg/*/seed-0.json"))
 
 
 def test_left_over_partial_files_of_a_killed_run_are_removed(monkeypatch, capsys, tiny_irmas, tmp_path):
-    folder = tmp_path / "r/irmas/vgg"
+    folder = planned_folder(tmp_path / "r", "irmas", "vgg", max_epochs=1)
     folder.mkdir(parents=True)
     leftovers = [folder / ".seed-0.abc123.partial.json", folder / ".seed-0.xyz.partial.ckpt"]
     for leftover in leftovers:
@@ -163,7 +163,7 @@ def test_feature_workers_die_with_their_parent(tiny_irmas, tmp_path):
 
 def test_a_second_run_of_the_same_record_refuses_while_the_first_holds_it(monkeypatch, capsys, tiny_irmas,
                                                                           tmp_path):
-    with record_lock(record_path(tmp_path / "r", "irmas", "vgg", 0)):
+    with record_lock(planned_folder(tmp_path / "r", "irmas", "vgg", max_epochs=1) / "seed-0.json"):
         code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / "r", tmp_path / "c")
     assert code == 2 and "another irbench run is producing" in err and "seed-0.json" in err
     assert _run(monkeypatch, capsys, tiny_irmas, tmp_path / "r", tmp_path / "c")[0] == 0  # free again

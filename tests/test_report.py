@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from helpers import run_cli
+from helpers import record_file, run_cli
 from irbench.errors import DataNotFoundError
-from irbench.records import find_records, read_record, record_path, write_record
+from irbench.records import find_records, read_record, legacy_record_path, write_record
 from irbench.report import build_report
 
 
@@ -41,7 +41,7 @@ def test_one_page_per_task_and_an_index(pages):
 
 def test_leaderboard_spread_interval_floor_and_plots(results, pages):
     html = (pages / "irmas.html").read_text()
-    vgg = [read_record(p) for p in sorted((results / "irmas/vgg").glob("seed-*.json"))]
+    vgg = [read_record(p) for p in sorted((results / "irmas/vgg").glob("*/seed-*.json"))]
     mean = sum(r.metrics["micro_f1"] for r in vgg) / 2
     assert f"{mean:.3f}" in html and "±" in html
     low = vgg[0].confidence_intervals["micro_f1"]["low"]
@@ -74,8 +74,9 @@ def test_the_constant_floor_has_no_score_ranking(results):
     from irbench.report.plots import has_ranking
 
     def ranks(baseline):
-        record = read_record(results / f"irmas/{baseline}/seed-0.json")
-        table = read_clip_table(results / f"irmas/{baseline}" / record.predictions_file, list(record.per_class))
+        path = record_file(results, "irmas", baseline)
+        record = read_record(path)
+        table = read_clip_table(path.with_name(record.predictions_file), list(record.per_class))
         return has_ranking(table.scores, table.mask)
 
     assert not ranks("constant") and ranks("vgg")
@@ -90,10 +91,10 @@ def test_published_numbers_are_shown_apart_and_never_ranked(pages):
 
 def test_stand_in_and_real_results_never_share_a_table(results, tmp_path):
     real = tmp_path / "results"
-    for path in results.rglob("irmas/*/seed-0.json"):
+    for path in results.glob("irmas/*/*/seed-0.json"):
         record = read_record(path).model_copy(update={"stand_in": False})
         write_record(record, real / path.relative_to(results))
-    for path in results.rglob("irmas/*/seed-1.json"):
+    for path in results.glob("irmas/*/*/seed-1.json"):
         write_record(read_record(path), real / path.relative_to(results))
     build_report(real, tmp_path / "out")
     html = (tmp_path / "out/irmas.html").read_text()
@@ -109,21 +110,22 @@ EVIL = "<script>alert(1)</script>"
     ("latex", r"\textless{}script\textgreater{}alert(1)\textless{}/script\textgreater{}"),
 ])
 def test_every_string_from_a_record_is_escaped(results, tmp_path, fmt, escaped):
-    record = read_record(results / "irmas/vgg/seed-0.json")
-    config = record.config.model_copy(update={"baseline": record.config.baseline.model_copy(
-        update={"notes": {"checkpoint": EVIL}})})
+    record = read_record(record_file(results, "irmas", "vgg"))
+    config = record.config.model_copy(update={  # a setting: it reaches the row's label
+        "training": {**record.config.training, "optimizer": EVIL},
+        "baseline": record.config.baseline.model_copy(update={"notes": {"checkpoint": EVIL}})})
     provenance = record.provenance.model_copy(update={"command": EVIL, "device_name": EVIL})
     write_record(record.model_copy(update={"config": config, "provenance": provenance}),
-                 record_path(tmp_path / "r", "irmas", "evil", 0))
-    write_record(record, record_path(tmp_path / "r", "irmas", "vgg", 0))
+                 legacy_record_path(tmp_path / "r", "irmas", "evil", 0))
+    write_record(record, legacy_record_path(tmp_path / "r", "irmas", "vgg", 0))
     main = build_report(tmp_path / "r", tmp_path / "out", fmt)
     text = (tmp_path / "out/irmas.html" if fmt == "html" else main).read_text()
     assert EVIL not in text and escaped in text
 
 
 @pytest.mark.parametrize("fmt, name, marker", [
-    ("markdown", "leaderboard.md", "| vgg | 2 |"), ("latex", "leaderboard.tex", r"\begin{tabular}"),
-    ("csv", "leaderboard.csv", ",stand-in,vgg,,"),
+    ("markdown", "leaderboard.md", "| vgg (max\\_epochs=1) | 2 |"), ("latex", "leaderboard.tex", r"\begin{tabular}"),
+    ("csv", "leaderboard.csv", ",stand-in,vgg,max_epochs=1,"),
 ])
 def test_table_formats(results, tmp_path, fmt, name, marker):
     path = build_report(results, tmp_path, fmt)

@@ -30,19 +30,19 @@ def test_runs_with_different_settings_are_separate_labelled_rows(tmp_path):
     write_run(tmp_path, baseline="mlp", cfg=config("mlp"))
     (board,) = boards_of(tmp_path)
     labels = {row.label: len(row.seeds) for row in board.rows}
-    assert labels == {"vgg (max_epochs=5)": 1, "vgg (max_epochs=40)": 2, "mlp": 1}
+    assert labels == {"vgg (max_epochs=5)": 1, "vgg": 2, "mlp": 1}  # vgg's default is 40 epochs
     digests = {row.digest for row in board.rows}
     assert len(digests) == 3 and all(re.fullmatch(r"[0-9a-f]{8}", d) for d in digests)
 
     build_report(tmp_path, tmp_path)
     html = (tmp_path / "irmas.html").read_text()
-    assert "(max_epochs=5)" in html and "(max_epochs=40)" in html
+    assert "(max_epochs=5)" in html and "(max_epochs=40)" not in html
     markdown = build_report(tmp_path, tmp_path, "markdown").read_text()
-    assert "| vgg (max\\_epochs=5) | 1 |" in markdown and "| vgg (max\\_epochs=40) | 2 |" in markdown
+    assert "| vgg (max\\_epochs=5) | 1 |" in markdown and "| vgg | 2 |" in markdown
     latex = build_report(tmp_path, tmp_path, "latex").read_text()
     assert r"vgg (max\_epochs=5) & 1 &" in latex
     rows = list(csv.DictReader(io.StringIO(build_report(tmp_path, tmp_path, "csv").read_text())))
-    assert {r["configuration"] for r in rows if r["baseline"] == "vgg"} == {"max_epochs=5", "max_epochs=40"}
+    assert {r["configuration"] for r in rows if r["baseline"] == "vgg"} == {"max_epochs=5", ""}
     assert {r["configuration"] for r in rows if r["baseline"] == "mlp"} == {""}
     assert len({r["config_digest"] for r in rows}) == 3
 
@@ -56,14 +56,30 @@ def test_seeds_of_one_configuration_pool_whatever_their_device(tmp_path):
     assert row.devices == ["cpu", "cuda"]
 
 
-def test_notes_and_learning_rate_differences_name_only_what_differs(tmp_path):
-    with_checkpoint = config(learning_rate=0.1)
-    with_checkpoint["baseline"]["notes"] = {"checkpoint": "Cnn14.pth"}
-    write_run(tmp_path, folder="a", cfg=with_checkpoint)
+def test_weights_and_learning_rate_differences_name_only_what_differs(tmp_path):
+    """Pretrained weights count by SHA-256; other notes (what building the model said) do not split rows."""
+    with_weights = config(learning_rate=0.1)
+    with_weights["baseline"]["notes"] = {"weights_sha256": "ab" * 32, "weights": "cnn14-weights"}
+    chatty = config()
+    chatty["baseline"]["notes"] = {"tensors_loaded": 12}
+    write_run(tmp_path, folder="a", cfg=with_weights)
     write_run(tmp_path, folder="b", cfg=config())
+    write_run(tmp_path, folder="c", seed=1, cfg=chatty)
+    (board,) = boards_of(tmp_path)
+    assert sorted((row.label, len(row.seeds)) for row in board.rows) == [
+        ("vgg", 2), ("vgg (learning_rate=0.1, weights=cnn14-weights)", 1)]
+
+
+def test_a_plugin_baseline_without_known_defaults_is_labelled_by_what_differs(tmp_path):
+    """A baseline not registered here has no defaults to compare with: its rows name the settings in which
+    they differ from each other."""
+    for folder, rate in (("a", 0.1), ("b", 0.01)):
+        cfg = config(learning_rate=rate)
+        cfg["baseline"]["name"] = "plugin-net"
+        write_run(tmp_path, baseline="plugin-net", folder=folder, cfg=cfg)
     (board,) = boards_of(tmp_path)
     assert sorted(row.label for row in board.rows) == [
-        "vgg (checkpoint=Cnn14.pth, learning_rate=0.1)", "vgg (checkpoint=unset, learning_rate=0.001)"]
+        "plugin-net (learning_rate=0.01)", "plugin-net (learning_rate=0.1)"]
 
 
 def test_page_uses_field_names_definitions_and_the_micro_macro_legend(tmp_path):

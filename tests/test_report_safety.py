@@ -1,6 +1,7 @@
 """Nothing a record says can attack the report's reader, and records from elsewhere cost a warning, not
 the report: unsafe names, formula injection, mathtext, unknown schema versions, missing or NaN scores,
-unknown keys; and rendering leaves matplotlib's global state alone."""
+unknown keys (the one record reader refuses them, so the report skips that record); and rendering leaves
+matplotlib's global state alone."""
 
 from __future__ import annotations
 
@@ -51,15 +52,14 @@ def test_names_and_paths():
 
 
 def test_csv_cells_from_records_are_neutralised(tmp_path):
-    cfg = config(max_epochs=5)
-    cfg["baseline"]["notes"] = {"checkpoint": '=HYPERLINK("http://example.invalid","x")'}
+    cfg = config(max_epochs=5, optimizer='=HYPERLINK("http://example.invalid","x")')  # reaches the label
     write_run(tmp_path, folder="a", cfg=cfg, task_version="@SUM(1+1)")
     write_run(tmp_path, folder="b", cfg=config(), task_version="@SUM(1+1)")
     path, _ = _report(tmp_path, tmp_path, "csv")
     rows = list(csv.reader(io.StringIO(path.read_text())))[1:]
     assert rows and all(row[1] == "'@SUM(1+1)" for row in rows)
     settings = {row[4] for row in rows}
-    assert any(s.startswith("checkpoint=") for s in settings)  # a cell that starts with a letter stays
+    assert any(s.startswith("max_epochs=5") and "HYPERLINK" in s for s in settings)  # starts with a letter: kept
     assert all(not cell.startswith(("=", "+", "@", "\t", "\r")) for row in rows for cell in row)
     for text in ("=1+1", "+1", "-1", "@x", "\tx", "\rx"):
         assert csv_cell(text) == "'" + text
@@ -67,8 +67,7 @@ def test_csv_cells_from_records_are_neutralised(tmp_path):
 
 
 def test_dollar_signs_never_reach_mathtext(tmp_path):
-    cfg = config()
-    cfg["baseline"]["notes"] = {"checkpoint": r"$\frac{1}{$"}
+    cfg = config(optimizer=r"$\frac{1}{$")  # a setting: it reaches the row's label in every plot
     write_run(tmp_path, folder="a", cfg=cfg)
     write_run(tmp_path, folder="b", cfg=config())
     _, warnings = _report(tmp_path, tmp_path / "out")
@@ -91,8 +90,9 @@ def test_unknown_schema_version_missing_and_nan_scores_and_unknown_keys(tmp_path
     nan_other = write_run(tmp_path, baseline="transformer", cfg=config("transformer"))
     data = json.loads(nan_other.read_text())
     data["metrics"]["lrap"] = float("nan")
-    data["from_the_future"] = {"x": 1}
     nan_other.write_text(json.dumps(data))
+    unknown_key = write_run(tmp_path, baseline="mlp", seed=1, cfg=config("mlp"))
+    edit_json(unknown_key, from_the_future={"x": 1})
     listed = write_run(tmp_path, seed=2)
     edit_json(listed, schema_version=["2"])
     ragged = write_run(tmp_path, seed=3)
@@ -100,14 +100,15 @@ def test_unknown_schema_version_missing_and_nan_scores_and_unknown_keys(tmp_path
 
     index, warnings = _report(tmp_path, tmp_path / "out")
     by_file = {path: [w for w in warnings if w.startswith(str(path))]
-               for path in (future, missing, nan_main, nan_other, listed, ragged)}
+               for path in (future, missing, nan_main, nan_other, listed, ragged, unknown_key)}
     assert all(len(w) >= 1 and "\n" not in w[0] for w in by_file.values()), warnings
-    assert "schema version '99' is unknown" in by_file[future][0]
-    assert "schema version ['2'] is unknown" in by_file[listed][0]
+    assert "schema version '99' is not one this irbench reads" in by_file[future][0]
+    assert "schema version ['2'] is not one this irbench reads" in by_file[listed][0]
     assert "confusion_matrix" in by_file[ragged][0]
     assert "main score 'accuracy' is missing" in by_file[missing][0]
     assert "not a finite number" in by_file[nan_main][0]
-    assert any("lrap" in w for w in by_file[nan_other]) and any("from_the_future" in w for w in by_file[nan_other])
+    assert any("lrap" in w for w in by_file[nan_other]) and "skipped" not in by_file[nan_other][0]
+    assert "from_the_future" in by_file[unknown_key][0] and "skipped" in by_file[unknown_key][0]
     assert not [w for w in warnings if w.startswith(str(good))]
     html = (tmp_path / "out/irmas.html").read_text()
     assert "transformer" in html and "cnn14" not in html.split("Published numbers")[0]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from irbench.evaluation.metrics import multilabel_metrics
-from irbench.records import Provenance, RunRecord, record_path, write_record
+from irbench.records import Provenance, RunRecord, legacy_record_path, write_record
 
 LABELS = ("cel", "cla", "flu", "gac", "org")
 
@@ -48,14 +48,14 @@ def write_predictions(path: Path, ids, groups, targets, scores, predictions, lab
 
 
 def config(baseline: str = "vgg", device: str = "cpu", **training) -> dict:
-    """A record's ``config``: the baseline's description, training settings (overridable), device."""
-    settings = {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 64, "max_epochs": 40, "patience": 8}
-    settings.update(training)
-    return {
-        "baseline": {"name": baseline, "source": "test", "frontend": "log-mel",
-                     "frontend_config": {"sample_rate": 16000, "n_mels": 64}, "input_frames": 64, "notes": {}},
-        "training": settings, "device": device,
-    }
+    """A record's ``config`` as a run of the registered ``baseline`` writes it (vgg's, renamed, for a name that
+    is not registered): its description, its default training settings with ``training`` laid over them, and
+    the device it ran on."""
+    from irbench.baselines import BASELINES, get_baseline
+
+    model = get_baseline(baseline if baseline in BASELINES else "vgg")
+    return {"baseline": {**model.describe(), "name": baseline},
+            "training": {**model.training.model_dump(), **training}, "device": device}
 
 
 def make_record(task: str = "irmas", baseline: str = "vgg", seed: int = 0, labels=LABELS, arrays=None,
@@ -90,7 +90,7 @@ def write_run(results: Path, task: str = "irmas", baseline: str = "vgg", seed: i
     record's path."""
     ids, group_ids, targets, scores, predictions = clips(n_clips, n_groups, quality, seed, labels, absent)
     record = make_record(task, baseline, seed, labels, (ids, group_ids, targets, scores, predictions), **record_fields)
-    path = record_path(results, task, folder or baseline, seed)
+    path = legacy_record_path(results, task, folder or baseline, seed)
     write_record(record, path, overwrite=True)
     write_predictions(path.with_name(record.predictions_file), ids, group_ids if groups else None, targets, scores,
                       predictions, labels)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import soundfile
 
-from helpers import run_cli
+from helpers import record_file, run_cli
 from irbench.records import RunRecord, read_record
 from irbench.tasks.irmas import LABELS
 
@@ -36,19 +36,20 @@ def test_same_seed_same_device_gives_identical_metrics(monkeypatch, capsys, tiny
     for name in ("a", "b"):
         code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / name, cache_dir)
         assert code == 0, err
-        records.append(read_record(tmp_path / name / "irmas/vgg/seed-0.json"))
+        records.append(read_record(record_file(tmp_path / name, "irmas", "vgg")))
     a, b = records
     assert a.metrics == b.metrics and a.per_class == b.per_class and a.threshold == b.threshold
     assert a.training.epochs == int(EPOCHS)
     code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / "c", cache_dir, "--seed", "1")
     assert code == 0, err
-    assert read_record(tmp_path / "c/irmas/vgg/seed-1.json").metrics != a.metrics
+    assert read_record(record_file(tmp_path / "c", "irmas", "vgg", 1)).metrics != a.metrics
 
 
 def test_the_record_says_what_produced_it(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir):
     code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir)
     assert code == 0, err
-    folder = tmp_path / "irmas/vgg"
+    folder = record_file(tmp_path, "irmas", "vgg").parent
+    assert folder.name.startswith("max_epochs=") and folder.parent == tmp_path / "irmas/vgg"
     raw = json.loads((folder / "seed-0.json").read_text())
     for key in ("task", "task_version", "baseline", "config", "seed", "stand_in", "metrics", "per_class",
                 "threshold", "n_test", "provenance"):
@@ -64,10 +65,12 @@ def test_the_record_says_what_produced_it(monkeypatch, capsys, tiny_irmas, tmp_p
     assert provenance["torch_threads"] >= 1 and provenance["shared_stages"] == []
     assert raw["windows"]["window_frames"] == 64 and raw["windows"]["windows"]["test"] >= 24
     interval = raw["confidence_intervals"]["micro_f1"]
-    assert interval["unit"] == "track" and interval["n_units"] == 24  # the stand-in's excerpts are one per track
     assert all("false_positives" in figures for figures in raw["per_class"].values())
     with open(folder / "seed-0.predictions.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
+    tracks = {r["group"] for r in rows}
+    assert 1 < len(tracks) < len(rows)  # the stand-in's excerpts come in tracks, as IRMAS's do
+    assert interval["unit"] == "track" and interval["n_units"] == len(tracks) and interval["indicative"]
     assert len(rows) == 24 and all(0 <= float(r["score_pia"]) <= 1 for r in rows)
     assert rows[0]["group"] == Path(rows[0]["clip_id"]).stem.rsplit("-", 1)[0]
     assert (folder / "seed-0.ckpt").stat().st_size > 100_000
@@ -76,7 +79,7 @@ def test_the_record_says_what_produced_it(monkeypatch, capsys, tiny_irmas, tmp_p
 
 def test_an_existing_record_is_kept_unless_overwrite(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir):
     assert _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir)[0] == 0
-    path = tmp_path / "irmas/vgg/seed-0.json"
+    path = record_file(tmp_path, "irmas", "vgg")
     before = path.read_text()
     path.write_text(before.replace('"seed": 0', '"seed": 0 '))
     code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir)
@@ -92,10 +95,10 @@ def test_constant_predictor_runs_without_training(monkeypatch, capsys, tiny_irma
     code, _, err = run_cli(monkeypatch, capsys, "run", "-t", "irmas", "-b", "constant", "-d", str(tiny_irmas),
                            "--results-dir", str(tmp_path), "--cache-dir", str(cache_dir), "-q")
     assert code == 0, err
-    record = read_record(tmp_path / "irmas/constant/seed-0.json")
+    record = read_record(record_file(tmp_path, "irmas", "constant"))
     assert record.training.epochs == 0 and record.training.n_parameters == 0
     # every test clip gets the same scores, so the ranking metric equals that of a fixed class order
-    with open(tmp_path / "irmas/constant/seed-0.predictions.csv", newline="") as handle:
+    with open(record_file(tmp_path, "irmas", "constant").with_name("seed-0.predictions.csv"), newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len({tuple(v for k, v in r.items() if k.startswith("score_")) for r in rows}) == 1
 
@@ -106,7 +109,7 @@ def test_real_irmas_clips_run_end_to_end(monkeypatch, capsys, real_irmas_root, t
     assert code == 2 and "And The Body Will Die-8.wav" in err and "2.000 s" in err and "truncated" in err
     code, out, err = _run(monkeypatch, capsys, real_irmas_root, tmp_path, cache_dir, "--skip-bad")
     assert code == 0, err
-    record = read_record(tmp_path / "irmas/vgg/seed-0.json")
+    record = read_record(record_file(tmp_path, "irmas", "vgg"))
     assert record.stand_in is False and record.n_test == 3
     assert [Path(s["file"]).name for s in record.skipped_files] == ["02 - And The Body Will Die-8.wav"]
     assert "5-20 s" in record.skipped_files[0]["reason"]
@@ -132,7 +135,7 @@ def test_corrupt_clip_is_named_or_skipped_and_listed(monkeypatch, capsys, tiny_i
     assert code == 2 and bad.name in err and "Traceback" not in err
     code, _, err = _run(monkeypatch, capsys, root, tmp_path / "r", cache_dir, "--skip-bad")
     assert code == 0, err
-    record = read_record(tmp_path / "r/irmas/vgg/seed-0.json")
+    record = read_record(record_file(tmp_path / "r", "irmas", "vgg"))
     assert [s["file"] for s in record.skipped_files] == [str(bad)]
     assert soundfile.info(sorted(root.glob("IRMAS-TrainingData/pia/*.wav"))[1]).channels == 2
 
@@ -157,7 +160,7 @@ def test_a_truncated_training_clip_is_refused_by_name_or_skipped(monkeypatch, ca
     assert code == 2 and cut.name in err and "14 samples" in err and "3 s" in err and "Traceback" not in err
     code, _, err = _run(monkeypatch, capsys, root, tmp_path / "r", cache_dir, "--skip-bad")
     assert code == 0, err
-    record = read_record(tmp_path / "r/irmas/vgg/seed-0.json")
+    record = read_record(record_file(tmp_path / "r", "irmas", "vgg"))
     assert [s["file"] for s in record.skipped_files] == [str(cut)] and "truncated" in record.skipped_files[0]["reason"]
     code, out, _ = run_cli(monkeypatch, capsys, "data", "verify", "irmas", "--data-home", str(root))
     assert code == 1 and cut.name in out and "truncated" in out
@@ -172,12 +175,12 @@ def test_several_seeds_prepare_the_data_once(monkeypatch, capsys, tiny_irmas, tm
     code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir, "--seed", "3", "--seed", "4")
     assert code == 0, err
     assert len(calls) == 1
-    records = [read_record(tmp_path / f"irmas/vgg/seed-{n}.json") for n in (3, 4)]
+    records = [read_record(record_file(tmp_path, "irmas", "vgg", n)) for n in (3, 4)]
     assert records[0].metrics != records[1].metrics
     assert "features.hash" in records[0].provenance.shared_stages and "train" not in records[0].provenance.shared_stages
     single = tmp_path / "single"
     assert _run(monkeypatch, capsys, tiny_irmas, single, cache_dir, "--seed", "4")[0] == 0
-    assert read_record(single / "irmas/vgg/seed-4.json").metrics == records[1].metrics
+    assert read_record(record_file(single, "irmas", "vgg", 4)).metrics == records[1].metrics
 
 
 def test_the_worker_count_changes_no_number(monkeypatch, capsys, tiny_irmas, tmp_path):
@@ -192,7 +195,8 @@ def test_the_worker_count_changes_no_number(monkeypatch, capsys, tiny_irmas, tmp
                                "1", "--quiet", "--workers", workers)
         assert code == 0, err
         assert torch.get_num_threads() == threads
-        weights.append(torch.load(folder / "irmas/vgg/seed-0.ckpt", weights_only=True)["state_dict"])
+        checkpoint = record_file(folder, "irmas", "vgg").with_name("seed-0.ckpt")
+        weights.append(torch.load(checkpoint, weights_only=True)["state_dict"])
     for name, tensor in weights[0].items():
         assert torch.equal(tensor, weights[1][name]), name
 
@@ -222,7 +226,7 @@ def test_a_seed_that_kept_an_early_epoch_is_named_under_its_result_and_the_summa
         line = (f"seed {seed}: validation loss never improved after epoch 1; stopped early at epoch 9 of 10 "
                 "(patience 8); kept epoch 1")
         assert text.count(line) == 2  # under the seed's result and under the mean ± std summary
-        training = read_record(tmp_path / f"irmas/vgg/seed-{seed}.json").training
+        training = read_record(record_file(tmp_path, "irmas", "vgg", seed)).training
         assert (training.best_epoch, training.epochs, training.max_epochs, training.patience) == (1, 9, 10, 8)
     assert text.index("seed 3: validation") < text.index("irmas/vgg seed 4") < text.index("mean ± sample std")
     assert all(len(line) <= 80 for line in err.splitlines())

@@ -127,13 +127,17 @@ def test_the_plan_and_status_read_the_results_folder(monkeypatch, capsys, homes,
     # seed 1 failed before with these settings, seed 2 is held by a live process, seed 3 was left by a dead one
     from irbench.sweep.identity import planned_config
 
-    digest = planned_config("medley-solos", "constant", [], None, None, "auto").digest()
-    write_failure(results, Cell("medley-solos", "constant", 1), RuntimeError("CUDA out of memory"), digest,
-                  log="/logs/1.err", job_id="77_1")
-    held = claims.claim(results, Cell("medley-solos", "constant", 2))
-    claims.write_marker(results, Cell("medley-solos", "constant", 2), "running", "local", "4242")
-    marker = claims.marker_path(results, Cell("medley-solos", "constant", 3))
-    claims.write_marker(results, Cell("medley-solos", "constant", 3), "running", "local", "4243")
+    planned = planned_config("medley-solos", "constant", [], None, None, "auto")
+    digest, folder = planned.digest(), planned.configuration.folder
+
+    def cell(seed):
+        return Cell("medley-solos", "constant", seed, (), folder)
+
+    write_failure(results, cell(1), RuntimeError("CUDA out of memory"), digest, log="/logs/1.err", job_id="77_1")
+    held = claims.claim(results, cell(2))
+    claims.write_marker(results, cell(2), "running", "local", "4242")
+    marker = claims.marker_path(results, cell(3))
+    claims.write_marker(results, cell(3), "running", "local", "4243")
     marker.write_text(marker.read_text().replace(f'"pid": {os.getpid()}', '"pid": 999999999'))
     try:
         code, out, _ = run_cli(monkeypatch, capsys, *one, "--status")
@@ -146,12 +150,17 @@ def test_the_plan_and_status_read_the_results_folder(monkeypatch, capsys, homes,
         assert actions == {0: "skip", 1: "failed before", 2: "busy", 3: "resume"}
         code, out, _ = run_cli(monkeypatch, capsys, *one, "--dry-run", "--retry-failed")
         assert "1 to retry" in out
-        # another configuration: the record is in conflict, the old failure no longer holds the cell back
+        # another configuration lives beside the first: its cells all run, nothing of the first holds them back
         code, out, _ = run_cli(monkeypatch, capsys, *one, "--dry-run", "--config", "batch_size=8")
         actions = {int(m.group(1)): m.group(2) for m in re.finditer(r"constant │\s+(\d) │ ([\w ]+?)\s+│", out)}
-        assert actions == {0: "conflict", 1: "run", 2: "busy", 3: "resume"}
-        assert "training.batch_size: 256 -> 8" in _flat(out)
-        code, out, _ = run_cli(monkeypatch, capsys, *one, "--dry-run", "--config", "batch_size=8", "--overwrite")
+        assert actions == {0: "run", 1: "run", 2: "run", 3: "run"}
+        # a record in the configuration's folder made under another protocol version is in conflict
+        recorded = cell(0).record(results)
+        recorded.write_text(recorded.read_text().replace('"task_version": "1.1"', '"task_version": "0.9"'))
+        code, out, _ = run_cli(monkeypatch, capsys, *one, "--dry-run")
+        actions = {int(m.group(1)): m.group(2) for m in re.finditer(r"constant │\s+(\d) │ ([\w ]+?)\s+│", out)}
+        assert actions[0] == "conflict" and "task_version: 0.9 -> 1.1" in _flat(out)
+        code, out, _ = run_cli(monkeypatch, capsys, *one, "--dry-run", "--overwrite")
         assert "rerun" in out
     finally:
         held.release()

@@ -15,14 +15,24 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
+from helpers import failure_file, record_file, run_cli
 from irbench.records import read_record
 from irbench.sweep.cells import Cell
 
 pytestmark = pytest.mark.slow
 
 TASKS, BASELINES, SEEDS = ("irmas", "medley-solos"), ("constant", "vgg"), (0, 1)
-CELLS = [Cell(t, b, s) for t in TASKS for b in BASELINES for s in SEEDS]
+
+
+def _cell(task: str, baseline: str, seed: int, max_epochs: int = 1) -> Cell:
+    """The sweep's cell with its planned configuration folder (the grids here run ``--max-epochs``)."""
+    from irbench.sweep.identity import planned_config
+
+    folder = planned_config(task, baseline, [], max_epochs, None, "auto").configuration.folder
+    return Cell(task, baseline, seed, (), folder)
+
+
+CELLS = [_cell(t, b, s) for t in TASKS for b in BASELINES for s in SEEDS]
 # everything a record says about the result; provenance (where, when, how long) differs by design
 SAME = ("task", "task_version", "baseline", "config", "seed", "stand_in", "metrics", "per_class", "threshold",
         "n_test", "n_train", "n_validation", "windows", "extra", "confidence_intervals", "skipped_files",
@@ -95,7 +105,7 @@ def inline_sweep(homes, cache, separate_runs, tmp_path_factory) -> Path:
 
 def test_an_inline_sweep_gives_the_records_of_separate_runs(inline_sweep, separate_runs):
     _assert_same_records(separate_runs, inline_sweep)
-    record = read_record(Cell("irmas", "vgg", 1).record(inline_sweep))
+    record = read_record(_cell("irmas", "vgg", 1).record(inline_sweep))
     assert record.provenance.executor["name"] == "inline" and "host" in record.provenance.executor
     assert "features.hash" in record.provenance.shared_stages  # the seeds of irmas x vgg shared the preparation
     assert "sweep" in (record.provenance.command or "")
@@ -132,7 +142,7 @@ def test_a_local_sweep_with_two_jobs_gives_the_same_records(monkeypatch, capsys,
     assert code == 0, err
     assert "8 cell(s) in 8 job(s) on local, 2 job(s) at once" in err
     _assert_same_records(separate_runs, results)
-    executor = read_record(Cell("medley-solos", "vgg", 0).record(results)).provenance.executor
+    executor = read_record(_cell("medley-solos", "vgg", 0).record(results)).provenance.executor
     assert executor["name"] == "local" and executor["job_id"].isdigit()
     logs = results / ".submitit" / executor["job_id"]
     assert (logs / f"{executor['job_id']}_0_log.err").exists()
@@ -149,11 +159,11 @@ def test_a_failed_cell_leaves_a_failure_record_and_retry_reruns_only_it(monkeypa
             "vgg:learning_rate=1e12")
     code, _, err = run_cli(monkeypatch, capsys, *grid)
     assert code == 1 and "FAILED irmas/vgg/seed-0" in err and "1 cell(s) failed" in err
-    failure = json.loads((results / "irmas/vgg/seed-0.failure.json").read_text())
+    failure = json.loads(failure_file(results, "irmas", "vgg").read_text())
     assert failure["error"] == "TrainingDivergedError" and "diverged" in failure["message"]
     assert failure["attempts"] == 1 and failure["executor"]["name"] == "inline" and failure["traceback"] is None
-    assert (results / "irmas/constant/seed-0.json").exists()  # the sweep went on
-    constant_written = (results / "irmas/constant/seed-0.json").stat().st_mtime_ns
+    assert record_file(results, "irmas", "constant").exists()  # the sweep went on
+    constant_written = record_file(results, "irmas", "constant").stat().st_mtime_ns
 
     ran = []
     original = irbench.runner.run_seeds
@@ -164,8 +174,8 @@ def test_a_failed_cell_leaves_a_failure_record_and_retry_reruns_only_it(monkeypa
     assert code == 1 and ran == [] and "1 failed before" in err
     code, _, err = run_cli(monkeypatch, capsys, *grid, "--retry-failed")
     assert code == 1 and ran == [("vgg", [0])]  # only the failed cell ran (and failed again)
-    assert json.loads((results / "irmas/vgg/seed-0.failure.json").read_text())["attempts"] == 2
-    assert (results / "irmas/constant/seed-0.json").stat().st_mtime_ns == constant_written
+    assert json.loads(failure_file(results, "irmas", "vgg").read_text())["attempts"] == 2
+    assert record_file(results, "irmas", "constant").stat().st_mtime_ns == constant_written
 
 
 def test_a_broken_data_folder_fails_its_cells_and_a_retry_after_the_fix_succeeds(monkeypatch, capsys, homes,
@@ -185,26 +195,26 @@ def test_a_broken_data_folder_fails_its_cells_and_a_retry_after_the_fix_succeeds
             "-q", "--executor", "local", "--jobs", "2")
     code, _, err = run_cli(monkeypatch, capsys, *grid)
     assert code == 1 and "FAILED irmas/constant/seed-0" in err
-    failure = json.loads((results / "irmas/constant/seed-0.failure.json").read_text())
+    failure = json.loads(failure_file(results, "irmas", "constant").read_text())
     assert failure["error"] == "DatasetLayoutError" and label.name in failure["message"]
     assert failure["job_id"] and Path(failure["log"]).is_file()
     assert Path(failure["log"]).parent.parent == results / ".submitit"
-    assert (results / "medley-solos/constant/seed-0.json").exists()
+    assert record_file(results, "medley-solos", "constant").exists()
     label.symlink_to(source)
     code, _, err = run_cli(monkeypatch, capsys, *grid)
     assert code == 1 and "1 failed before" in err and "1 done (skipped)" in err
     code, _, err = run_cli(monkeypatch, capsys, *grid, "--retry-failed")
     assert code == 0, err
     assert "1 to retry, 1 done (skipped)" in err
-    assert (results / "irmas/constant/seed-0.json").exists()
-    assert not (results / "irmas/constant/seed-0.failure.json").exists()
+    assert record_file(results, "irmas", "constant").exists()
+    assert not _cell("irmas", "constant", 0).record(results).with_name("seed-0.failure.json").exists()
 
 
 def test_an_interrupted_cell_resumes_to_the_same_metrics(monkeypatch, capsys, homes, cache, tmp_path):
     """Submitit's preemption path, for real: the job process gets SIGUSR2 in its second epoch; submitit calls
     ``SweepJob.checkpoint``, its local controller restarts the job, and the cell resumes from epoch 1's
     checkpoint. SIGSTOP first, so the signal surely lands in the second of two epochs, not after training."""
-    cell = Cell("irmas", "vgg", 0)
+    cell = _cell("irmas", "vgg", 0, max_epochs=2)
     grid = ("-t", "irmas", "-b", "vgg", "-s", "0", "-d", str(homes["irmas"]), "--cache-dir", str(cache),
             "--max-epochs", "2", "-q")
     reference = tmp_path / "uninterrupted"

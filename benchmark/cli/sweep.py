@@ -22,6 +22,8 @@ def sweep(
                                         "one task)."),
     config: list[str] = typer.Option([], "--config", "-c", help="Training override key=value for every "
                                      "baseline, or BASELINE:key=value for one (repeatable)."),
+    vary: list[str] = typer.Option([], "--vary", help="A configuration axis: key=value1,value2 (repeatable; "
+                                   "every combination is one configuration of each baseline)."),
     max_epochs: int | None = typer.Option(None, "--max-epochs", min=0, help="Override the baselines' epochs."),
     device: str | None = typer.Option(None, "--device", help="auto (default), cpu or cuda."),
     frontend: list[str] = typer.Option([], "--frontend", help="Front end NAME, or BASELINE:NAME for one."),
@@ -82,7 +84,7 @@ def sweep(
         raise ConfigError("--dry-run and --status do not go together: --status shows states, --dry-run the plan")
     given = GridValues(
         tasks=list(task), baselines=list(baseline), seeds=list(seed), data_homes=list(data_home),
-        config=list(config), frontend=list(frontend), max_epochs=max_epochs, device=device,
+        config=list(config), vary=list(vary), frontend=list(frontend), max_epochs=max_epochs, device=device,
         results_dir=results_dir, cache_dir=cache_dir, workers=workers, skip_bad=skip_bad or None,
         executor=_present(name=executor, jobs=jobs, group_seeds=group_seeds or None, time=time,
                           max_requeues=max_requeues, wait=None if wait else False,

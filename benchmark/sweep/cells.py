@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from irbench.errors import ConfigError
-from irbench.records import record_path
+from irbench.records import legacy_record_path, record_path
 
 _SEED_RANGE = re.compile(r"(\d+)-(\d+)")
 MAX_SEED = 2**32 - 1  # numpy's seed range; torch accepts it too
@@ -19,20 +19,64 @@ MAX_SEED = 2**32 - 1  # numpy's seed range; torch accepts it too
 
 @dataclass(frozen=True, order=True)
 class Cell:
-    """One run of a sweep: ``task`` x ``baseline`` x ``seed`` (registered names, seed >= 0)."""
+    """One run of a sweep: ``task`` x ``baseline`` x ``variant`` x ``seed`` (registered names, seed >= 0).
+
+    ``variant``: the ``key=value`` overrides of the sweep's configuration axis (``--vary``) this cell adds to
+    the sweep's ``--config``; ``configuration``: the planned configuration's folder name
+    (:attr:`irbench.configuration.Configuration.folder`), where its record lives."""
 
     task: str
     baseline: str
     seed: int
+    variant: tuple[str, ...] = ()
+    configuration: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, tuple[str, ...]]:
+        """``(task, baseline, variant)``: the cells of one key share a planned configuration."""
+        return self.task, self.baseline, self.variant
 
     @property
     def label(self) -> str:
-        """``task/baseline/seed-N``, as messages and tables name the cell."""
-        return f"{self.task}/{self.baseline}/seed-{self.seed}"
+        """``task/baseline/seed-N``, or ``task/baseline/seed-N (learning_rate=1e-4)`` for a variant, as
+        messages and tables name the cell."""
+        extra = f" ({', '.join(self.variant)})" if self.variant else ""
+        return f"{self.task}/{self.baseline}/seed-{self.seed}{extra}"
 
     def record(self, results_dir: Path) -> Path:
-        """Where the cell's run record lives: ``results_dir/<task>/<baseline>/seed-<n>.json``."""
-        return record_path(results_dir, self.task, self.baseline, self.seed)
+        """Where the cell's run record lives: ``results_dir/<task>/<baseline>/<configuration>/seed-<n>.json``
+        (the legacy ``<task>/<baseline>/seed-<n>.json`` for a cell without a planned configuration)."""
+        if not self.configuration:
+            return legacy_record_path(results_dir, self.task, self.baseline, self.seed)
+        return record_path(results_dir, self.task, self.baseline, self.configuration, self.seed)
+
+
+def parse_vary(values: list[str] | tuple[str, ...] | dict, option: str = "--vary") -> list[tuple[str, list[str]]]:
+    """The configuration axis: ``["learning_rate=1e-3,1e-4", "max_epochs=5,10"]`` (or a grid file's
+    ``[vary]`` table, ``{"learning_rate": ["1e-3", "1e-4"]}``) -> ``[(key, [values])]`` in order; each value
+    becomes one ``key=value`` override, every combination of the keys one configuration.
+
+    Raises ``ConfigError`` naming ``option`` for a missing ``=``, an empty key or value, or a key given twice."""
+    items = list(values.items()) if isinstance(values, dict) else []
+    if not isinstance(values, dict):
+        for value in values:
+            if not isinstance(value, str) or "=" not in value:
+                raise ConfigError(f"{option} {value!r}: expected key=value1,value2")
+            key, _, listed = value.partition("=")
+            items.append((key, listed.split(",")))
+    axis: list[tuple[str, list[str]]] = []
+    for key, listed in items:
+        if isinstance(listed, (str, int, float)) and not isinstance(listed, bool):
+            listed = [listed]
+        if not isinstance(key, str) or not key.strip() or not isinstance(listed, list):
+            raise ConfigError(f"{option} {key!r}: expected a setting name and a list of values")
+        texts = [str(v).strip() for v in listed]
+        if not texts or any(not t or "\n" in t for t in texts):
+            raise ConfigError(f"{option} {key}: every value must be non-empty text on one line")
+        if any(key.strip() == k for k, _ in axis):
+            raise ConfigError(f"{option} {key}: the setting is varied twice")
+        axis.append((key.strip(), list(dict.fromkeys(texts))))
+    return axis
 
 
 def split_names(values: list[str] | tuple[str, ...], option: str) -> list[str]:

@@ -20,6 +20,9 @@ paths in the file are relative to the file's folder. Example::
     [config.cnn14]                          # --config cnn14:key=value (one baseline)
     checkpoint = "/models/Cnn14_mAP=0.431.pth"
 
+    [vary]                                  # --vary key=v1,v2: each combination one configuration
+    learning_rate = [1e-3, 1e-4]
+
     [slurm]                                 # --partition, --time, --gpus, --cpus, --mem-gb, ...
     partition = "gpu"
     time = "4:00:00"
@@ -54,6 +57,7 @@ class GridFile(BaseModel):
     seeds: list[int] | str | int | None = None
     data_home: dict[str, str] | str | None = None
     config: dict[str, Scalar | dict[str, Scalar]] | None = None
+    vary: dict[str, list[Scalar] | Scalar] | None = None
     frontend: dict[str, str] | str | None = None
     max_epochs: int | None = None
     device: str | None = None
@@ -117,7 +121,8 @@ def read_grid_file(path: Path) -> GridValues:
     return GridValues(
         tasks=_listed(grid.tasks), baselines=_listed(grid.baselines),
         seeds=_listed(grid.seeds), data_homes=data_homes,
-        config=_config(grid.config or {}, path), frontend=_frontends(grid.frontend),
+        config=_config(grid.config or {}, path), vary=_vary(grid.vary or {}),
+        frontend=_frontends(grid.frontend),
         max_epochs=grid.max_epochs, device=grid.device, results_dir=where(grid.results_dir),
         cache_dir=where(grid.cache_dir), workers=grid.workers, skip_bad=grid.skip_bad, executor=executor,
         slurm=dict(grid.slurm or {}),
@@ -145,6 +150,14 @@ def _config(table: dict[str, Any], path: Path) -> list[str]:
         else:
             overrides.append(f"{key}={_text(value)}")
     return overrides
+
+
+def _vary(table: dict[str, Any]) -> dict[str, list[str]]:
+    """A ``[vary]`` table as texts per setting (``1e-3`` -> ``"0.001"``; booleans as ``true``/``false``)."""
+    def text(value: Any) -> str:
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    return {key: [text(v) for v in (values if isinstance(values, list) else [values])] for key, values in table.items()}
 
 
 def _frontends(value: dict[str, str] | str | None) -> list[str]:

@@ -44,6 +44,7 @@ SHARED_ERRORS = (DataNotFoundError, DatasetLayoutError, AudioDecodeError, Config
 class JobSpec:
     """The cells of one job: ``seeds`` of ``options.task`` x ``options.baseline``.
 
+    ``variant`` and ``configuration`` are its cells' (see :class:`~irbench.sweep.cells.Cell`).
     ``options.seed`` is ignored and ``options.workers`` 0 means "the cores this job may use". ``executor``
     names the sweep's executor (``inline``, ``local``, ``slurm``); ``digest`` is the planned configuration's
     (failure records carry it); ``command`` is the sweep's command line (what records of submitted jobs
@@ -56,11 +57,17 @@ class JobSpec:
     digest: str
     command: list[str] = field(default_factory=list)
     requeues: int = 0
+    variant: tuple[str, ...] = ()
+    configuration: str = ""
+
+    def cell(self, seed: int) -> Cell:
+        """The job's cell of ``seed`` (its task, baseline, variant and configuration folder)."""
+        return Cell(self.options.task, self.options.baseline, seed, self.variant, self.configuration)
 
     @property
     def cells(self) -> list[Cell]:
         """The job's cells in run order."""
-        return [Cell(self.options.task, self.options.baseline, seed) for seed in self.seeds]
+        return [self.cell(seed) for seed in self.seeds]
 
 
 @dataclass
@@ -184,21 +191,21 @@ def _run_cells(spec: JobSpec, seeds: list[int], context: JobContext, report: Cal
                       command=" ".join(spec.command) if spec.command else None)  # the sweep's, not submitit's
     remaining = list(seeds)
     while remaining:
-        cell = Cell(options.task, options.baseline, remaining[0])
+        cell = spec.cell(remaining[0])
         claims.write_marker(results, cell, "running", spec.executor, context.job_id, context.log)
         start = time.perf_counter()
         try:
             for outcome in run_seeds(replace(options, seed=remaining[0]), list(remaining), say):
-                done = Cell(options.task, options.baseline, outcome.seed)
+                done = spec.cell(outcome.seed)
                 remaining.remove(outcome.seed)
                 report(_ended(spec, context, done, outcome, time.perf_counter() - start))
                 start = time.perf_counter()
                 if remaining:
-                    claims.write_marker(results, Cell(options.task, options.baseline, remaining[0]), "running",
+                    claims.write_marker(results, spec.cell(remaining[0]), "running",
                                         spec.executor, context.job_id, context.log)
         except RecordLockedError as error:  # a plain `irbench run` of the same cells is writing them
             for seed in list(remaining):
-                done = Cell(options.task, options.baseline, seed)
+                done = spec.cell(seed)
                 claims.clear_marker(results, done)
                 report(CellOutcome(done, "busy", message=str(error), executor=context.provenance()))
             remaining.clear()
@@ -206,7 +213,7 @@ def _run_cells(spec: JobSpec, seeds: list[int], context: JobContext, report: Cal
             failed = list(remaining) if isinstance(error, SHARED_ERRORS) else remaining[:1]
             seconds = time.perf_counter() - start
             for seed in failed:
-                report(_failed(spec, context, Cell(options.task, options.baseline, seed), error, seconds))
+                report(_failed(spec, context, spec.cell(seed), error, seconds))
                 remaining.remove(seed)
 
 

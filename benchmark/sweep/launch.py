@@ -66,7 +66,7 @@ class Sweep:
 
     def states(self) -> list[CellState]:
         """Every cell's state, read from the results folder."""
-        return cell_states(self.spec.cells(), self.spec.results_dir, self.planned)
+        return cell_states(self.spec.cells(self.planned), self.spec.results_dir, self.planned)
 
     def plan(self, overwrite: bool = False, retry_failed: bool = False) -> Plan:
         """What this sweep would do with every cell."""

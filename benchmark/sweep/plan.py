@@ -113,15 +113,15 @@ def make_plan(states: list[CellState], overwrite: bool = False, retry_failed: bo
     return Plan([decide(state, overwrite, retry_failed) for state in states])
 
 
-def job_specs(plan: Plan, spec: SweepSpec, planned: dict[tuple[str, str], PlannedConfig], executor: str,
+def job_specs(plan: Plan, spec: SweepSpec, planned: dict[tuple, PlannedConfig], executor: str,
               group_seeds: bool) -> list[JobSpec]:
-    """The jobs that run the plan's cells: one per cell, or with ``group_seeds`` one per task x baseline
-    (its seeds in one job, sharing the data's preparation). A job overwrites records only when one of its
+    """The jobs that run the plan's cells: one per cell, or with ``group_seeds`` one per task x baseline x
+    variant (its seeds in one job, sharing the data's preparation). A job overwrites records only when one of its
     cells is a rerun."""
     groups: dict[tuple, list[CellPlan]] = {}
     for cell_plan in plan.to_run():
         cell = cell_plan.state.cell
-        key = (cell.task, cell.baseline) if group_seeds else (cell.task, cell.baseline, cell.seed)
+        key = cell.key if group_seeds else (*cell.key, cell.seed)
         groups.setdefault(key, []).append(cell_plan)
     jobs = []
     for members in groups.values():
@@ -129,11 +129,12 @@ def job_specs(plan: Plan, spec: SweepSpec, planned: dict[tuple[str, str], Planne
         options = RunOptions(
             task=cell.task, baseline=cell.baseline, data_home=spec.data_homes[cell.task],
             results_dir=spec.results_dir, cache_dir=spec.cache_dir, seed=cell.seed, device=spec.device,
-            max_epochs=spec.max_epochs, config=spec.overrides_for(cell.baseline), workers=spec.workers or 0,
+            max_epochs=spec.max_epochs, config=spec.overrides_for(cell.baseline, cell.variant),
+            workers=spec.workers or 0,
             overwrite=any(m.action is Action.RERUN for m in members), skip_bad=spec.skip_bad,
             show_progress=False, frontend=spec.frontend_for(cell.baseline), executor={"name": executor},
         )
-        jobs.append(JobSpec(options, [m.state.cell.seed for m in members], executor,
-                            planned[(cell.task, cell.baseline)].digest()))
+        jobs.append(JobSpec(options, [m.state.cell.seed for m in members], executor, planned[cell.key].digest(),
+                            variant=cell.variant, configuration=cell.configuration))
     return jobs
 

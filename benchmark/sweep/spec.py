@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from irbench.errors import ConfigError, DataNotFoundError
+import itertools
+
 from irbench.sweep.cells import (
     Cell,
     parse_data_homes,
     parse_seeds,
+    parse_vary,
     split_names,
     split_scoped,
 )
@@ -27,7 +30,8 @@ class GridValues:
 
     Lists hold the command line's strings: names may be comma-separated, seeds ``0,1,2`` or ``0-2``,
     ``data_homes`` ``TASK=DIR`` (or one ``DIR``), ``config`` ``key=value`` or ``BASELINE:key=value``,
-    ``frontend`` ``NAME`` or ``BASELINE:NAME``. ``executor`` holds the execution settings
+    ``frontend`` ``NAME`` or ``BASELINE:NAME``, ``vary`` ``key=value1,value2`` (or a grid file's ``[vary]``
+    table). ``executor`` holds the execution settings
     (see :class:`irbench.sweep.executors.ExecutorSettings`), ``slurm`` the Slurm ones by name."""
 
     tasks: list[str] = field(default_factory=list)
@@ -35,6 +39,7 @@ class GridValues:
     seeds: list[str | int] = field(default_factory=list)
     data_homes: list[str] = field(default_factory=list)
     config: list[str] = field(default_factory=list)
+    vary: list[str] | dict[str, Any] = field(default_factory=list)
     frontend: list[str] = field(default_factory=list)
     max_epochs: int | None = None
     device: str | None = None
@@ -65,7 +70,8 @@ class GridValues:
 class SweepSpec:
     """A validated grid: tasks x baselines x seeds and how every cell runs.
 
-    ``config``: ``(baseline or None for all, "key=value")`` in order; ``frontends``: baseline (or ``None``)
+    ``config``: ``(baseline or None for all, "key=value")`` in order; ``vary``: the configuration axis,
+    ``[(key, [values])]``, each combination one configuration of every baseline; ``frontends``: baseline (or ``None``)
     -> front-end name. Paths are absolute, so jobs on other machines or in other folders find them.
     ``workers`` ``None`` means each job uses the CPU cores it may run on (a Slurm job's, not the launcher's).
     """
@@ -75,6 +81,7 @@ class SweepSpec:
     seeds: list[int]
     data_homes: dict[str, Path]
     config: list[tuple[str | None, str]] = field(default_factory=list)
+    vary: list[tuple[str, list[str]]] = field(default_factory=list)
     frontends: dict[str | None, str] = field(default_factory=dict)
     max_epochs: int | None = None
     device: str = "auto"
@@ -83,23 +90,32 @@ class SweepSpec:
     workers: int | None = None
     skip_bad: bool = False
 
-    def cells(self) -> list[Cell]:
-        """Every cell, task-major then baseline then seed (the order the inline executor runs them)."""
-        return [Cell(t, b, s) for t in self.tasks for b in self.baselines for s in self.seeds]
+    def variants(self) -> list[tuple[str, ...]]:
+        """Every combination of the configuration axis (``--vary``): ``[("learning_rate=1e-3",),
+        ("learning_rate=1e-4",)]``; ``[()]`` without one."""
+        return [tuple(f"{key}={value}" for key, value in zip((k for k, _ in self.vary), chosen))
+                for chosen in itertools.product(*(values for _, values in self.vary))]
 
-    def overrides_for(self, baseline: str) -> list[str]:
-        """The ``key=value`` overrides that apply to ``baseline`` (global ones first)."""
-        return [value for scope, value in self.config if scope in (None, baseline)]
+    def cells(self, planned: dict[tuple, PlannedConfig] | None = None) -> list[Cell]:
+        """Every cell, task-major then baseline then variant then seed (the order the inline executor runs
+        them), each with its planned configuration's folder (``planned``: :meth:`planned`'s result)."""
+        planned = planned if planned is not None else self.planned()
+        return [Cell(t, b, s, v, planned[(t, b, v)].configuration.folder)
+                for t in self.tasks for b in self.baselines for v in self.variants() for s in self.seeds]
+
+    def overrides_for(self, baseline: str, variant: tuple[str, ...] = ()) -> list[str]:
+        """The ``key=value`` overrides that apply to ``baseline`` (global ones first, the variant's last)."""
+        return [value for scope, value in self.config if scope in (None, baseline)] + list(variant)
 
     def frontend_for(self, baseline: str) -> str | None:
         """The front end asked for ``baseline`` (its own entry wins over a global one)."""
         return self.frontends.get(baseline, self.frontends.get(None))
 
-    def planned(self) -> dict[tuple[str, str], PlannedConfig]:
-        """(task, baseline) -> planned configuration; raises what :func:`planned_config` raises."""
-        return {(t, b): planned_config(t, b, self.overrides_for(b), self.max_epochs, self.frontend_for(b),
-                                       self.device)
-                for t in self.tasks for b in self.baselines}
+    def planned(self) -> dict[tuple[str, str, tuple[str, ...]], PlannedConfig]:
+        """(task, baseline, variant) -> planned configuration; raises what :func:`planned_config` raises."""
+        return {(t, b, v): planned_config(t, b, self.overrides_for(b, v), self.max_epochs, self.frontend_for(b),
+                                          self.device, self.cache_dir)
+                for t in self.tasks for b in self.baselines for v in self.variants()}
 
 
 def build_spec(values: GridValues, cwd: Path | None = None) -> SweepSpec:
@@ -132,7 +148,7 @@ def build_spec(values: GridValues, cwd: Path | None = None) -> SweepSpec:
         raise ConfigError(f"--device {device!r}: use auto, cpu or cuda")
     spec = SweepSpec(
         tasks=tasks, baselines=baselines, seeds=seeds, data_homes=_data_homes(values.data_homes, tasks, cwd),
-        config=_scoped(values.config, baselines, "--config"),
+        config=_scoped(values.config, baselines, "--config"), vary=parse_vary(values.vary),
         frontends=dict(_scoped(values.frontend, baselines, "--frontend")),
         max_epochs=_non_negative(values.max_epochs, "--max-epochs"), device=device,
         results_dir=_absolute(values.results_dir or Path("results"), cwd),

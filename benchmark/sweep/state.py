@@ -19,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 
 from irbench.errors import IrbenchError
-from irbench.records import RunRecord, read_record
+from irbench.records import RunRecord, existing_record, read_record
 from irbench.sweep import claims
 from irbench.sweep.cells import Cell
 from irbench.sweep.failures import FailureRecord, failure_path, read_failure
@@ -49,7 +49,7 @@ class CellState:
     failure: FailureRecord | None = None
 
 
-def cell_states(cells: list[Cell], results_dir: Path, planned: dict[tuple[str, str], PlannedConfig],
+def cell_states(cells: list[Cell], results_dir: Path, planned: dict[tuple, PlannedConfig],
                 check_slurm: bool = True) -> list[CellState]:
     """The state of every cell, in order; ``check_slurm`` asks ``sacct`` (once) about the Slurm jobs that
     markers name, when ``sacct`` is on ``PATH``."""
@@ -57,7 +57,7 @@ def cell_states(cells: list[Cell], results_dir: Path, planned: dict[tuple[str, s
     if check_slurm:
         markers = [claims.read_marker(results_dir, cell) for cell in cells]
         slurm = claims.slurm_job_states({m.job_id for m in markers if m and m.executor == "slurm" and m.job_id})
-    return [cell_state(cell, results_dir, planned[(cell.task, cell.baseline)], slurm) for cell in cells]
+    return [cell_state(cell, results_dir, planned[cell.key], slurm) for cell in cells]
 
 
 def cell_state(cell: Cell, results_dir: Path, planned: PlannedConfig,
@@ -66,7 +66,8 @@ def cell_state(cell: Cell, results_dir: Path, planned: PlannedConfig,
     now = claims.activity(results_dir, cell, slurm_states)
     if now is not None and now.state in ("queued", "running"):
         return CellState(cell, State(now.state), now.detail)
-    path = cell.record(results_dir)
+    path = existing_record(results_dir, cell.task, cell.baseline, planned.configuration, cell.seed) \
+        or cell.record(results_dir)
     if path.exists():
         return _recorded(cell, path, planned)
     failure, note = _failure(results_dir, cell, planned)

@@ -29,6 +29,7 @@ EPOCHS = "2"
 _WRAPPER = """
 import json, resource, sys, time
 from irbench.cli import main
+from helpers import record_file
 sys.argv = ["irbench", *sys.argv[1:]]
 start = time.perf_counter()
 try:
@@ -71,7 +72,7 @@ def test_vgg_run_peak_memory_and_seconds_per_stage(benchmark, scale, tmp_path, t
                "--cache-dir", str(tmp_path / "cache"), "--max-epochs", EPOCHS, "--quiet"]
     cold = benchmark.pedantic(_irbench, args=tuple(command), rounds=1)
     warm = _irbench(*command, "--overwrite")
-    record = json.loads((tmp_path / "results/irmas/vgg/seed-0.json").read_text())
+    record = json.loads(record_file(tmp_path / "results", "irmas", "vgg").read_text())
     seconds = record["provenance"]["seconds"]
     features = sum(v for k, v in seconds.items() if k.startswith("features."))
     share = features / warm["wall"]
