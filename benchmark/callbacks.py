@@ -7,14 +7,16 @@ Epochs shown to people are 1-based (``epoch 1`` is the first); Lightning's ``tra
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, RichProgressBar
+
+LOG = logging.getLogger(__name__)
 
 
 class StepSeeder(L.Callback):
@@ -30,11 +32,12 @@ class StepSeeder(L.Callback):
 
 
 class EpochLines(L.Callback):
-    """One line per finished epoch (``epoch 3/40: train_loss 0.52, val_loss 0.61, 4.1 s``) through ``say``,
-    for output that is not a terminal (a log file, a Slurm job): a progress bar would be redrawn there."""
+    """One INFO message per finished epoch (``epoch 3/40: train_loss 0.52, val_loss 0.61, 4.1 s``) on this
+    module's logger, for output that is not a terminal (a log file, a Slurm job): a progress bar would be
+    redrawn there."""
 
-    def __init__(self, max_epochs: int, say: Callable[[str], None]):
-        self.max_epochs, self.say = max_epochs, say
+    def __init__(self, max_epochs: int):
+        self.max_epochs = max_epochs
         self._started = time.perf_counter()
 
     def on_train_epoch_start(self, trainer, module):
@@ -45,7 +48,7 @@ class EpochLines(L.Callback):
         """Print the epoch's losses and seconds."""
         losses = ", ".join(f"{name} {float(value):.4f}" for name, value in sorted(trainer.callback_metrics.items())
                            if name.endswith("loss"))
-        self.say(f"epoch {trainer.current_epoch + 1}/{self.max_epochs}: {losses or 'no loss yet'}, "
+        LOG.info(f"epoch {trainer.current_epoch + 1}/{self.max_epochs}: {losses or 'no loss yet'}, "
                  f"{time.perf_counter() - self._started:.1f} s")
 
 
@@ -182,8 +185,9 @@ class BestWeights(L.Callback):
         return True
 
 
-def resume_point(latest: Path, max_epochs: int, say: Callable[[str], None]) -> bool:
-    """Whether training resumes from the work folder's ``latest.ckpt``, saying from which epoch (1-based).
+def resume_point(latest: Path, max_epochs: int) -> bool:
+    """Whether training resumes from the work folder's ``latest.ckpt``, saying from which epoch (1-based) on
+    this module's logger (INFO; WARNING for a checkpoint set aside).
 
     A checkpoint of a run that had already ended (``max_epochs`` done, or stopped early) is said to be one:
     training resumes there only to keep its best epoch, and trains none. The checkpoint is opened with
@@ -201,14 +205,14 @@ def resume_point(latest: Path, max_epochs: int, say: Callable[[str], None]) -> b
                            if isinstance(state, dict) and state.get("stopped_at") is not None), None)
     except Exception as error:  # torch raises many kinds for a file that is not a plain checkpoint
         latest.replace(latest.with_name("latest.ckpt.unreadable"))
-        say(f"cannot resume from {latest} ({type(error).__name__}); it is kept as latest.ckpt.unreadable and "
-            "training starts over")
+        LOG.warning(f"cannot resume from {latest} ({type(error).__name__}); it is kept as latest.ckpt.unreadable "
+                    "and training starts over")
         return False
     if stopped_at is not None:
-        say(f"training had stopped early at epoch {stopped_at} of {max_epochs} (checkpoint {latest}); keeping "
+        LOG.info(f"training had stopped early at epoch {stopped_at} of {max_epochs} (checkpoint {latest}); keeping "
             "its best epoch")
     elif completed >= max_epochs:
-        say(f"training had finished all {max_epochs} epochs (checkpoint {latest}); keeping its best epoch")
+        LOG.info(f"training had finished all {max_epochs} epochs (checkpoint {latest}); keeping its best epoch")
     else:
-        say(f"resuming from epoch {completed + 1} of {max_epochs} ({completed} done, checkpoint {latest})")
+        LOG.info(f"resuming from epoch {completed + 1} of {max_epochs} ({completed} done, checkpoint {latest})")
     return True

@@ -8,8 +8,8 @@ cache (see :mod:`irbench.windowing`).
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,7 @@ from irbench.windowing.dataset import WindowDataset, feature_statistics
 from irbench.windowing.index import WindowIndex, build_index
 
 SPLITS = ("train", "validation", "test")
+LOG = logging.getLogger(__name__)
 
 
 class Stages:
@@ -146,7 +147,7 @@ def prepare(
     task: Task, data: TaskData, frontend_name: str | None, frontend_config: dict | None, window_frames: int,
     cache_dir: Path,
     workers: int, skip_bad: bool, show_progress: bool, stages: Stages,
-    say: Callable[[str], None] = lambda message: None, hashed: HashedAudio | None = None,
+    hashed: HashedAudio | None = None,
 ) -> PreparedData:
     """Features, checks, window indexes and statistics of ``data`` for one front end and window length.
 
@@ -161,7 +162,6 @@ def prepare(
     skip_bad: leave out unreadable or truncated files (listed in ``skipped``) instead of raising.
     stages: collects seconds per stage (``features.hash``, ``features.extract``, ``features.verify``,
         ``index``, ``statistics``).
-    say: prints a one-line note (damaged cache entries repaired, clips shorter than a window).
     hashed: the audio's hashes when the caller already has them (:func:`irbench.features.extract.hash_audio`).
 
     Raises
@@ -180,7 +180,7 @@ def prepare(
     for name, value in extracted.seconds.items():
         stages.seconds[f"features.{name}"] = value
     for message in extracted.repaired:
-        say(f"repaired a damaged cache entry: {message}")
+        LOG.warning("repaired a damaged cache entry: %s", message)
     bad = truncated(task, data.splits, extracted)
     if bad and not lenient:
         path, reason = next(iter(bad.items()))
@@ -209,7 +209,7 @@ def prepare(
     reader = WindowReader(grid.pad_value)
     for name, index in indexes.items():
         if index.padded and frontend_name is not None:
-            say(f"{index.padded} {name} window(s) come from clips shorter than the model's "
+            LOG.info(f"{index.padded} {name} window(s) come from clips shorter than the model's "
                 f"{window_frames / grid.frames_per_second:.2f}-s window and are padded with silence")
     with stages("statistics"):
         train = indexes["train"]

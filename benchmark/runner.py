@@ -14,7 +14,7 @@ import hashlib
 import json
 import shutil
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,8 +92,7 @@ def run_benchmark(options: RunOptions) -> tuple[RunRecord, Path]:
     return outcome.record, outcome.path
 
 
-def run_seeds(options: RunOptions, seeds: Sequence[int], say: Callable[[str], None] = lambda message: None,
-              ) -> Iterator[SeedOutcome]:
+def run_seeds(options: RunOptions, seeds: Sequence[int]) -> Iterator[SeedOutcome]:
     """Run one task x baseline for each seed, preparing the data once; yields each seed's outcome as it ends.
 
     A seed whose record exists is kept (``SeedOutcome.kept`` says so, and whether the record came from the
@@ -134,12 +133,12 @@ def run_seeds(options: RunOptions, seeds: Sequence[int], say: Callable[[str], No
             frontend_config = baseline.frontend_config.model_dump() if baseline.frontend_config else None
             prepared = prepare(task, data, baseline.frontend_name, frontend_config, baseline.input_frames,
                                options.cache_dir, options.workers, options.skip_bad, options.show_progress,
-                               stages, say, hashed)
+                               stages, hashed=hashed)
         for seed in seeds:
             if seed not in todo:
                 yield SeedOutcome(seed, paths[seed], kept=_kept_message(paths[seed], fingerprint))
                 continue
-            record = _run_seed(task, baseline, config, device, prepared, options, seed, paths[seed], seeds, say,
+            record = _run_seed(task, baseline, config, device, prepared, options, seed, paths[seed], seeds,
                                configuration)
             yield SeedOutcome(seed, paths[seed], record)
 
@@ -170,7 +169,7 @@ def _scores(task, model, prepared: PreparedData, split: str, device: str, batch_
 
 
 def _run_seed(task, baseline, config, device: str, prepared: PreparedData, options: RunOptions, seed: int,
-              path: Path, seeds: Sequence[int], say: Callable[[str], None],
+              path: Path, seeds: Sequence[int],
               configuration: Configuration) -> RunRecord:
     import torch
 
@@ -195,7 +194,7 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         }
         work_dir = path.parent / f".seed-{seed}.work-{_digest(identity)}"
         result = fit(model, spec.prediction_type, prepared.dataset("train"), prepared.dataset("validation"), config,
-                     seed, device, work_dir, options.show_progress, callbacks=built.callbacks, say=say)
+                     seed, device, work_dir, options.show_progress, callbacks=built.callbacks)
     with stages("evaluate"):
         scores = {name: _scores(task, model, prepared, name, device, config.batch_size)
                   for name in ("validation", "test")}

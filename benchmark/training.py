@@ -12,7 +12,6 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,7 +162,7 @@ def _loader(dataset: Windows, batch_size: int, shuffle: bool, seed: int):
 def fit(
     model: torch.nn.Module, prediction_type: PredictionType, train: Windows, validation: Windows,
     config: TrainingConfig, seed: int, device: str, work_dir: Path, show_progress: bool = True,
-    callbacks: tuple = (), say: Callable[[str], None] | None = None,
+    callbacks: tuple = (),
 ) -> FitResult:
     """Train ``model`` in place and leave it holding the best weights (lowest validation loss).
 
@@ -178,9 +177,9 @@ def fit(
         an interrupted run; per-epoch shuffles and per-step dropout seeds make the resumed run's weights equal
         to an uninterrupted run's. The caller keys this folder by everything that shapes the run.
     callbacks: extra Lightning callbacks (tests use one to interrupt training).
-    say: prints one line: resuming, and one line per epoch when ``show_progress`` is on but the output is
-        not a terminal (a log file gets lines, not a redrawn bar); a terminal gets a bar counting epochs
-        from 1 (``Epoch 3/3`` in the last of 3).
+    show_progress: a terminal gets a bar counting epochs from 1 (``Epoch 3/3`` in the last of 3); other
+        output (a log file) one INFO message per epoch on the ``irbench.callbacks`` logger instead. Resuming
+        is announced there too (:mod:`irbench.logs`).
 
     Raises
     ------
@@ -208,11 +207,10 @@ def fit(
     # kill between its writes could leave a resumed run pointing at a deleted file), and the latest epoch
     best = BestWeights(Path(work_dir) / "best.pt")
     latest = ModelCheckpoint(dirpath=work_dir, filename="latest", monitor=None, save_top_k=1)
-    say = say or (lambda message: None)
     interactive = show_progress and sys.stderr.isatty()
     callbacks = [best, latest, StepSeeder(seed), *callbacks]
     if show_progress:
-        callbacks.append(EpochBar() if interactive else EpochLines(config.max_epochs, say))
+        callbacks.append(EpochBar() if interactive else EpochLines(config.max_epochs))
     stopper = None
     if has_validation:
         stopper = PatientStopping(patience=config.patience)
@@ -229,7 +227,7 @@ def fit(
         limit_val_batches=1.0 if has_validation else 0,
     )
     last = Path(work_dir) / "latest.ckpt"
-    resumed = resume_point(last, config.max_epochs, say)
+    resumed = resume_point(last, config.max_epochs)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*number of training batches.*")

@@ -12,6 +12,7 @@ from irbench.record_parts import TrainingSummary
 from irbench.task import PredictionType
 from irbench.training import FitResult, fit
 from irbench.windowing.dataset import ArrayWindows
+from irbench.logs import messages_to
 
 
 def _data(n: int, seed: int, shift: int = 0) -> ArrayWindows:
@@ -28,9 +29,9 @@ def _fit(work, epochs: int, patience: int, shift: int, said: list | None = None,
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(32 * 32, 3))
     config = TrainingConfig(max_epochs=epochs, batch_size=16, patience=patience)
-    return fit(model, PredictionType.SINGLE_LABEL, _data(70, 0), _data(20, 1, shift), config, 0, "cpu", work,
-               show_progress=said is not None, say=said.append if said is not None else None,
-               callbacks=callbacks)
+    with messages_to(lambda message, level: said.append(message) if said is not None else None):
+        return fit(model, PredictionType.SINGLE_LABEL, _data(70, 0), _data(20, 1, shift), config, 0, "cpu", work,
+                   show_progress=said is not None, callbacks=callbacks)
 
 
 def _summary(result: FitResult) -> TrainingSummary:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from helpers import planned_folder, record_file, run_cli
+from irbench.logs import messages_to
 from irbench.records import read_record, record_lock
 
 IRBENCH = [sys.executable, "-m", "irbench"]
@@ -187,7 +188,8 @@ def test_a_planted_pickle_in_a_work_folder_never_runs(tmp_path):
     latest.parent.mkdir()
     latest.write_bytes(pickle.dumps({"epoch": 3, "payload": _Planted(evidence)}))
     said = []
-    assert resume_point(latest, 10, said.append) is False
+    with messages_to(lambda message, level: said.append(message)):
+        assert resume_point(latest, 10) is False
     assert not evidence.exists() and not latest.exists() and latest.with_name("latest.ckpt.unreadable").exists()
     assert "starts over" in said[0]
 

@@ -168,8 +168,8 @@ def test_a_failed_cell_leaves_a_failure_record_and_retry_reruns_only_it(monkeypa
     ran = []
     original = irbench.runner.run_seeds
     monkeypatch.setattr(irbench.runner, "run_seeds",
-                        lambda options, seeds, say: ran.append((options.baseline, list(seeds)))
-                        or original(options, seeds, say))
+                        lambda options, seeds: ran.append((options.baseline, list(seeds)))
+                        or original(options, seeds))
     code, _, err = run_cli(monkeypatch, capsys, *grid)  # a plain rerun leaves the failed cell alone
     assert code == 1 and ran == [] and "1 failed before" in err
     code, _, err = run_cli(monkeypatch, capsys, *grid, "--retry-failed")

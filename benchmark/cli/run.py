@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from irbench.logs import messages_to
 from irbench.parallel import default_workers
 
 
@@ -32,7 +34,8 @@ def run(
 ) -> None:
     """Train BASELINE on TASK's training split and evaluate it with the task's protocol.
 
-    Writes RESULTS_DIR/<task>/<baseline>/seed-<n>.json (plus predictions and checkpoint). An existing
+    Writes RESULTS_DIR/<task>/<baseline>/<configuration>/seed-<n>.json (plus predictions and checkpoint;
+    the configuration folder names the settings that differ from the baseline's defaults). An existing
     record is kept unless --overwrite is given; an interrupted run resumes from its last epoch. Several
     --seed options load, hash, extract and index the data once, then train each seed. Epochs count from 1.
     A seed that stopped early or kept an earlier epoch than its last gets a line saying so, under its
@@ -47,34 +50,39 @@ def run(
         overwrite=overwrite, skip_bad=skip_bad, show_progress=not quiet, frontend=frontend,
     )
 
-    def say(message: str) -> None:
-        console.print(f"[yellow]note:[/] {escape(message)}", highlight=False)
+    def show(message: str, level: int) -> None:
+        word = "[red]warning:[/]" if level >= logging.WARNING else "[yellow]note:[/]"
+        console.print(f"{word} {escape(message)}", highlight=False)
 
     finished = []
-    for outcome in run_seeds(options, list(dict.fromkeys(seed)), say):
-        if outcome.record is not None:
+    with messages_to(show):
+        for outcome in run_seeds(options, list(dict.fromkeys(seed))):
+            if outcome.record is None:
+                console.print(f"[yellow]skipped:[/] {escape(outcome.kept or '')}", highlight=False)
+                continue
             finished.append(outcome.record)
-        if outcome.record is None:
-            console.print(f"[yellow]skipped:[/] {escape(outcome.kept or '')}", highlight=False)
-            continue
-        record, path = outcome.record, outcome.path
-        label = " (offline stand-in, not real data)" if record.stand_in else ""
-        shown = dict.fromkeys([record.main_score, "micro_f1", "macro_f1"])
-        scores = ", ".join(f"{m} = {record.metrics[m]:.4f}" for m in shown if m in record.metrics)
-        rule = record.threshold
-        decision = f", threshold {rule.value} (chosen on {rule.chosen_on})" if rule.value is not None else ""
-        console.print(
-            f"[green]{escape(record.task)}/{escape(record.baseline)} seed {record.seed}{label}:[/] {scores}"
-            f"{decision} -> {escape(str(path))}",
-            highlight=False,
-        )
-        for line in _stopping_lines([record]):
-            console.print(line, highlight=False)
+            _print_result(console, outcome.record, outcome.path)
     if len(finished) > 1:
         console.print(_summary(finished), highlight=False)
         for line in _stopping_lines(finished):
             console.print(line, highlight=False)
 
+
+def _print_result(console: Console, record, path: Path) -> None:
+    """One seed's result line (main score, micro/macro-F1, the threshold and the record's path) and, under
+    it, when and where its training stopped."""
+    label = " (offline stand-in, not real data)" if record.stand_in else ""
+    shown = dict.fromkeys([record.main_score, "micro_f1", "macro_f1"])
+    scores = ", ".join(f"{m} = {record.metrics[m]:.4f}" for m in shown if m in record.metrics)
+    rule = record.threshold
+    decision = f", threshold {rule.value} (chosen on {rule.chosen_on})" if rule.value is not None else ""
+    console.print(
+        f"[green]{escape(record.task)}/{escape(record.baseline)} seed {record.seed}{label}:[/] {scores}"
+        f"{decision} -> {escape(str(path))}",
+        highlight=False,
+    )
+    for line in _stopping_lines([record]):
+        console.print(line, highlight=False)
 
 def stopping_line(record) -> str | None:
     """``seed 2: validation loss never improved after epoch 1; kept epoch 1 of 10``: when and where a seed's

@@ -30,8 +30,9 @@ class InlineExecutor(SweepExecutor):
         for spec in jobs:
             progress.started(spec.cells)
             options = replace(spec.options, show_progress=self.settings.show_progress)
-            run_job(replace(spec, options=options), listener=progress.finished, say=self._say(progress))
+            run_job(replace(spec, options=options), listener=progress.finished, show=self._show(progress))
 
     @staticmethod
-    def _say(progress: ProgressView):
-        return lambda message: progress.show(f"note: {message}")
+    def _show(progress: ProgressView):
+        """irbench's log messages as ``note:`` / ``warning:`` lines of the progress view."""
+        return lambda message, level: progress.show(f"{'warning' if level >= 30 else 'note'}: {message}")

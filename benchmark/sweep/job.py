@@ -11,6 +11,8 @@ off in irbench's training (``SLURMEnvironment(auto_requeue=False)``), so only su
 
 from __future__ import annotations
 
+import logging
+
 import os
 import socket
 import sys
@@ -30,6 +32,7 @@ from irbench.errors import (
     RecordLockedError,
     UnknownNameError,
 )
+from irbench.logs import messages_to
 from irbench.runner import RunOptions
 from irbench.sweep import claims
 from irbench.sweep.cells import Cell
@@ -133,18 +136,20 @@ class SweepJob(Checkpointable):
         return DelayedSubmission(self, replace(spec, requeues=spec.requeues + 1))
 
 
-def _note(message: str) -> None:
-    print(f"note: {message}", file=sys.stderr, flush=True)
+def _note(message: str, level: int) -> None:
+    word = "warning" if level >= logging.WARNING else "note"
+    print(f"{word}: {message}", file=sys.stderr, flush=True)
 
 
 def run_job(spec: JobSpec, listener: Callable[[CellOutcome], None] | None = None,
-            say: Callable[[str], None] = _note) -> list[CellOutcome]:
+            show: Callable[[str, int], None] = _note) -> list[CellOutcome]:
     """Run the cells of ``spec`` in order, the data prepared once for all of them, and return their outcomes.
 
     Each cell is claimed first (its lock; a cell another process holds is ``busy`` and left alone). A cell
     that raises gets a failure record and the job goes on with the next seed (an error of the data or the
     configuration fails the remaining seeds too, with the same message). ``listener`` hears each outcome as
-    it happens; ``say`` prints the runner's notes.
+    it happens; ``show(message, level)`` displays irbench's log messages while the job runs (INFO and up,
+    :mod:`irbench.logs`; default: ``note: ...`` lines on standard error, the job's log).
 
     Raises only what stops the process: ``SystemExit`` (submitit's requeue exits through it) and
     ``KeyboardInterrupt``.
@@ -170,7 +175,8 @@ def run_job(spec: JobSpec, listener: Callable[[CellOutcome], None] | None = None
             claims.write_marker(results, cell, "queued", spec.executor, context.job_id, context.log)
             seeds.append(cell.seed)
         try:
-            _run_cells(spec, seeds, context, report, say)
+            with messages_to(show):
+                _run_cells(spec, seeds, context, report)
         except KeyboardInterrupt as interrupt:
             # training turns a SystemExit inside Lightning into KeyboardInterrupt; in a submitit job that exit is
             # submitit's requeue (exit status 144 asks its local controller to restart the job): let it through
@@ -180,8 +186,8 @@ def run_job(spec: JobSpec, listener: Callable[[CellOutcome], None] | None = None
     return outcomes
 
 
-def _run_cells(spec: JobSpec, seeds: list[int], context: JobContext, report: Callable[[CellOutcome], None],
-               say: Callable[[str], None]) -> None:
+def _run_cells(spec: JobSpec, seeds: list[int], context: JobContext, report: Callable[[CellOutcome], None]
+               ) -> None:
     from irbench.parallel import default_workers
     from irbench.runner import run_seeds
 
@@ -195,7 +201,7 @@ def _run_cells(spec: JobSpec, seeds: list[int], context: JobContext, report: Cal
         claims.write_marker(results, cell, "running", spec.executor, context.job_id, context.log)
         start = time.perf_counter()
         try:
-            for outcome in run_seeds(replace(options, seed=remaining[0]), list(remaining), say):
+            for outcome in run_seeds(replace(options, seed=remaining[0]), list(remaining)):
                 done = spec.cell(outcome.seed)
                 remaining.remove(outcome.seed)
                 report(_ended(spec, context, done, outcome, time.perf_counter() - start))

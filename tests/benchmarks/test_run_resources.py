@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import record_file
 
 SCALES = os.environ.get("IRBENCH_BENCHMARK_SCALES", "tiny").split(",")
 
