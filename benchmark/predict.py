@@ -37,13 +37,13 @@ import torch
 
 from irbench import __version__
 from irbench.audio import load_audio
-from irbench.baselines import get_baseline
 from irbench.baselines.base import Baseline, ModelSpec
 from irbench.errors import AudioDecodeError, IrbenchError
 from irbench.evaluation.aggregation import aggregate
 from irbench.features import FRONTENDS
 from irbench.features.cache import AudioDuration, CachedFeatures
 from irbench.records import RunRecord, read_record
+from irbench.recorded_baseline import recorded_baseline
 from irbench.streaming import SILENCE_GATE_DBFS, LevelMeter, WindowCutter, quiet_native_stderr, \
     resampled_blocks, stream_features
 from irbench.task import Clip, Task
@@ -130,20 +130,32 @@ class FilePrediction:
         return max((end for _, end, _ in self.windows), default=0.0)
 
 
-def load_run(record_path: Path) -> LoadedRun:
+def load_run(record_path: Path, baseline: Baseline | None = None, task: Task | None = None) -> LoadedRun:
     """Rebuild a run's model from its record (``seed-<n>.json``) and the checkpoint beside it.
+
+    The baseline: ``baseline`` when given (its ``name`` must be the record's), else the one registered under
+    the record's name, else the class the record names (``config.baseline.python_class``), imported by
+    :func:`irbench.recorded_baseline.recorded_baseline`. Importing a module runs its code: it happens only for
+    the one record given here (the record a user points ``irbench predict`` at), never while records are
+    merely read (``irbench report``, :func:`irbench.load_results`). ``task``: a ``Task`` instance instead of
+    the one registered under the record's task name.
 
     Raises
     ------
-    IrbenchError: the checkpoint is missing or unreadable, or the record's front end (name, configuration)
-        differs from what this irbench version computes for its baseline, so its features would not match.
+    IrbenchError: the checkpoint is missing or unreadable; the record's front end (name, configuration)
+        differs from what this irbench version computes for its baseline; the baseline is not registered and
+        its class cannot be had (the message says which module to import or put on ``PYTHONPATH``).
+    DatasetLayoutError: the record is not a valid run record (names the file).
+    UnknownNameError: the record's task is not registered and no ``task`` was given.
     """
     record = read_record(record_path)
     checkpoint = Path(record_path).with_name(record.checkpoint_file or "")
     if not record.checkpoint_file or not checkpoint.is_file():
         raise IrbenchError(f"the checkpoint of {record_path} is missing (expected {checkpoint}); re-run "
                            f"`irbench run --task {record.task} --baseline {record.baseline} --overwrite`")
-    baseline = get_baseline(record.baseline)
+    if baseline is not None and baseline.name != record.baseline:
+        raise IrbenchError(f"{record_path} is a run of baseline {record.baseline!r}, not of {baseline.name!r}")
+    baseline = baseline if baseline is not None else recorded_baseline(record, Path(record_path))
     described = record.config.baseline
     frontend_name = described.frontend
     if frontend_name is not None and frontend_name != baseline.frontend_name:
@@ -160,7 +172,7 @@ def load_run(record_path: Path) -> LoadedRun:
         payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many kinds for a damaged file
         raise IrbenchError(f"cannot read checkpoint {checkpoint}: {error}") from error
-    task = get_task(record.task)
+    task = task if task is not None else get_task(record.task)
     labels = task.metadata.labels
     frontend = FRONTENDS.get(frontend_name)(baseline.frontend_config) if frontend_name is not None else None
     recorded = record.config.training

@@ -141,7 +141,7 @@ def test_report_command_and_its_errors(monkeypatch, capsys, results, tmp_path):
     broken.parent.mkdir(parents=True)
     broken.write_text("{not json")
     code, _, err = run_cli(monkeypatch, capsys, "report", "--results-dir", str(tmp_path / "broken"), "--out", str(tmp_path))
-    assert code == 2 and "seed-0.json" in err and "not a valid irbench run record" in err
+    assert code == 2 and "seed-0.json" in err and "not a readable irbench run record" in err
     code, _, err = run_cli(monkeypatch, capsys, "report", "--results-dir", str(results), "--format", "pdf")
     assert code == 2 and "unknown report format 'pdf'" in err
 

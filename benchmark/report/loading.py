@@ -1,25 +1,26 @@
 """Reading run records for the report, one bad file at a time.
 
-Records may come from other machines, other irbench versions or other people. A record the report cannot
-use costs a one-line warning naming its file, never the whole report: an unknown schema version, invalid
-JSON or content, a task or baseline name that is unsafe in a file name or link (see
-:mod:`irbench.report.safety`), a main score missing from its metrics or not a finite number. Metrics that
-are not finite are dropped from their record (with a warning) instead of being ranked; keys the schema
-does not know are ignored (with a warning). Only when no usable record remains is it an error.
+Records may come from other machines, other irbench versions or other people. Each is read by
+:func:`irbench.records.read_record`, the one record reader (strict: an unknown schema version, invalid JSON,
+content that breaks the schema or keys it does not know are refused, older schemas are lifted); the report
+adds its own checks. A record the report cannot use costs a one-line warning naming its file, never the
+whole report: what ``read_record`` refuses, a task or baseline name that is unsafe in a file name or link
+(see :mod:`irbench.report.safety`), a main score missing from its metrics or not a finite number. Metrics
+that are not finite are dropped from their record (with a warning) instead of being ranked. Only when no
+usable record remains is it an error.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from irbench.errors import DatasetLayoutError, DataNotFoundError
 from irbench import records
-from irbench.records import RunRecord
+from irbench.errors import DatasetLayoutError, DataNotFoundError
+from irbench.records import RunRecord, read_record
 from irbench.report.collect import Run
 from irbench.report.safety import is_safe_name
 
@@ -37,41 +38,37 @@ def _short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _why(path: Path, error: DatasetLayoutError) -> str:
+    """One line saying why ``read_record`` refused ``path``: its first validation problem (of how many), or
+    its own message without the file name (the warning names the file)."""
+    cause = error.__cause__
+    if isinstance(cause, ValidationError):
+        first = cause.errors()[0]
+        where = " ".join(".".join(str(p) for p in first.get("loc", ())).split())[:80]
+        return (f"not a valid irbench run record ({cause.error_count()} problem(s), first: "
+                f"{where}: {first.get('msg', '')})")
+    text = str(error)
+    prefix = f"{path}: "
+    return " ".join((text[len(prefix):] if text.startswith(prefix) else text).split())
+
+
 def parse_record(path: Path, warn: Warn) -> RunRecord:
-    """One record, validated for the report.
+    """One record, read by :func:`irbench.records.read_record` and checked for the report.
 
     Parameters
     ----------
     path: a ``seed-<n>.json`` file.
-    warn: called with a one-line message for what is repaired (unknown keys ignored, non-finite metrics
+    warn: called with a one-line message for what is repaired (non-finite metrics other than the main score
         dropped).
 
     Raises
     ------
-    SkipRecord: the record cannot be used (the message says why).
+    SkipRecord: the record cannot be used (the message says why, on one line).
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SkipRecord(f"not a valid irbench run record ({error})") from error
-    if not isinstance(data, dict):
-        raise SkipRecord("not a valid irbench run record (not a JSON object)")
-    version = data.get("schema_version", "1")
-    if not isinstance(version, str) or version not in KNOWN_SCHEMA_VERSIONS:
-        raise SkipRecord(f"schema version {_short(version)} is unknown to this irbench (it reads "
-                         f"{', '.join(sorted(KNOWN_SCHEMA_VERSIONS))})")
-    data = records.migrate(data)  # as read_record does: older schemas lifted to the current one
-    unknown = sorted(set(data) - set(RunRecord.model_fields))
-    if unknown:
-        warn(f"{path}: ignored key(s) this irbench does not know: {', '.join(_short(k, 30) for k in unknown)}")
-        data = {k: v for k, v in data.items() if k not in unknown}
-    try:
-        record = RunRecord.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise SkipRecord(f"not a valid irbench run record ({error.error_count()} problem(s), first: "
-                         f"{where}: {first.get('msg', '')})") from error
+        record = read_record(path)
+    except DatasetLayoutError as error:
+        raise SkipRecord(_why(Path(path), error)) from error
     for field in ("task", "baseline"):
         if not is_safe_name(getattr(record, field)):
             raise SkipRecord(f"{field} name {_short(getattr(record, field))} is not a valid name "
