@@ -15,7 +15,7 @@ REQUIRED = ("name", "description", "source", "input_frames")
 """Class attributes every baseline declares (see :class:`irbench.baselines.base.Baseline`)."""
 
 
-def _check(entry: object) -> str | None:
+def check_baseline(entry: object) -> str | None:
     """What is wrong with a registered baseline: it must be a ``Baseline`` subclass that declares its name,
     description, source and window length (a positive number of frames) and, when it
     reads features, a registered front end with its configuration."""
@@ -36,7 +36,7 @@ def _check(entry: object) -> str | None:
     return None
 
 
-BASELINES: Registry[type[Baseline]] = Registry("baseline", entry_point_group="irbench.baselines", check=_check)
+BASELINES: Registry[type[Baseline]] = Registry("baseline", entry_point_group="irbench.baselines", check=check_baseline)
 BASELINES.register_lazy("mlp", "irbench.baselines.mlp:MlpBaseline")
 BASELINES.register_lazy("vgg", "irbench.baselines.vgg:VGGBaseline")
 BASELINES.register_lazy("multistft-panns", "irbench.baselines.multistft_panns:MultiStftPannsBaseline")

@@ -113,14 +113,14 @@ def evaluate(
 def _baseline(model: Any) -> Baseline:
     """``model`` as a ``Baseline`` ready to run: registered by name, or a user's instance (or class) checked
     as the registry checks a plugin. Raises ``ConfigError`` / ``UnknownNameError`` (see :func:`evaluate`)."""
-    from irbench.baselines import BASELINES, _check, get_baseline
+    from irbench.baselines import BASELINES, check_baseline, get_baseline
     from irbench.baselines.base import Baseline
     from irbench.report.safety import is_safe_name
 
     if isinstance(model, str):
         return get_baseline(model)
     if isinstance(model, type) and issubclass(model, Baseline):
-        problem = _check(model)
+        problem = check_baseline(model)
         if problem is not None:
             raise ConfigError(f"model {model.__module__}:{model.__qualname__} {problem}")
         model = model()
@@ -129,7 +129,7 @@ def _baseline(model: Any) -> Baseline:
                           f"irbench.Baseline); got an instance of {type(model).__name__}")
     cls = type(model)
     where = f"{cls.__module__}:{cls.__qualname__}"
-    problem = _check(cls)
+    problem = check_baseline(cls)
     if problem is not None:
         raise ConfigError(f"model {where} {problem}")
     if not is_safe_name(model.name):

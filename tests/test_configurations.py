@@ -89,6 +89,11 @@ def test_two_configurations_live_side_by_side_and_a_sweep_over_both_runs_nothing
     assert code == 0, err
     page = (tmp_path / "r" / "medley-solos.html").read_text()
     assert "batch_size=64" in page and "batch_size=128" in page
+    import irbench
+
+    table = irbench.load_results(results).to_dataframe(level="mean", format="wide")
+    assert sorted(table["configuration"]) == ["batch_size=128", "batch_size=64"]
+    assert table["configuration_digest"].nunique() == 2
 
     import irbench.runner
 

@@ -92,7 +92,7 @@ def _baseline(**attributes):
     ({"frontend_config": None}, "declares no frontend_config"),
 ])
 def test_a_baseline_that_breaks_its_contract_is_named(attributes, found):
-    from irbench.baselines import _check as check_baseline
+    from irbench.baselines import check_baseline
 
     assert check_baseline(_baseline()) is None
     assert found in check_baseline(_baseline(**attributes))

@@ -195,7 +195,7 @@ def test_a_planted_pickle_in_a_work_folder_never_runs(tmp_path):
 
 
 def test_a_plugin_that_exits_or_registers_a_function_is_skipped(monkeypatch):
-    from irbench.baselines import _check
+    from irbench.baselines import check_baseline as _check
     from irbench.registry import PluginWarning, Registry
 
     module = type(sys)("irbench_hostile_plugin")
