@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from irbench.task import PredictionType
-from irbench.training_config import TrainingConfig
+from irbench.run.training_config import TrainingConfig
 from pydantic import BaseModel
 
 __all__ = ["Baseline", "BuiltModel", "ModelSpec", "TrainingConfig"]  # TrainingConfig lives with training; plugins import it here
@@ -96,7 +96,7 @@ class Baseline(ABC):
 
     def weights_notes(self, config: TrainingConfig) -> dict[str, Any]:
         """What the run's record will say about pretrained weights, known before any model is built, so the
-        run's configuration (:mod:`irbench.configuration`) is fixed before training: ``weights_sha256`` (and
+        run's configuration (:mod:`irbench.run.configuration`) is fixed before training: ``weights_sha256`` (and
         ``weights``, their declared name) of the file that will initialise the model, or ``{}`` for a model
         trained from scratch. ``build`` must note the same. The default: no pretrained weights.
 

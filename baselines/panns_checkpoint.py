@@ -21,8 +21,8 @@ from pathlib import Path
 import torch
 
 from irbench.errors import ConfigError
-from irbench.resources import RemoteFile
-from irbench.weights import Weights, find_weights, identify
+from irbench.data.resources import RemoteFile
+from irbench.data.weights import Weights, find_weights, identify
 
 CHECKPOINT_ENV = "IRBENCH_CNN14_CHECKPOINT"
 SCRATCH_VALUES = ("none", "scratch")  # ``--config checkpoint=none``: from scratch even when weights are cached

@@ -1,8 +1,23 @@
 """irbench: the benchmark harness and leaderboard for musical instrument recognition.
 
-The package is one namespace: ``irbench`` (the harness core: features, training, evaluation, run records,
-reports, stand-in data), ``irbench.tasks`` (datasets with their official splits and protocols) and
-``irbench.baselines`` (models registered by name). Importing it touches neither the network nor the disk.
+The package is one namespace; its folders follow the pipeline, data -> features -> windows -> train ->
+evaluate -> record -> report:
+
+- ``irbench.data``: dataset cards, download, verification, splits, audio decoding, pretrained weights;
+- ``irbench.synth``: the offline stand-ins, rendered in each dataset's layout;
+- ``irbench.features``: front ends (log-mel, multi-STFT, MFCC, ...) and the verified feature cache;
+- ``irbench.windowing``: where model windows lie in each clip, and their index;
+- ``irbench.run``: preparing a run, the configuration identity, training, provenance, the runner;
+- ``irbench.evaluation``: protocols, aggregation, thresholds, metrics and their registry, bootstrap engines;
+- ``irbench.store``: run records (the one reader), predictions files, atomic writes, ``Results``;
+- ``irbench.report``: leaderboards in HTML, Markdown, LaTeX and CSV;
+- ``irbench.sweep``: the task x baseline x seed x configuration grid, inline, local or on Slurm;
+- ``irbench.cli``: the command line, a thin layer over the above;
+- ``irbench.tasks`` (datasets with their official splits and protocols) and ``irbench.baselines`` (models
+  registered by name); at the root the contracts a plugin meets (``irbench.task``, ``irbench.registry``,
+  ``irbench.contracts``), ``irbench.api`` (``evaluate``), ``irbench.predict`` and errors and logging.
+
+Importing it touches neither the network nor the disk.
 
 The public API (``docs/api.md``)::
 
@@ -25,22 +40,22 @@ __all__ = ["Baseline", "Results", "RunRecord", "Task", "TrainingConfig", "__vers
 
 _EXPORTS = {
     "evaluate": "irbench.api",
-    "load_results": "irbench.results",
-    "Results": "irbench.results",
+    "load_results": "irbench.store.results",
+    "Results": "irbench.store.results",
     "Baseline": "irbench.baselines.base",
-    "TrainingConfig": "irbench.training_config",
+    "TrainingConfig": "irbench.run.training_config",
     "Task": "irbench.task",
-    "RunRecord": "irbench.records",
+    "RunRecord": "irbench.store.records",
 }
 """Public name -> the module that defines it, imported when the name is first used."""
 
 if TYPE_CHECKING:
     from irbench.api import evaluate
     from irbench.baselines.base import Baseline
-    from irbench.records import RunRecord
-    from irbench.results import Results, load_results
+    from irbench.store.records import RunRecord
+    from irbench.store.results import Results, load_results
     from irbench.task import Task
-    from irbench.training_config import TrainingConfig
+    from irbench.run.training_config import TrainingConfig
 
 
 def __getattr__(name: str):

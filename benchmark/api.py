@@ -1,6 +1,6 @@
-"""``irbench.evaluate``: a run of ``irbench run`` from Python, returning its records as :class:`~irbench.results.Results`.
+"""``irbench.evaluate``: a run of ``irbench run`` from Python, returning its records as :class:`~irbench.store.results.Results`.
 
-The same code as the command line (:func:`irbench.runner.run_seeds`) prepares the data once, trains and
+The same code as the command line (:func:`irbench.run.runner.run_seeds`) prepares the data once, trains and
 evaluates each seed and writes the same records, predictions and checkpoints to the same places
 (``<results_dir>/<task>/<baseline>/<configuration>/seed-<n>.json``); only the record's
 ``provenance.executor`` (``{"name": "api"}``) and ``provenance.command`` say where it came from. The model may
@@ -23,7 +23,7 @@ from irbench.errors import ConfigError, DatasetLayoutError
 
 if TYPE_CHECKING:
     from irbench.baselines.base import Baseline
-    from irbench.results import Results
+    from irbench.store.results import Results
     from irbench.task import Task
 
 __all__ = ["evaluate"]
@@ -63,7 +63,7 @@ def evaluate(
 
     Returns
     -------
-    :class:`~irbench.results.Results` holding one record per seed, in seed order as given.
+    :class:`~irbench.store.results.Results` holding one record per seed, in seed order as given.
 
     Raises
     ------
@@ -74,10 +74,10 @@ def evaluate(
         record that cannot be read is a ``DatasetLayoutError``; ``overwrite=True`` replaces it).
     TrainingDivergedError, OutputError, RecordLockedError: as ``irbench run``.
     """
-    from irbench.parallel import default_workers
-    from irbench.records import read_record
-    from irbench.results import Results
-    from irbench.runner import RunOptions, run_seeds
+    from irbench.run.parallel import default_workers
+    from irbench.store.records import read_record
+    from irbench.store.results import Results
+    from irbench.run.runner import RunOptions, run_seeds
 
     baseline = _baseline(model)
     chosen = [int(seeds)] if isinstance(seeds, numbers.Integral) else [int(s) for s in dict.fromkeys(seeds)]

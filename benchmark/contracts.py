@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from irbench.evaluation.types import ClipScores
-from irbench.record_parts import DecisionRule, ProtocolExtras
+from irbench.store.record_parts import DecisionRule, ProtocolExtras
 from irbench.task import PredictionType, Task, TaskMetadata
 
 N_CLIPS = 12
@@ -52,7 +52,7 @@ def check_task(task: Task) -> list[Problem]:
 
     Checked: metadata is a ``TaskMetadata``; one label name per label, labels unique; ``evaluate`` runs on a
     synthetic validation and test set, returns metrics that include ``main_score`` (finite), a decision rule
-    and extras that fit the run record (:class:`irbench.record_parts.DecisionRule`, ``ProtocolExtras``), one
+    and extras that fit the run record (:class:`irbench.store.record_parts.DecisionRule`, ``ProtocolExtras``), one
     per-class entry per label, and a ``rescore`` that recomputes the main score on a subset of test clips.
     """
     metadata = getattr(task, "metadata", None)

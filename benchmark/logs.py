@@ -1,5 +1,5 @@
-"""irbench's messages go through :mod:`logging`: every module logs to its own logger (``irbench.runner``,
-``irbench.prepare``, ``irbench.callbacks``, ...) under the ``irbench`` logger, the convention of libraries
+"""irbench's messages go through :mod:`logging`: every module logs to its own logger (``irbench.run.runner``,
+``irbench.run.prepare``, ``irbench.run.callbacks``, ...) under the ``irbench`` logger, the convention of libraries
 (the Python logging HOWTO, "Configuring logging for a library").
 
 A library user sees them by configuring logging as usual (``logging.basicConfig(level=logging.INFO)``, or a

@@ -16,7 +16,7 @@ treated as one of the task's test files, with the code evaluation uses:
 - scores: the model's window probabilities, aggregated per clip by :func:`irbench.evaluation.aggregation.
   aggregate`: ``probability`` is S1, the mean window probability; ``score`` is the run's decision score
   (S2 for IRMAS: the sum over windows divided by its maximum, so the top instrument is always 1 and it is
-  no probability); the decision applies the run's :class:`~irbench.record_parts.DecisionRule`.
+  no probability); the decision applies the run's :class:`~irbench.store.record_parts.DecisionRule`.
 - silence: a file whose loudest 400-ms block is under :data:`irbench.streaming.SILENCE_GATE_DBFS` holds
   "no sound": no instrument is present in it, whatever the scores.
 
@@ -36,19 +36,19 @@ import soundfile
 import torch
 
 from irbench import __version__
-from irbench.audio import load_audio
+from irbench.data.audio import load_audio
 from irbench.baselines.base import Baseline, ModelSpec
 from irbench.errors import AudioDecodeError, IrbenchError
 from irbench.evaluation.aggregation import aggregate
 from irbench.features import FRONTENDS
 from irbench.features.cache import AudioDuration, CachedFeatures
-from irbench.records import RunRecord, read_record
-from irbench.recorded_baseline import recorded_baseline
+from irbench.store.records import RunRecord, read_record
+from irbench.store.recorded_baseline import recorded_baseline
 from irbench.streaming import SILENCE_GATE_DBFS, LevelMeter, WindowCutter, quiet_native_stderr, \
     resampled_blocks, stream_features
 from irbench.task import Clip, Task
 from irbench.tasks import get_task
-from irbench.training import predict as predict_windows
+from irbench.run.training import predict as predict_windows
 from irbench.windowing.index import clip_frames
 from irbench.windowing.layouts import place_windows
 
@@ -135,7 +135,7 @@ def load_run(record_path: Path, baseline: Baseline | None = None, task: Task | N
 
     The baseline: ``baseline`` when given (its ``name`` must be the record's), else the one registered under
     the record's name, else the class the record names (``config.baseline.python_class``), imported by
-    :func:`irbench.recorded_baseline.recorded_baseline`. Importing a module runs its code: it happens only for
+    :func:`irbench.store.recorded_baseline.recorded_baseline`. Importing a module runs its code: it happens only for
     the one record given here (the record a user points ``irbench predict`` at), never while records are
     merely read (``irbench report``, :func:`irbench.load_results`). ``task``: a ``Task`` instance instead of
     the one registered under the record's task name.

@@ -28,7 +28,7 @@ import soundfile
 import soxr
 import torch
 
-from irbench.audio import RESAMPLER_QUALITY, mono_mix
+from irbench.data.audio import RESAMPLER_QUALITY, mono_mix
 from irbench.errors import AudioDecodeError
 
 CHUNK_SECONDS = 60.0

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from irbench.datasets import DatasetCard
+from irbench.data.datasets import DatasetCard
 from irbench.evaluation.types import ClipScores, Evaluation
 
 __all__ = ["Clip", "ClipScores", "Evaluation", "PredictionType", "Task", "TaskData", "TaskMetadata", "drop_missing"]
@@ -56,7 +56,7 @@ class TaskMetadata(BaseModel):
     test_group_unit: what ``Clip.group`` of a test clip is (``track``, ``recording``, ``song``); bootstrap
         intervals resample these units. ``clip`` when test clips are independent.
     citation: BibTeX of the dataset paper.
-    card: the dataset's declaration (:class:`irbench.datasets.DatasetCard`): remote files and checksums,
+    card: the dataset's declaration (:class:`irbench.data.datasets.DatasetCard`): remote files and checksums,
         expected counts and audio format, stand-in generator, published numbers; ``None`` when the task
         declares none (then ``irbench data download/verify/synth`` have nothing to go on).
     """

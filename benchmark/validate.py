@@ -14,7 +14,7 @@ from irbench.baselines import get_baseline
 from irbench.baselines.base import Baseline, ModelSpec
 from irbench.features import FRONTENDS
 from irbench.task import PredictionType
-from irbench.training import loss_function
+from irbench.run.training import loss_function
 from irbench.windowing.layouts import layout_windows
 from pydantic import BaseModel
 

@@ -43,12 +43,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from irbench.datasets import AudioFormat, DatasetCard, Reference
+from irbench.data.datasets import AudioFormat, DatasetCard, Reference
 from irbench.errors import DataNotFoundError, DatasetLayoutError
 from irbench.evaluation.protocols import thresholded
-from irbench.mirdata_source import MirdataSource
-from irbench.splits import grouped_stratified_split
-from irbench.standin import read_stand_in_marker
+from irbench.data.mirdata_source import MirdataSource
+from irbench.data.splits import grouped_stratified_split
+from irbench.data.standin import read_stand_in_marker
 from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata
 
 LABELS = ("cel", "cla", "flu", "gac", "gel", "org", "pia", "sax", "tru", "vio", "voi")

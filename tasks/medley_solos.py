@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from irbench.csvfiles import read_rows
-from irbench.datasets import AudioFormat, DatasetCard, Reference
+from irbench.data.csvfiles import read_rows
+from irbench.data.datasets import AudioFormat, DatasetCard, Reference
 from irbench.errors import DataNotFoundError, DatasetLayoutError
 from irbench.evaluation.protocols import arg_max
-from irbench.mirdata_source import MirdataSource
-from irbench.standin import read_stand_in_marker
+from irbench.data.mirdata_source import MirdataSource
+from irbench.data.standin import read_stand_in_marker
 from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata, drop_missing
 
 INSTRUMENTS = (

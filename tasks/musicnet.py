@@ -47,13 +47,13 @@ import mir_eval
 import numpy as np
 import soundfile
 
-from irbench.csvfiles import read_rows
-from irbench.datasets import AudioFormat, DatasetCard, Reference
+from irbench.data.csvfiles import read_rows
+from irbench.data.datasets import AudioFormat, DatasetCard, Reference
 from irbench.errors import AudioDecodeError, DataNotFoundError, DatasetLayoutError
 from irbench.evaluation.protocols import thresholded
-from irbench.resources import RemoteFile, RemoteFiles
-from irbench.splits import grouped_split
-from irbench.standin import read_stand_in_marker
+from irbench.data.resources import RemoteFile, RemoteFiles
+from irbench.data.splits import grouped_split
+from irbench.data.standin import read_stand_in_marker
 from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata
 
 SAMPLE_RATE = 44_100  # label times are sample indices at this rate

@@ -29,13 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from irbench.csvfiles import read_lines, read_rows
-from irbench.datasets import DatasetCard, Reference
+from irbench.data.csvfiles import read_lines, read_rows
+from irbench.data.datasets import DatasetCard, Reference
 from irbench.errors import DataNotFoundError, DatasetLayoutError
 from irbench.evaluation.protocols import thresholded
-from irbench.mirdata_source import MirdataSource
-from irbench.splits import grouped_split
-from irbench.standin import read_stand_in_marker
+from irbench.data.mirdata_source import MirdataSource
+from irbench.data.splits import grouped_split
+from irbench.data.standin import read_stand_in_marker
 from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata, drop_missing
 
 LABELS = (

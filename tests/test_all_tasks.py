@@ -5,10 +5,10 @@ elsewhere (test_run.py for IRMAS's thresholded protocol, test_report.py for Medl
 import numpy as np
 import pytest
 
-from irbench.predictions_file import read_clip_table
-from irbench.records import find_records, read_record
+from irbench.store.predictions_file import read_clip_table
+from irbench.store.records import find_records, read_record
 from irbench.report import build_report
-from irbench.runner import RunOptions, run_benchmark
+from irbench.run.runner import RunOptions, run_benchmark
 from irbench.tasks import TASKS, get_task
 from helpers import record_file
 

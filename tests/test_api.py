@@ -18,7 +18,7 @@ import pytest
 import irbench
 from helpers import record_file, run_cli
 from irbench.errors import ConfigError, DatasetLayoutError, DataNotFoundError, IrbenchError
-from irbench.results import MixedResultsError
+from irbench.store.results import MixedResultsError
 
 MODULE = "irbench_api_test_models"
 MODEL_SOURCE = '''
@@ -150,7 +150,7 @@ def test_select(evaluated):
 
 
 def test_compare_gives_the_reports_paired_interval(evaluated):
-    from irbench.records import find_records
+    from irbench.store.records import find_records
     from irbench.report.collect import leaderboards
     from irbench.report.loading import load_runs
     from irbench.report.paired import compare
@@ -316,7 +316,7 @@ def test_load_results_reads_folders_globs_and_files_strictly(evaluated, tmp_path
 def test_import_irbench_is_cheap_and_exports_the_api():
     script = textwrap.dedent("""
         import sys, irbench
-        heavy = [m for m in ("torch", "pandas", "lightning", "irbench.api", "irbench.results") if m in sys.modules]
+        heavy = [m for m in ("torch", "pandas", "lightning", "irbench.api", "irbench.store.results") if m in sys.modules]
         assert not heavy, heavy
         names = sorted(irbench.__all__)
         assert {"evaluate", "load_results", "Results", "Baseline", "TrainingConfig", "Task", "RunRecord"} <= set(names)

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from irbench.errors import AudioDecodeError, DatasetLayoutError
-from irbench.runner import RunOptions, run_benchmark
+from irbench.run.runner import RunOptions, run_benchmark
 from irbench.tasks import get_task
 
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from irbench.baselines import BASELINES, get_baseline
-from irbench.runner import RunOptions, run_benchmark
+from irbench.run.runner import RunOptions, run_benchmark
 from irbench.task import PredictionType
 from irbench.tasks import get_task
-from irbench.training import fit, predict_dataset
+from irbench.run.training import fit, predict_dataset
 from irbench.validate import _batch, _spec, validate_baseline
 from irbench.windowing.dataset import ArrayWindows
 

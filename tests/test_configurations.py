@@ -9,8 +9,8 @@ import re
 import pytest
 from helpers import run_cli
 
-from irbench.configuration import configuration, of_record
-from irbench.records import find_records, read_record
+from irbench.run.configuration import configuration, of_record
+from irbench.store.records import find_records, read_record
 from irbench.sweep.identity import planned_config
 
 
@@ -95,12 +95,12 @@ def test_two_configurations_live_side_by_side_and_a_sweep_over_both_runs_nothing
     assert sorted(table["configuration"]) == ["batch_size=128", "batch_size=64"]
     assert table["configuration_digest"].nunique() == 2
 
-    import irbench.runner
+    import irbench.run.runner
 
     def refuse(*args, **kwargs):
         raise AssertionError("both configurations are done: nothing may run")
 
-    monkeypatch.setattr(irbench.runner, "run_seeds", refuse)
+    monkeypatch.setattr(irbench.run.runner, "run_seeds", refuse)
     code, _, err = run_cli(monkeypatch, capsys, "sweep", *common, "-s", "0", "--vary", "batch_size=64,128", "-q")
     assert code == 0, err
     assert "2 cells: 2 done (skipped)" in err

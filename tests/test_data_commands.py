@@ -8,9 +8,9 @@ import urllib.request
 import pytest
 
 from helpers import run_cli
-from irbench import download as download_module
+from irbench.data import download as download_module
 from irbench.errors import IrbenchError
-from irbench.verify import verify
+from irbench.data.verify import verify
 
 
 def _tar(members: dict[str, bytes]) -> bytes:
@@ -57,7 +57,7 @@ def _with_card(monkeypatch, task_class, **changes):
 
 
 def test_musicnet_download_places_and_checks_files(monkeypatch, tmp_path):
-    from irbench.resources import RemoteFile, RemoteFiles
+    from irbench.data.resources import RemoteFile, RemoteFiles
     from irbench.tasks.musicnet import MusicNetTask
 
     archive = _tar({"musicnet/train_data/1.wav": b"RIFF", "musicnet/train_labels/1.csv": b"start_time\n"})
@@ -92,7 +92,7 @@ def test_musicnet_download_rejects_a_wrong_checksum(monkeypatch, tmp_path):
 def test_mirdata_download_rejects_a_wrong_checksum(monkeypatch, tmp_path):
     from mirdata import download_utils
 
-    from irbench.mirdata_source import mirdata_dataset
+    from irbench.data.mirdata_source import mirdata_dataset
 
     dataset = mirdata_dataset("irmas", tmp_path)
     urls = {remote.url: b"not the IRMAS archive" for remote in dataset.remotes.values()}
@@ -108,7 +108,7 @@ def test_mirdata_download_rejects_a_wrong_checksum(monkeypatch, tmp_path):
 def test_mirdata_download_places_archives_and_index(monkeypatch, tmp_path):
     from mirdata import download_utils
 
-    from irbench import mirdata_source
+    from irbench.data import mirdata_source
 
     archive = _tar({"annotation/Medley-solos-DB_metadata.csv": b"subset,instrument,instrument_id,song_id,uuid4\n"})
     index = b'{"version": "1.2", "tracks": {}}'
@@ -183,7 +183,7 @@ def _plain_copy(source, target):
     """A stand-in copied without its marker, so verify treats it as real data."""
     import shutil
 
-    from irbench.standin import STAND_IN_MARKER
+    from irbench.data.standin import STAND_IN_MARKER
 
     shutil.copytree(source, target)
     (target / STAND_IN_MARKER).unlink()
@@ -227,7 +227,7 @@ def test_verify_names_an_unreadable_index_and_refuses_one_that_does_not_apply(mo
 
 
 def test_verify_takes_counts_and_format_from_the_card(monkeypatch, stand_in, tmp_path):
-    from irbench.datasets import AudioFormat
+    from irbench.data.datasets import AudioFormat
     from irbench.tasks.medley_solos import MedleySolosBinaryTask, MedleySolosTask
 
     root = _plain_copy(stand_in("medley-solos"), tmp_path / "medley")

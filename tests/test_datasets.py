@@ -7,10 +7,10 @@ import pytest
 from pydantic import ValidationError
 
 from helpers import run_cli
-from irbench.datasets import AudioFormat, DatasetCard, Reference
+from irbench.data.datasets import AudioFormat, DatasetCard, Reference
 from irbench.errors import IrbenchError
-from irbench.mirdata_source import MirdataSource
-from irbench.resources import RemoteFile, RemoteFiles
+from irbench.data.mirdata_source import MirdataSource
+from irbench.data.resources import RemoteFile, RemoteFiles
 from irbench.tasks import TASKS, get_task
 
 DOCUMENTED = {  # audio files of the full dataset each task reads (datasets.md, mirdata, the official metadata)
@@ -55,9 +55,9 @@ def test_published_numbers_come_from_the_cards(monkeypatch):
 
 
 def test_a_task_without_a_card_is_told_what_is_missing(monkeypatch, capsys, tiny_irmas, tmp_path):
-    from irbench.download import download
+    from irbench.data.download import download
     from irbench.tasks.irmas import IrmasTask
-    from irbench.verify import verify
+    from irbench.data.verify import verify
 
     _with_card(monkeypatch, IrmasTask, None)
     with pytest.raises(IrbenchError, match="declares no remote files"):
@@ -105,7 +105,7 @@ def test_declarations_refuse_malformed_values(tmp_path):
 def test_mirdata_without_the_private_index_attributes_is_refused(monkeypatch, tmp_path):
     import mirdata
 
-    from irbench.mirdata_source import mirdata_dataset
+    from irbench.data.mirdata_source import mirdata_dataset
 
     class Changed:
         _index_data = object()  # no remote, indexes_dir, get_path
@@ -116,7 +116,7 @@ def test_mirdata_without_the_private_index_attributes_is_refused(monkeypatch, tm
 
 
 def test_every_registered_task_is_reachable_by_the_data_commands():
-    from irbench.download import require_known
+    from irbench.data.download import require_known
 
     for name in TASKS.names():
         require_known(name)  # no separate list of downloadable names to keep in step

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from irbench.baselines.base import TrainingConfig
-from irbench.record_parts import TrainingSummary
+from irbench.store.record_parts import TrainingSummary
 from irbench.task import PredictionType
-from irbench.training import FitResult, fit
+from irbench.run.training import FitResult, fit
 from irbench.windowing.dataset import ArrayWindows
 from irbench.logs import messages_to
 
@@ -93,7 +93,7 @@ def test_an_interrupted_run_resumes_from_the_next_1_based_epoch(tmp_path):
 
 def test_the_progress_bar_counts_epochs_from_1(tmp_path):
     import lightning as L
-    from irbench.callbacks import EpochBar
+    from irbench.run.callbacks import EpochBar
 
     class Module(L.LightningModule):
         def __init__(self):

@@ -20,7 +20,7 @@ import pytest
 
 from helpers import planned_folder, record_file, run_cli
 from irbench.logs import messages_to
-from irbench.records import read_record, record_lock
+from irbench.store.records import read_record, record_lock
 
 IRBENCH = [sys.executable, "-m", "irbench"]
 
@@ -96,7 +96,7 @@ def _full(*args, **kwargs):
 
 
 def test_a_full_results_disk_leaves_nothing_partial(monkeypatch, capsys, tiny_irmas, tmp_path):
-    from irbench import runner
+    from irbench.run import runner
 
     monkeypatch.setattr(runner, "write_checkpoint", _full)  # the disk fills while the outputs are written
     code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / "r", tmp_path / "c")
@@ -110,7 +110,7 @@ def test_a_full_results_disk_leaves_nothing_partial(monkeypatch, capsys, tiny_ir
 
 
 def test_a_disk_full_during_training_names_the_work_folder(monkeypatch, capsys, tiny_irmas, tmp_path):
-    from irbench import callbacks
+    from irbench.run import callbacks
 
     monkeypatch.setattr(callbacks.torch, "save", _full)
     code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / "r", tmp_path / "c")
@@ -181,7 +181,7 @@ class _Planted:
 
 
 def test_a_planted_pickle_in_a_work_folder_never_runs(tmp_path):
-    from irbench.callbacks import resume_point
+    from irbench.run.callbacks import resume_point
 
     evidence = tmp_path / "evidence.txt"
     latest = tmp_path / "work/latest.ckpt"
@@ -237,7 +237,7 @@ def test_downloaded_tar_archives_never_write_outside_the_data_folder(tmp_path, m
     import mirdata.download_utils
     import pooch
 
-    from irbench.download import safe_extraction
+    from irbench.data.download import safe_extraction
 
     home = tmp_path / "data/home"
     home.mkdir(parents=True)
@@ -259,7 +259,7 @@ def test_downloaded_tar_archives_never_write_outside_the_data_folder(tmp_path, m
 def test_downloaded_zip_archives_never_write_outside_the_data_folder(tmp_path):
     import mirdata.download_utils
 
-    from irbench.download import safe_extraction
+    from irbench.data.download import safe_extraction
     from irbench.errors import UnsafeArchiveError
 
     home = tmp_path / "data/home"

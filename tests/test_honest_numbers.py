@@ -154,7 +154,7 @@ def test_a_resample_without_a_class_keeps_the_class_set():
 def test_paired_resamples_keep_the_class_set():
     """The report's vectorised resampling (weights) agrees with the per-resample fast path under the same
     rule: unit weights give the whole-test score, and a resample without class b's positives keeps b."""
-    from irbench.predictions_file import ClipTable
+    from irbench.store.predictions_file import ClipTable
     from irbench.evaluation.resampling import weighted_metric
 
     targets = np.array([[1, 0], [0, 1], [1, 0], [0, 0]], dtype=float)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from irbench.audio import load_audio
+from irbench.data.audio import load_audio
 from irbench.features.logmel import LogMelConfig, LogMelSpectrogram
 
 # Stated tolerance: 1e-3 in log10 units (0.01 dB) between float32 torch and float64 librosa; the

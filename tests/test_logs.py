@@ -3,7 +3,7 @@ the command line through :func:`irbench.logs.messages_to`."""
 
 import logging
 
-from irbench.callbacks import resume_point
+from irbench.run.callbacks import resume_point
 from irbench.logs import LOGGER_NAME, messages_to
 
 
@@ -13,7 +13,7 @@ def test_a_library_user_gets_messages_through_logging(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger=LOGGER_NAME):
         assert resume_point(latest, 5) is False
     (record,) = [r for r in caplog.records if r.name.startswith(LOGGER_NAME)]
-    assert record.name == "irbench.callbacks" and record.levelno == logging.WARNING
+    assert record.name == "irbench.run.callbacks" and record.levelno == logging.WARNING
     assert "latest.ckpt.unreadable" in record.getMessage() and (tmp_path / "latest.ckpt.unreadable").exists()
 
 
@@ -22,7 +22,7 @@ def test_messages_to_forwards_within_its_block_and_restores_the_level():
     before = logger.level
     shown = []
     with messages_to(lambda message, level: shown.append((message, level))):
-        logging.getLogger("irbench.runner").info("inside")
+        logging.getLogger("irbench.run.runner").info("inside")
         logging.getLogger("elsewhere").warning("not irbench's")
-    logging.getLogger("irbench.runner").info("after")
+    logging.getLogger("irbench.run.runner").info("after")
     assert shown == [("inside", logging.INFO)] and logger.level == before

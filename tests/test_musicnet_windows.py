@@ -5,7 +5,7 @@ import pytest
 
 from irbench.baselines import get_baseline
 from irbench.features import frontend_grid
-from irbench.prepare import Stages, prepare
+from irbench.run.prepare import Stages, prepare
 from irbench.tasks import get_task
 from irbench.tasks.musicnet import GROUPS, PRESENCE_FRACTION, SAMPLE_RATE, read_note_labels
 

@@ -100,7 +100,7 @@ def test_example_plugin_task_downloads_verifies_synthesises_and_cites(plugin_sit
 
     import soundfile
 
-    from irbench.csvfiles import read_rows
+    from irbench.data.csvfiles import read_rows
 
     monkeypatch.syspath_prepend(str(plugin_site))
     from irbench_example_plugin.tones import CARD
@@ -147,7 +147,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from irbench.audio import decode_audio
+from irbench.data.audio import decode_audio
 from irbench.features.extract import extract_features
 
 files, cache = [Path(p) for p in sys.argv[1:-1]], Path(sys.argv[-1])

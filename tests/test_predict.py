@@ -10,12 +10,12 @@ import soundfile
 from helpers import run_cli
 from irbench.errors import IrbenchError
 from irbench.predict import load_run, predict_file
-from irbench.records import read_record, write_record
+from irbench.store.records import read_record, write_record
 
 
 @pytest.fixture(scope="module")
 def run_record(tiny_irmas, tmp_path_factory, feature_cache):
-    from irbench.runner import RunOptions, run_benchmark
+    from irbench.run.runner import RunOptions, run_benchmark
 
     folder = tmp_path_factory.mktemp("results")
     _, path = run_benchmark(RunOptions("irmas", "vgg", tiny_irmas, folder, feature_cache,
@@ -26,7 +26,7 @@ def run_record(tiny_irmas, tmp_path_factory, feature_cache):
 @pytest.fixture(scope="module")
 def files(tiny_irmas, tmp_path_factory):
     """A real stand-in clip re-encoded four ways, and a 7 s file."""
-    from irbench.audio import load_audio
+    from irbench.data.audio import load_audio
 
     folder = tmp_path_factory.mktemp("my audio")
     source = sorted(tiny_irmas.glob("IRMAS-TestingData-Part1/*/*.wav"))[0]
@@ -76,7 +76,7 @@ def test_windows_follow_the_task_s_layout_and_the_decision_uses_the_run_s_thresh
 def test_predict_scores_every_test_clip_as_evaluation_did(run_record, tiny_irmas):
     """The whole-file scores of each IRMAS stand-in test clip equal the evaluated scores in the run's
     predictions file (written to 6 decimals), and so do the decisions."""
-    from irbench.predictions_file import read_clip_table
+    from irbench.store.predictions_file import read_clip_table
     from irbench.tasks import get_task
 
     run = load_run(run_record)
@@ -223,7 +223,7 @@ def test_a_long_file_streams_in_bounded_memory(run_record, tmp_path):
 def test_streamed_features_equal_a_whole_file_pass(tmp_path):
     import torch
 
-    from irbench.audio import load_audio
+    from irbench.data.audio import load_audio
     from irbench.baselines import get_baseline
     from irbench.features import FRONTENDS
     from irbench.streaming import stream_features

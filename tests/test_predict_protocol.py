@@ -10,13 +10,13 @@ import pytest
 
 from helpers import run_cli
 from irbench.predict import load_run, predict_file
-from irbench.predictions_file import read_clip_table
+from irbench.store.predictions_file import read_clip_table
 from irbench.streaming import SILENCE_GATE_DBFS, LevelMeter
 from irbench.tasks import get_task
 
 
 def _run(task, baseline, data_home, results, cache):
-    from irbench.runner import RunOptions, run_benchmark
+    from irbench.run.runner import RunOptions, run_benchmark
 
     _, path = run_benchmark(RunOptions(task, baseline, data_home, results, cache, max_epochs=1, workers=2,
                                        show_progress=False))
@@ -116,7 +116,7 @@ def test_the_meter_hears_the_decoded_audio_the_features_come_from(tmp_path):
     end's rate, as the whole-file decoder gives it."""
     import soundfile
 
-    from irbench.audio import load_audio
+    from irbench.data.audio import load_audio
     from irbench.baselines import get_baseline
     from irbench.features import FRONTENDS
     from irbench.streaming import stream_features

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from irbench.errors import DatasetLayoutError
-from irbench.record_parts import BaselineIdentity, DecisionRule, ProtocolExtras, TrainingSummary
-from irbench.records import MIGRATIONS, SCHEMA_VERSION, read_record
+from irbench.store.record_parts import BaselineIdentity, DecisionRule, ProtocolExtras, TrainingSummary
+from irbench.store.records import MIGRATIONS, SCHEMA_VERSION, read_record
 from test_report_support import edit_json, write_run
 
 

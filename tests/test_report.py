@@ -8,14 +8,14 @@ import pytest
 
 from helpers import record_file, run_cli
 from irbench.errors import DataNotFoundError
-from irbench.records import find_records, read_record, legacy_record_path, write_record
+from irbench.store.records import find_records, read_record, legacy_record_path, write_record
 from irbench.report import build_report
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory, tiny_irmas, stand_in, feature_cache):
     """Real records: vgg (2 seeds, 1 epoch) and constant on the tiny IRMAS and Medley-solos stand-ins."""
-    from irbench.runner import RunOptions, run_benchmark
+    from irbench.run.runner import RunOptions, run_benchmark
 
     folder = tmp_path_factory.mktemp("results")
     cache = feature_cache
@@ -58,7 +58,7 @@ def test_leaderboard_spread_interval_floor_and_plots(results, pages):
 
 
 def test_scores_recomputed_from_the_predictions_files_equal_the_records(results):
-    from irbench.predictions_file import read_clip_table
+    from irbench.store.predictions_file import read_clip_table
 
     checked = set()
     for path in find_records(results):
@@ -70,7 +70,7 @@ def test_scores_recomputed_from_the_predictions_files_equal_the_records(results)
 
 
 def test_the_constant_floor_has_no_score_ranking(results):
-    from irbench.predictions_file import read_clip_table
+    from irbench.store.predictions_file import read_clip_table
     from irbench.report.plots import has_ranking
 
     def ranks(baseline):

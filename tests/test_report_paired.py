@@ -10,9 +10,9 @@ import pytest
 
 from irbench.evaluation.metrics import headline_metric
 from irbench.evaluation.resampling import group_weights, paired_difference, weighted_metric
-from irbench.records import find_records, read_record, write_record
+from irbench.store.records import find_records, read_record, write_record
 from irbench.report import build_report
-from irbench.predictions_file import ClipTable, read_clip_table
+from irbench.store.predictions_file import ClipTable, read_clip_table
 from irbench.report.collect import leaderboards
 from irbench.report.loading import load_runs
 from irbench.report.paired import compare

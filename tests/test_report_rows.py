@@ -18,7 +18,7 @@ from test_report_support import config, write_run
 
 
 def boards_of(results):
-    from irbench.records import find_records
+    from irbench.store.records import find_records
 
     return leaderboards(load_runs(find_records(results), warn=pytest.fail))
 
@@ -100,7 +100,7 @@ def test_page_uses_field_names_definitions_and_the_micro_macro_legend(tmp_path):
 
 def test_an_absent_class_shows_no_support_and_its_false_positives(tmp_path):
     path = write_run(tmp_path, absent=("org",), quality=0.2)
-    from irbench.records import read_record
+    from irbench.store.records import read_record
 
     false_positives = read_record(path).per_class["org"].false_positives
     assert false_positives > 1
@@ -114,8 +114,8 @@ def test_an_absent_class_shows_no_support_and_its_false_positives(tmp_path):
 
 def test_counts_come_from_the_predictions_file_when_the_record_predates_them(tmp_path):
     path = write_run(tmp_path, absent=("org",), quality=0.2)
-    from irbench.record_parts import ProtocolExtras
-    from irbench.records import read_record, write_record
+    from irbench.store.record_parts import ProtocolExtras
+    from irbench.store.records import read_record, write_record
 
     record = read_record(path)
     expected = record.per_class["org"].false_positives

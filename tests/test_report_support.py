@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from irbench.evaluation.metrics import multilabel_metrics
-from irbench.records import Provenance, RunRecord, legacy_record_path, write_record
+from irbench.store.records import Provenance, RunRecord, legacy_record_path, write_record
 
 LABELS = ("cel", "cla", "flu", "gac", "org")
 
@@ -105,8 +105,8 @@ def edit_json(path: Path, **changes) -> None:
 
 
 def test_a_hand_built_run_is_consistent(tmp_path):
-    from irbench.predictions_file import read_clip_table
-    from irbench.records import read_record
+    from irbench.store.predictions_file import read_clip_table
+    from irbench.store.records import read_record
 
     path = write_run(tmp_path, absent=("org",))
     record = read_record(path)

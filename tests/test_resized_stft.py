@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from irbench.audio import load_audio
+from irbench.data.audio import load_audio
 from irbench.baselines.base import ModelSpec
 from irbench.baselines.mlp import MlpBaseline, MlpNet
 from irbench.errors import ConfigError

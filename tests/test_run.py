@@ -8,7 +8,7 @@ import pytest
 import soundfile
 
 from helpers import record_file, run_cli
-from irbench.records import RunRecord, read_record
+from irbench.store.records import RunRecord, read_record
 from irbench.tasks.irmas import LABELS
 
 EPOCHS = "2"
@@ -167,7 +167,7 @@ def test_a_truncated_training_clip_is_refused_by_name_or_skipped(monkeypatch, ca
 
 
 def test_several_seeds_prepare_the_data_once(monkeypatch, capsys, tiny_irmas, tmp_path, cache_dir):
-    from irbench import prepare
+    from irbench.run import prepare
 
     calls = []
     original = prepare.extract_features
@@ -211,8 +211,8 @@ def test_a_diverging_run_stops_with_a_message(monkeypatch, capsys, tiny_irmas, t
 
 def test_a_seed_that_kept_an_early_epoch_is_named_under_its_result_and_the_summary(monkeypatch, capsys,
                                                                                     tiny_irmas, tmp_path, cache_dir):
-    from irbench import runner
-    from irbench.training import FitResult
+    from irbench.run import runner
+    from irbench.run.training import FitResult
 
     def kept_epoch_1(model, *args, **kwargs):  # as a seed whose validation loss never improved after epoch 1
         return FitResult(epochs=9, best_epoch=1, best_validation_loss=1.0, resumed=False, seconds=0.0,

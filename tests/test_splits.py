@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from irbench.splits import grouped_stratified_split
+from irbench.data.splits import grouped_stratified_split
 from irbench.task import Clip
 
 

@@ -227,7 +227,7 @@ def test_the_local_queue_runs_at_most_jobs_at_once_each_on_its_own_gpu(monkeypat
     from types import SimpleNamespace
 
     import submitit
-    from irbench.runner import RunOptions
+    from irbench.run.runner import RunOptions
     from irbench.sweep.executors import ExecutorSettings
     from irbench.sweep.job import JobSpec
     from irbench.sweep.local import LocalSweepExecutor
@@ -282,7 +282,7 @@ def test_the_local_queue_runs_at_most_jobs_at_once_each_on_its_own_gpu(monkeypat
 
 def test_a_job_checkpoints_by_resubmitting_its_cells():
     import cloudpickle
-    from irbench.runner import RunOptions
+    from irbench.run.runner import RunOptions
     from irbench.sweep.job import JobSpec, SweepJob
 
     spec = JobSpec(RunOptions(task="irmas", baseline="vgg", data_home=Path("/data")), [0, 1], "slurm", "abc")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from helpers import failure_file, record_file, run_cli
-from irbench.records import read_record
+from irbench.store.records import read_record
 from irbench.sweep.cells import Cell
 
 pytestmark = pytest.mark.slow
@@ -113,12 +113,12 @@ def test_an_inline_sweep_gives_the_records_of_separate_runs(inline_sweep, separa
 
 def test_a_finished_sweep_runs_nothing_and_reports_in_full(monkeypatch, capsys, homes, cache, inline_sweep,
                                                           tmp_path):
-    import irbench.runner
+    import irbench.run.runner
 
     def refuse(*args, **kwargs):
         raise AssertionError("a finished sweep must not run anything")
 
-    monkeypatch.setattr(irbench.runner, "run_seeds", refuse)
+    monkeypatch.setattr(irbench.run.runner, "run_seeds", refuse)
     before = {cell: cell.record(inline_sweep).stat().st_mtime_ns for cell in CELLS}
     code, out, err = run_cli(monkeypatch, capsys, *_sweep_args(homes, inline_sweep, cache))
     assert code == 0, err
@@ -151,7 +151,7 @@ def test_a_local_sweep_with_two_jobs_gives_the_same_records(monkeypatch, capsys,
 
 def test_a_failed_cell_leaves_a_failure_record_and_retry_reruns_only_it(monkeypatch, capsys, homes, cache,
                                                                        tmp_path):
-    import irbench.runner
+    import irbench.run.runner
 
     results = tmp_path / "results"
     grid = ("sweep", "-t", "irmas", "-b", "constant,vgg", "-s", "0", "-d", str(homes["irmas"]), "--results-dir",
@@ -166,8 +166,8 @@ def test_a_failed_cell_leaves_a_failure_record_and_retry_reruns_only_it(monkeypa
     constant_written = record_file(results, "irmas", "constant").stat().st_mtime_ns
 
     ran = []
-    original = irbench.runner.run_seeds
-    monkeypatch.setattr(irbench.runner, "run_seeds",
+    original = irbench.run.runner.run_seeds
+    monkeypatch.setattr(irbench.run.runner, "run_seeds",
                         lambda options, seeds: ran.append((options.baseline, list(seeds)))
                         or original(options, seeds))
     code, _, err = run_cli(monkeypatch, capsys, *grid)  # a plain rerun leaves the failed cell alone

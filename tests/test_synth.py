@@ -4,7 +4,7 @@ import pytest
 import soundfile
 
 from irbench.errors import IrbenchError
-from irbench.standin import STAND_IN_MARKER
+from irbench.data.standin import STAND_IN_MARKER
 from irbench.synth.irmas import IN_PROGRESS, SCALES, IrmasStandIn, synthesise_irmas
 from irbench.synth.render import default_soundfont
 from irbench.tasks.irmas import parse_training_name, read_test_labels

@@ -16,7 +16,7 @@ import pytest
 from irbench import __version__
 from irbench.errors import IrbenchError
 from irbench.evaluation.bootstrap import bootstrap_interval
-from irbench.standin import STAND_IN_MARKER
+from irbench.data.standin import STAND_IN_MARKER
 from irbench.synth.base import apportion
 from irbench.synth.irmas import REAL_TEST_TRACKS, SCALES, IrmasStandIn, label_text
 from irbench.synth.medley_solos import MIN_SONGS_PER_INSTRUMENT, REAL_SONG_SIZES, SUBSET_SIZES, MedleySolosStandIn

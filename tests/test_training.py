@@ -5,9 +5,9 @@ import torch
 from irbench.baselines.base import TrainingConfig
 from irbench.baselines.vgg import VGGNet
 from irbench.errors import ConfigError, TrainingDivergedError
-from irbench.overrides import apply_overrides
+from irbench.run.overrides import apply_overrides
 from irbench.task import PredictionType
-from irbench.training import fit, loss_function, resolve_device
+from irbench.run.training import fit, loss_function, resolve_device
 from irbench.windowing.dataset import ArrayWindows
 
 

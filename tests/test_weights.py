@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from helpers import run_cli
-from irbench import weights as weights_module
+from irbench.data import weights as weights_module
 from irbench.baselines import panns_checkpoint
 from irbench.baselines.base import ModelSpec
 from irbench.baselines.cnn14 import Cnn14, Cnn14Baseline, PannsConfig
@@ -109,7 +109,7 @@ def test_a_wrong_download_is_refused_and_a_damaged_copy_is_named(monkeypatch, ca
     cache = tmp_path / "cache"
     _serve(monkeypatch, b"not the weights")
     with pytest.raises(IrbenchError, match="(?i)hash"):
-        from irbench.download import download
+        from irbench.data.download import download
 
         download("cnn14-weights", cache_dir=cache)
     assert not (cache / "weights" / "Cnn14_mAP=0.431.pth").exists()

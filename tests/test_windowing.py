@@ -11,7 +11,7 @@ from irbench.features.cache import AudioDuration, FeatureCache
 from irbench.features.reader import WindowReader
 from irbench.streaming import WindowCutter
 from irbench.task import Clip
-from irbench.training import _loader
+from irbench.run.training import _loader
 from irbench.windowing.dataset import WindowDataset, clip_window_scores, feature_statistics
 from irbench.windowing.index import build_index
 from irbench.windowing.layouts import covering, layout_windows, non_overlapping, place_windows

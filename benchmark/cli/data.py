@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from irbench.cli.interrupt import interruptible
-from irbench.parallel import default_workers
+from irbench.run.parallel import default_workers
 
 app = typer.Typer(no_args_is_help=True,
                   help="Datasets and pretrained weights: synthesise offline stand-ins, download, verify.")
@@ -60,8 +60,8 @@ def download(
     The only irbench command that uses the network. Large: IRMAS about 3 GB, OpenMIC 2.6 GB,
     Medley-solos-DB 2 GB, MusicNet 11 GB, cnn14-weights 327 MB.
     """
-    from irbench.download import download as fetch
-    from irbench.download import resolve
+    from irbench.data.download import download as fetch
+    from irbench.data.download import resolve
 
     target = resolve(name, data_home, cache_dir)
     fetch(name, data_home, cache_dir)
@@ -88,7 +88,7 @@ def verify(
     exit 1 listing what is wrong."""
     from rich.table import Table
 
-    from irbench.verify import verify as check
+    from irbench.data.verify import verify as check
 
     report = check(name, data_home, index, cache_dir)
     table = Table(title=f"{escape(name)} at {escape(str(report.data_home))}")

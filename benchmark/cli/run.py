@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from irbench.logs import messages_to
-from irbench.parallel import default_workers
+from irbench.run.parallel import default_workers
 
 
 def run(
@@ -41,7 +41,7 @@ def run(
     A seed that stopped early or kept an earlier epoch than its last gets a line saying so, under its
     result and again under the mean ± std summary.
     """
-    from irbench.runner import RunOptions, run_seeds
+    from irbench.run.runner import RunOptions, run_seeds
 
     console = Console(stderr=True)
     options = RunOptions(

@@ -35,7 +35,7 @@ SEED = 0
 
 
 class ScoredClips(Protocol):
-    """A test set's decisions and scores (``irbench.predictions_file.ClipTable`` is one).
+    """A test set's decisions and scores (``irbench.store.predictions_file.ClipTable`` is one).
 
     targets, predictions, mask: ``(n_clips, n_classes)`` 0/1 (mask 1 where the pair was annotated).
     scores: ``(n_clips, n_classes)`` aggregated class scores in [0, 1].

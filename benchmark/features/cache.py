@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from irbench.atomic import atomic_path, atomic_write_text
-from irbench.audio import MONO_MIX, RESAMPLER_QUALITY
+from irbench.store.atomic import atomic_path, atomic_write_text
+from irbench.data.audio import MONO_MIX, RESAMPLER_QUALITY
 from irbench.errors import IrbenchError
 
 FEATURE_CODE_VERSION = "2"  # 2: time-major arrays with a checksummed sidecar

@@ -24,7 +24,7 @@ import numpy as np
 from irbench.errors import AudioDecodeError, OutputError
 from irbench.features.cache import AudioDuration, CacheEntryDamaged, CachedFeatures, FeatureCache
 from irbench.features.hashes import AudioHashMemo
-from irbench.parallel import parallel_map
+from irbench.run.parallel import parallel_map
 
 
 @dataclass
@@ -101,7 +101,7 @@ def _compute(job: _Job) -> tuple[Path, str | None]:
     import torch
     from filelock import FileLock
 
-    from irbench.audio import decode_audio
+    from irbench.data.audio import decode_audio
 
     cache = FeatureCache(job.cache_root, job.frontend_name, json.loads(job.config_json))
     shard = cache.path(job.digest).parent

@@ -21,8 +21,8 @@ import json
 import os
 from pathlib import Path
 
-from irbench.atomic import atomic_write_text
-from irbench.hashing import file_digest
+from irbench.store.atomic import atomic_write_text
+from irbench.data.hashing import file_digest
 
 MEMO_FOLDER = "audio-sha256"
 _FORMAT = 1

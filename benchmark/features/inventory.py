@@ -93,7 +93,7 @@ def remove(parts: list[CachePart]) -> int:
 
 def describe_frontend(folder: Path, name: str, config: dict) -> None:
     """Write ``frontend.json`` (front end name and configuration) into a front end's cache folder once."""
-    from irbench.atomic import atomic_write_text
+    from irbench.store.atomic import atomic_write_text
 
     path = Path(folder) / DESCRIPTION_FILE
     if not path.exists():

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from irbench.errors import ConfigError, DataNotFoundError
-from irbench.records import find_records
+from irbench.store.records import find_records
 from irbench.registry import Registry
 
 
@@ -96,7 +96,7 @@ def build_report(
     ConfigError: a metric in ``metrics`` is in no leaderboard.
     UnknownNameError: an unknown format.
     """
-    from irbench.predictions_file import PredictionsError, read_clip_table
+    from irbench.store.predictions_file import PredictionsError, read_clip_table
     from irbench.report.collect import leaderboards
     from irbench.report.loading import load_runs
     from irbench.report.paired import compare

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 class Anchor:
     """One published number: task, method, metric (as the source defined it), value, source, caveat; the
     record metric of the same quantity and the training-data overlap note (see
-    :class:`irbench.datasets.Reference`)."""
+    :class:`irbench.data.datasets.Reference`)."""
 
     task: str
     method: str

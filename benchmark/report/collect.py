@@ -2,7 +2,7 @@
 deviation over its seeds.
 
 A task's runs are grouped by (task, protocol version, stand-in or real data); within a group, by baseline
-and configuration (:mod:`irbench.configuration`, the one definition the run and the sweep use too): a VGG at
+and configuration (:mod:`irbench.run.configuration`, the one definition the run and the sweep use too): a VGG at
 5 epochs and one at 40 are two rows.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from irbench.configuration import of_record
+from irbench.run.configuration import of_record
 from irbench.evaluation.metric_registry import lower_is_better
-from irbench.records import RunRecord
+from irbench.store.records import RunRecord
 from irbench.report import configuration
 
 PREFERRED_METRICS = (
@@ -89,7 +89,7 @@ class Row:
     """One baseline and configuration on one task: metric spreads, per-class spreads, its runs (seed order).
 
     ``configuration`` holds the settings in which this row differs from the baseline's defaults
-    (:attr:`irbench.configuration.Configuration.changes`; empty for the defaults); ``digest`` is 8 digits of the
+    (:attr:`irbench.run.configuration.Configuration.changes`; empty for the defaults); ``digest`` is 8 digits of the
     configuration's digest.
     """
 
@@ -209,7 +209,7 @@ def leaderboards(runs: list[Run], clip_counts=None) -> list[Leaderboard]:
 
 
 def _rows(members: list[Run], names: list[str], labels: list[str], clip_counts) -> list[Row]:
-    """One row per baseline and configuration (:func:`irbench.configuration.of_record`), labelled by the
+    """One row per baseline and configuration (:func:`irbench.run.configuration.of_record`), labelled by the
     settings that differ from the baseline's defaults; rows of one baseline whose labels would read alike
     (a baseline not registered here has no known defaults) are labelled by the settings they differ in."""
     by_config: dict[tuple[str, str], list[Run]] = defaultdict(list)

@@ -1,6 +1,6 @@
 """Telling apart leaderboard rows of one baseline whose configurations read alike.
 
-A row is a baseline plus its configuration (:mod:`irbench.configuration`, the one definition of "the same
+A row is a baseline plus its configuration (:mod:`irbench.run.configuration`, the one definition of "the same
 configuration"), labelled by the settings that differ from the baseline's defaults. A baseline that is not
 registered here (a record from a plugin not installed) has no known defaults, so two of its configurations
 would read alike: :func:`differing_settings` labels them by the settings in which they differ instead.
@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from irbench.configuration import format_value
+from irbench.run.configuration import format_value
 
 MISSING = "unset"
 
@@ -33,7 +33,7 @@ def differing_settings(configs: list[Mapping[str, Any]]) -> list[dict[str, str]]
 
     Parameters
     ----------
-    configs: the distinct configurations' settings (:attr:`irbench.configuration.Configuration.settings`).
+    configs: the distinct configurations' settings (:attr:`irbench.run.configuration.Configuration.settings`).
 
     Returns
     -------

@@ -15,10 +15,10 @@ import jinja2
 import numpy as np
 
 from irbench import __version__
-from irbench.atomic import atomic_write_text
+from irbench.store.atomic import atomic_write_text
 from irbench.evaluation import metric_registry
 from irbench.evaluation.bootstrap import INDICATIVE_BELOW
-from irbench.predictions_file import PredictionsError, read_clip_table
+from irbench.store.predictions_file import PredictionsError, read_clip_table
 from irbench.report import plots
 from irbench.report.anchors import Anchor, anchors_for
 from irbench.report.collect import Leaderboard, Row, Spread

@@ -1,7 +1,7 @@
 """Reading run records for the report, one bad file at a time.
 
 Records may come from other machines, other irbench versions or other people. Each is read by
-:func:`irbench.records.read_record`, the one record reader (strict: an unknown schema version, invalid JSON,
+:func:`irbench.store.records.read_record`, the one record reader (strict: an unknown schema version, invalid JSON,
 content that breaks the schema or keys it does not know are refused, older schemas are lifted); the report
 adds its own checks. A record the report cannot use costs a one-line warning naming its file, never the
 whole report: what ``read_record`` refuses, a task or baseline name that is unsafe in a file name or link
@@ -18,14 +18,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from irbench import records
+from irbench.store import records
 from irbench.errors import DatasetLayoutError, DataNotFoundError
-from irbench.records import RunRecord, read_record
+from irbench.store.records import RunRecord, read_record
 from irbench.report.collect import Run
 from irbench.report.safety import is_safe_name
 
 KNOWN_SCHEMA_VERSIONS = frozenset(records.READABLE_SCHEMA_VERSIONS)
-"""Schema versions the report reads (those :mod:`irbench.records` reads)."""
+"""Schema versions the report reads (those :mod:`irbench.store.records` reads)."""
 Warn = Callable[[str], None]
 
 
@@ -53,7 +53,7 @@ def _why(path: Path, error: DatasetLayoutError) -> str:
 
 
 def parse_record(path: Path, warn: Warn) -> RunRecord:
-    """One record, read by :func:`irbench.records.read_record` and checked for the report.
+    """One record, read by :func:`irbench.store.records.read_record` and checked for the report.
 
     Parameters
     ----------

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from irbench.evaluation.resampling import LEVEL, RESAMPLES, SEED, group_weights, paired_difference, seed_mean
-from irbench.predictions_file import RECOMPUTABLE, ClipTable, PredictionsError, read_clip_table
+from irbench.store.predictions_file import RECOMPUTABLE, ClipTable, PredictionsError, read_clip_table
 from irbench.report.collect import Comparison, Leaderboard, PairedInfo, Row
 from irbench.report.task_info import task_info
 

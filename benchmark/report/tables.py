@@ -11,7 +11,7 @@ import csv
 import io
 from pathlib import Path
 
-from irbench.atomic import atomic_write_text
+from irbench.store.atomic import atomic_write_text
 from irbench.evaluation.metric_registry import best_of, display_name
 from irbench.report.collect import Comparison, Leaderboard, Row, Spread
 from irbench.report.paired import plural

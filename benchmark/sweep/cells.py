@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from irbench.errors import ConfigError
-from irbench.records import legacy_record_path, record_path
+from irbench.store.records import legacy_record_path, record_path
 
 _SEED_RANGE = re.compile(r"(\d+)-(\d+)")
 MAX_SEED = 2**32 - 1  # numpy's seed range; torch accepts it too
@@ -23,7 +23,7 @@ class Cell:
 
     ``variant``: the ``key=value`` overrides of the sweep's configuration axis (``--vary``) this cell adds to
     the sweep's ``--config``; ``configuration``: the planned configuration's folder name
-    (:attr:`irbench.configuration.Configuration.folder`), where its record lives."""
+    (:attr:`irbench.run.configuration.Configuration.folder`), where its record lives."""
 
     task: str
     baseline: str

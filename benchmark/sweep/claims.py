@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from irbench.atomic import atomic_write_text
+from irbench.store.atomic import atomic_write_text
 from irbench.sweep.cells import Cell
 from pydantic import BaseModel, ConfigDict, ValidationError
 

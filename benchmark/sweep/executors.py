@@ -2,7 +2,7 @@
 
 ==========  ==================================================================================================
 ``inline``  this process, one job after another; one job per task x baseline, so its seeds share the loaded,
-            hashed and indexed data (:func:`irbench.runner.run_seeds`).
+            hashed and indexed data (:func:`irbench.run.runner.run_seeds`).
 ``local``   this machine, through submitit's ``LocalExecutor``, at most ``--jobs`` jobs at once, each pinned to
             one GPU (``CUDA_VISIBLE_DEVICES``); one job per cell unless ``--group-seeds``.
 ``slurm``   a Slurm cluster, through ``submitit.AutoExecutor``: one job array, one array task per cell unless

@@ -1,7 +1,7 @@
 """Failure records: what a failed sweep cell leaves where its run record would be.
 
 ``RESULTS_DIR/<task>/<baseline>/seed-<n>.failure.json`` beside ``seed-<n>.json``. ``irbench report`` never
-reads it (:func:`irbench.records.find_records` matches ``seed-<digits>.json`` only). It names the exception,
+reads it (:func:`irbench.store.records.find_records` matches ``seed-<digits>.json`` only). It names the exception,
 its message, the job's log file and id, where it ran, when, how many attempts failed with the same
 configuration, and that configuration's digest (:meth:`irbench.sweep.identity.PlannedConfig.digest`): a
 failure under other settings does not hold back a sweep with new ones. The record is removed when the cell
@@ -14,7 +14,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from irbench.atomic import atomic_write_text
+from irbench.store.atomic import atomic_write_text
 from irbench.errors import DatasetLayoutError
 from irbench.sweep.cells import Cell
 from pydantic import BaseModel, ConfigDict, Field, ValidationError

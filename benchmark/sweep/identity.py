@@ -1,6 +1,6 @@
 """A cell's planned configuration, and whether an existing record was made with it.
 
-"Same configuration" is :mod:`irbench.configuration`'s (front end and its settings, window length, every
+"Same configuration" is :mod:`irbench.run.configuration`'s (front end and its settings, window length, every
 training setting after ``--config`` overrides and ``--max-epochs``, the pretrained weights' SHA-256, and the
 device when one was asked for by name), plus the same task protocol version. The seed is the cell's own. Data
 are not re-hashed to plan a sweep: each record keeps its dataset fingerprint, and the report shows it.
@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from irbench.configuration import Configuration, of_record, planned
+from irbench.run.configuration import Configuration, of_record, planned
 from irbench.errors import ConfigError
-from irbench.records import RunRecord
+from irbench.store.records import RunRecord
 
 @dataclass(frozen=True)
 class PlannedConfig:
@@ -22,7 +22,7 @@ class PlannedConfig:
     Attributes
     ----------
     task, baseline_name: registered names. task_version: the task's protocol version.
-    configuration: the planned :class:`irbench.configuration.Configuration` (its digest, label and folder:
+    configuration: the planned :class:`irbench.run.configuration.Configuration` (its digest, label and folder:
         the same definition the run, the report and the results table use).
     """
 
@@ -57,7 +57,7 @@ def planned_config(task: str, baseline: str, overrides: list[str], max_epochs: i
         cannot be read; the message names the baseline.
     """
     from irbench.baselines import get_baseline
-    from irbench.overrides import apply_overrides
+    from irbench.run.overrides import apply_overrides
     from irbench.tasks import get_task
 
     metadata = get_task(task).metadata

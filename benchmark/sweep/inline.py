@@ -21,7 +21,7 @@ class InlineExecutor(SweepExecutor):
 
     def check(self) -> None:
         """The device must exist here (``--device cuda`` needs a GPU); raises ``ConfigError``."""
-        from irbench.training import resolve_device
+        from irbench.run.training import resolve_device
 
         resolve_device(self.device)
 

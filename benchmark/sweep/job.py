@@ -33,7 +33,7 @@ from irbench.errors import (
     UnknownNameError,
 )
 from irbench.logs import messages_to
-from irbench.runner import RunOptions
+from irbench.run.runner import RunOptions
 from irbench.sweep import claims
 from irbench.sweep.cells import Cell
 from irbench.sweep.failures import clear_failure, write_failure
@@ -188,8 +188,8 @@ def run_job(spec: JobSpec, listener: Callable[[CellOutcome], None] | None = None
 
 def _run_cells(spec: JobSpec, seeds: list[int], context: JobContext, report: Callable[[CellOutcome], None]
                ) -> None:
-    from irbench.parallel import default_workers
-    from irbench.runner import run_seeds
+    from irbench.run.parallel import default_workers
+    from irbench.run.runner import run_seeds
 
     results = spec.options.results_dir
     options = replace(spec.options, executor=context.provenance(),

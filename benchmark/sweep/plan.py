@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 
-from irbench.runner import RunOptions
+from irbench.run.runner import RunOptions
 from irbench.sweep.identity import PlannedConfig
 from irbench.sweep.job import JobSpec
 from irbench.sweep.spec import SweepSpec

@@ -19,7 +19,8 @@ from enum import Enum
 from pathlib import Path
 
 from irbench.errors import IrbenchError
-from irbench.records import RunRecord, existing_record, read_record
+from irbench.run.configuration import existing_record
+from irbench.store.records import RunRecord, read_record
 from irbench.sweep import claims
 from irbench.sweep.cells import Cell
 from irbench.sweep.failures import FailureRecord, failure_path, read_failure

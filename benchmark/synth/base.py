@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 from irbench import __version__
-from irbench.atomic import atomic_write_text
+from irbench.store.atomic import atomic_write_text
 from irbench.errors import IrbenchError
-from irbench.parallel import parallel_map
-from irbench.standin import STAND_IN_MARKER, read_stand_in_marker
+from irbench.run.parallel import parallel_map
+from irbench.data.standin import STAND_IN_MARKER, read_stand_in_marker
 from irbench.synth.render import default_soundfont, soundfont_sha256
 
 IN_PROGRESS = ".irbench-synth-in-progress"  # present while a synthesis is unfinished (so it may resume)

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from irbench.atomic import atomic_path, atomic_write_text
+from irbench.store.atomic import atomic_path, atomic_write_text
 from irbench.synth import music
 from irbench.synth.base import IN_PROGRESS, StandInGenerator, apportion
 from irbench.synth.music import Voice

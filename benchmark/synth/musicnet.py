@@ -20,7 +20,7 @@ import numpy as np
 import pretty_midi
 import soundfile
 
-from irbench.atomic import atomic_path, atomic_write_text
+from irbench.store.atomic import atomic_path, atomic_write_text
 from irbench.synth import music
 from irbench.synth.base import StandInGenerator
 from irbench.synth.render import mix, render

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from irbench.atomic import atomic_path, atomic_write_text
+from irbench.store.atomic import atomic_path, atomic_write_text
 from irbench.synth import music
 from irbench.synth.base import StandInGenerator
 from irbench.synth.music import KIT, Voice

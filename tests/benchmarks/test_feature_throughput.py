@@ -17,7 +17,7 @@ import soundfile
 import soxr
 import torch
 
-from irbench.audio import RESAMPLER_QUALITY, mono_mix
+from irbench.data.audio import RESAMPLER_QUALITY, mono_mix
 from irbench.features.extract import extract_features, single_threaded
 from irbench.features.logmel import LogMelConfig, LogMelSpectrogram
 

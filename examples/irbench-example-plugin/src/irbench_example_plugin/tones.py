@@ -2,7 +2,7 @@
 
 It shows everything a task from a plugin package declares to get ``irbench data download``, ``verify`` and
 ``synth`` and its published numbers on the report page with no change to irbench: a ``TaskMetadata`` whose
-``card`` (:class:`irbench.datasets.DatasetCard`) names the remote archive with its checksum, the dataset's
+``card`` (:class:`irbench.data.datasets.DatasetCard`) names the remote archive with its checksum, the dataset's
 counts, audio format and clip durations, the stand-in generator (:mod:`irbench_example_plugin.tones_standin`)
 and a published reference; and an entry point in the ``irbench.tasks`` group (this package's
 ``pyproject.toml``).
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from irbench.csvfiles import read_rows
-from irbench.datasets import AudioFormat, DatasetCard, Reference
+from irbench.data.csvfiles import read_rows
+from irbench.data.datasets import AudioFormat, DatasetCard, Reference
 from irbench.errors import DataNotFoundError, DatasetLayoutError
 from irbench.evaluation.protocols import arg_max
-from irbench.resources import RemoteFile, RemoteFiles
-from irbench.standin import read_stand_in_marker
+from irbench.data.resources import RemoteFile, RemoteFiles
+from irbench.data.standin import read_stand_in_marker
 from irbench.task import Clip, ClipScores, Evaluation, PredictionType, Task, TaskData, TaskMetadata, drop_missing
 
 LABELS = ("square", "sawtooth")

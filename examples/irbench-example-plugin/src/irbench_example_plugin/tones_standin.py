@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from irbench.atomic import atomic_path, atomic_write_text
+from irbench.store.atomic import atomic_path, atomic_write_text
 from irbench.synth.base import StandInGenerator
 from irbench_example_plugin.tones import FRAMES, LABELS, LABELS_FILE, SAMPLE_RATE, SPLITS, audio_name
 

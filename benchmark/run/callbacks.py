@@ -148,7 +148,7 @@ class BestWeights(L.Callback):
     every ``latest.ckpt``. A resumed run therefore knows its best epoch so far, and a ``best.pt`` newer than
     the checkpoint it resumes from (written just before a ``kill -9``) is simply written again, identically,
     when training repeats that epoch. ``best_epoch`` is 0-based, as Lightning counts (``trainer.current_epoch``
-    of the epoch kept); :func:`irbench.training.fit` reports it 1-based."""
+    of the epoch kept); :func:`irbench.run.training.fit` reports it 1-based."""
 
     def __init__(self, path: Path, monitor: str = "val_loss"):
         self.path, self.monitor = Path(path), monitor
@@ -162,7 +162,7 @@ class BestWeights(L.Callback):
         score = float(trainer.callback_metrics[self.monitor])
         if self.best_score is not None and not score < self.best_score:
             return
-        from irbench.atomic import atomic_path
+        from irbench.store.atomic import atomic_path
 
         with atomic_path(self.path) as temporary:
             torch.save({"state_dict": module.state_dict(), "epoch": trainer.current_epoch, "score": score},

@@ -27,11 +27,12 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from irbench.baselines.base import Baseline
-    from irbench.records import RunRecord
+    from irbench.store.records import RunRecord
 
 BASELINE_KEYS = ("frontend", "frontend_config", "input_frames")
 """Keys of a baseline's description that belong to the configuration (its name is the record's own field)."""
@@ -180,3 +181,23 @@ def of_record(record: RunRecord) -> Configuration:
     config = record.config
     return configuration(record.baseline, config.baseline.model_dump(), config.training,
                          getattr(config, "requested_device", None))
+
+
+def existing_record(results_dir: Path, task: str, baseline: str, configuration: Configuration,
+                    seed: int) -> Path | None:
+    """The record of this task, baseline, configuration and seed, if one exists: at its path
+    (``<task>/<baseline>/<configuration folder>/seed-<n>.json``), or at the legacy path when the record there
+    was made with the same configuration; ``None`` otherwise (an unreadable legacy record counts as none)."""
+    from irbench.store.records import legacy_record_path, read_record, record_path
+
+    path = record_path(results_dir, task, baseline, configuration.folder, seed)
+    if path.exists():
+        return path
+    legacy = legacy_record_path(results_dir, task, baseline, seed)
+    if legacy.is_file():
+        try:
+            if of_record(read_record(legacy)).digest == configuration.digest:
+                return legacy
+        except Exception:  # an unreadable record is no record of this configuration
+            return None
+    return None

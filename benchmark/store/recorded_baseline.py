@@ -16,7 +16,7 @@ from pathlib import Path
 from irbench.baselines import BASELINES, get_baseline
 from irbench.baselines.base import Baseline
 from irbench.errors import IrbenchError
-from irbench.records import RunRecord
+from irbench.store.records import RunRecord
 
 _CLASS_PATH = re.compile(r"(?P<module>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):(?P<qualname>[\w<>]+(?:\.[\w<>]+)*)")
 

@@ -1,10 +1,10 @@
 """Run records as a Python object: :func:`load_results` reads them, :class:`Results` selects, tabulates
 (pandas) and compares them (after MTEB's ``ResultCache.load_results`` and ``BenchmarkResults``).
 
-Every record is read by :func:`irbench.records.read_record`, the one record reader (strict: a record it
+Every record is read by :func:`irbench.store.records.read_record`, the one record reader (strict: a record it
 cannot validate is an error naming its file; older schemas are lifted). Nothing a record names is imported.
 
-Each record is one run of one task, baseline, configuration (:mod:`irbench.configuration`) and seed. Its
+Each record is one run of one task, baseline, configuration (:mod:`irbench.run.configuration`) and seed. Its
 ``protocol`` (:func:`protocol_of`) says how its test scores became its metrics: the clip aggregation, the
 kind of decision and the main score, e.g. ``s2 threshold, micro_f1``. Averaging over seeds and paired
 comparisons only make sense between records of the same task version, protocol and data (dataset
@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from irbench.errors import DatasetLayoutError, DataNotFoundError
-from irbench.results_compare import PairedComparison
-from irbench.results_frame import Entry, MixedResultsError, configuration_labels, protocol_of, refuse_mixed
+from irbench.store.results_compare import PairedComparison
+from irbench.store.results_frame import Entry, MixedResultsError, configuration_labels, protocol_of, refuse_mixed
 
 if TYPE_CHECKING:
     import pandas
 
-    from irbench.records import RunRecord
+    from irbench.store.records import RunRecord
 
 __all__ = ["MixedResultsError", "PairedComparison", "Results", "load_results", "protocol_of"]
 _RECORD_NAME = re.compile(r"seed-\d+\.json")
@@ -49,8 +49,8 @@ class Results:
     """
 
     def __init__(self, runs: Iterable[RunRecord | tuple[RunRecord, Path | None]] = ()):
-        from irbench.configuration import of_record
-        from irbench.records import RunRecord
+        from irbench.run.configuration import of_record
+        from irbench.store.records import RunRecord
 
         found = []
         for run in runs:
@@ -160,7 +160,7 @@ class Results:
         MixedResultsError: at ``level="mean"``, mixed records without ``allow_mixed`` (names them).
         IrbenchError: at ``level="mean"``, two records of one row and seed (names both files).
         """
-        from irbench.results_frame import frame
+        from irbench.store.results_frame import frame
 
         if level not in ("run", "mean", "per_class"):
             raise ValueError(f"level must be 'run', 'mean' or 'per_class', not {level!r}")
@@ -193,7 +193,7 @@ class Results:
             disagree with their records (the message says which).
         MixedResultsError: mixed task versions, protocols or fingerprints without ``allow_mixed``.
         """
-        from irbench.results_compare import paired
+        from irbench.store.results_compare import paired
 
         sides = [a if isinstance(a, Results) else self.select(**(a if isinstance(a, Mapping) else {"baseline": a})),
                  b if isinstance(b, Results) else self.select(**(b if isinstance(b, Mapping) else {"baseline": b}))]
@@ -217,7 +217,7 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike], skip_in
     DataNotFoundError: a path that does not exist, a pattern that matches nothing, or no record at all.
     DatasetLayoutError: a record that is not a valid run record (names the file), unless ``skip_invalid``.
     """
-    from irbench.records import read_record
+    from irbench.store.records import read_record
 
     files = _record_files(paths)
     runs = []
@@ -233,7 +233,7 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike], skip_in
 
 def _record_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
     """The record files ``paths`` name (see :func:`load_results`), each once, in the order found."""
-    from irbench.records import find_records
+    from irbench.store.records import find_records
 
     given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     found: dict[Path, None] = {}

@@ -25,7 +25,7 @@ from irbench.errors import (
     TrainingInterrupted,
 )
 from irbench.task import PredictionType
-from irbench.training_config import TrainingConfig
+from irbench.run.training_config import TrainingConfig
 from irbench.windowing.dataset import ArrayWindows, Windows, already_batched
 
 
@@ -178,7 +178,7 @@ def fit(
         to an uninterrupted run's. The caller keys this folder by everything that shapes the run.
     callbacks: extra Lightning callbacks (tests use one to interrupt training).
     show_progress: a terminal gets a bar counting epochs from 1 (``Epoch 3/3`` in the last of 3); other
-        output (a log file) one INFO message per epoch on the ``irbench.callbacks`` logger instead. Resuming
+        output (a log file) one INFO message per epoch on the ``irbench.run.callbacks`` logger instead. Resuming
         is announced there too (:mod:`irbench.logs`).
 
     Raises
@@ -194,7 +194,7 @@ def fit(
     if not any(p.requires_grad for p in model.parameters()) or max_epochs == 0:
         return FitResult(0, None, None, False, time.perf_counter() - start, False, max_epochs)
     import lightning as L
-    from irbench.callbacks import BestWeights, EpochBar, EpochLines, PatientStopping, StepSeeder, resume_point
+    from irbench.run.callbacks import BestWeights, EpochBar, EpochLines, PatientStopping, StepSeeder, resume_point
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     _quiet_lightning()

@@ -1,4 +1,4 @@
-""":meth:`irbench.results.Results.compare`: two rows of records compared by the report's own paired bootstrap.
+""":meth:`irbench.store.results.Results.compare`: two rows of records compared by the report's own paired bootstrap.
 
 Each side becomes a leaderboard row exactly as the report builds it (:func:`irbench.report.collect.leaderboards`);
 the two rows go on one board with ``b`` first, as the reference (the report's best row), and
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from irbench.errors import IrbenchError
-from irbench.results_frame import Entry, MixedResultsError, refuse_mixed
+from irbench.store.results_frame import Entry, MixedResultsError, refuse_mixed
 
 __all__ = ["PairedComparison", "paired"]
 
@@ -66,7 +66,7 @@ class PairedComparison:
 
 def _row(entries: Sequence[Entry], given: Any, side: str, allow_mixed: bool):
     """The one leaderboard of a side, its one row and the row's name (``vgg``, ``vgg (max_epochs=10)``, by
-    the label the side's :class:`~irbench.results.Results` gives its configuration). Raises ``IrbenchError`` /
+    the label the side's :class:`~irbench.store.results.Results` gives its configuration). Raises ``IrbenchError`` /
     ``MixedResultsError``."""
     from irbench.report.collect import Run, leaderboards
 
@@ -93,8 +93,8 @@ def _row(entries: Sequence[Entry], given: Any, side: str, allow_mixed: bool):
 
 def paired(entries_a: Sequence[Entry], entries_b: Sequence[Entry], given: tuple[Any, Any], metric: str | None,
            allow_mixed: bool) -> PairedComparison:
-    """``a`` minus ``b`` (see :meth:`irbench.results.Results.compare`, which documents the errors)."""
-    from irbench.predictions_file import RECOMPUTABLE
+    """``a`` minus ``b`` (see :meth:`irbench.store.results.Results.compare`, which documents the errors)."""
+    from irbench.store.predictions_file import RECOMPUTABLE
     from irbench.report.collect import Leaderboard
     from irbench.report.paired import LEVEL, compare
 

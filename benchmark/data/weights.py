@@ -4,7 +4,7 @@
 ``<cache>/weights/`` (``--cache-dir``, env ``IRBENCH_CACHE_DIR``, default ``.cache/irbench``), never into the
 home folder; ``irbench data verify cnn14-weights`` checks it. Baselines look there by default
 (:func:`find_weights`) and record what they loaded (:func:`identify`). Built-in declarations are registered
-below; a plugin adds its own through the ``irbench.weights`` entry-point group.
+below; a plugin adds its own through the ``irbench.data.weights`` entry-point group.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from irbench.hashing import file_digest
+from irbench.data.hashing import file_digest
 from irbench.registry import Registry
-from irbench.resources import RemoteFile, RemoteFiles, Source
+from irbench.data.resources import RemoteFile, RemoteFiles, Source
 
 CACHE_ENV = "IRBENCH_CACHE_DIR"
 DEFAULT_CACHE = Path(".cache/irbench")
@@ -53,7 +53,7 @@ class Weights(BaseModel):
 
 
 def _check(entry: object) -> str | None:
-    return None if isinstance(entry, Weights) else f"is a {type(entry).__name__}, not irbench.weights.Weights"
+    return None if isinstance(entry, Weights) else f"is a {type(entry).__name__}, not irbench.data.weights.Weights"
 
 
 WEIGHTS: Registry[Weights] = Registry("weights", entry_point_group="irbench.weights", check=_check)
@@ -93,7 +93,7 @@ _IDENTITIES: dict[tuple[str, int, int, int], tuple[str, str]] = {}
 
 
 def identify(path: Path, weights: Weights | None = None) -> WeightsIdentity:
-    """SHA-256 and MD5 of ``path`` (:func:`irbench.hashing.file_digest`, memoised on path, size, mtime and
+    """SHA-256 and MD5 of ``path`` (:func:`irbench.data.hashing.file_digest`, memoised on path, size, mtime and
     inode, so the seeds of one process hash a 300 MB file once), and whether it matches ``weights``' published
     checksum.
 

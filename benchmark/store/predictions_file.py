@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from irbench.atomic import atomic_path
+from irbench.store.atomic import atomic_path
 from irbench.evaluation.metrics import headline_metric
 from irbench.evaluation.types import ClipScores, Evaluation
 

@@ -22,24 +22,24 @@ from pathlib import Path
 
 from irbench.baselines import get_baseline
 from irbench.baselines.base import Baseline, ModelSpec
-from irbench.atomic import atomic_group, remove_partial_files
-from irbench.configuration import Configuration, planned
-from irbench.configuration import configuration as configuration_of
+from irbench.store.atomic import atomic_group, remove_partial_files
+from irbench.run.configuration import Configuration, existing_record, planned
+from irbench.run.configuration import configuration as configuration_of
 from irbench.errors import ConfigError, OutputError, RecordExistsError
 from irbench.evaluation.bootstrap import bootstrap_interval
-from irbench.overrides import apply_overrides
-from irbench.parallel import default_workers
-from irbench.checkpoint import write_checkpoint
-from irbench.predictions_file import write_predictions
+from irbench.run.overrides import apply_overrides
+from irbench.run.parallel import default_workers
+from irbench.run.checkpoint import write_checkpoint
+from irbench.store.predictions_file import write_predictions
 from irbench.features.extract import hash_audio
-from irbench.prepare import PreparedData, Stages, audio_fingerprint, prepare
-from irbench.provenance import base_provenance, device_name, slurm_ids, torch_threads
-from irbench.preflight import check_seed, check_workers, writable_folder
-from irbench.records import Provenance, RunRecord, existing_record, read_record, record_lock, record_path
+from irbench.run.prepare import PreparedData, Stages, audio_fingerprint, prepare
+from irbench.run.provenance import base_provenance, device_name, slurm_ids, torch_threads
+from irbench.run.preflight import check_seed, check_workers, writable_folder
+from irbench.store.records import Provenance, RunRecord, read_record, record_lock, record_path
 from irbench.evaluation.types import ClipScores
 from irbench.task import Task
 from irbench.tasks import get_task
-from irbench.training import fit, predict_dataset, resolve_device
+from irbench.run.training import fit, predict_dataset, resolve_device
 from irbench.windowing.dataset import clip_window_scores
 
 

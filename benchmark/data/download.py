@@ -2,7 +2,7 @@
 
 ``irbench data download NAME`` takes a task (its dataset goes to ``--data-home``) or a weights name such as
 ``cnn14-weights`` (its file goes to ``<cache>/weights/``). What to fetch and how to check it comes from the
-declarations (:mod:`irbench.datasets`, :mod:`irbench.weights`); every extraction runs inside
+declarations (:mod:`irbench.data.datasets`, :mod:`irbench.data.weights`); every extraction runs inside
 :func:`safe_extraction`. The only code in irbench that touches the network.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from irbench.errors import IrbenchError, UnknownNameError, UnsafeArchiveError
-from irbench.resources import Source
+from irbench.data.resources import Source
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def resolve(name: str, data_home: Path | None = None, cache_dir: Path | None = N
     UnknownNameError: neither a weights name nor a task (suggests the nearest names).
     IrbenchError: a task without a card or without sources, or a dataset without ``data_home``.
     """
-    from irbench import weights
+    from irbench.data import weights
     from irbench.tasks import get_task
 
     if name in weights.WEIGHTS:
@@ -54,7 +54,7 @@ def resolve(name: str, data_home: Path | None = None, cache_dir: Path | None = N
 
 def require_known(name: str) -> None:
     """Raise ``UnknownNameError`` (nearest names suggested) unless ``name`` is a task or weights name."""
-    from irbench import weights
+    from irbench.data import weights
     from irbench.tasks import TASKS
 
     if name in TASKS or name in weights.WEIGHTS:

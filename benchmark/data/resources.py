@@ -3,8 +3,8 @@ downloads (datasets' archives, mirdata indexes, pretrained weights).
 
 A :class:`RemoteFile` is a URL with its published checksum and size. A :class:`Source` fetches files into a
 folder and checks what it left there: :class:`RemoteFiles` through pooch (each file checked against its
-checksum as it arrives, archives unpacked), :class:`irbench.mirdata_source.MirdataSource` through mirdata.
-Dataset cards (:mod:`irbench.datasets`) and weights (:mod:`irbench.weights`) declare their sources;
+checksum as it arrives, archives unpacked), :class:`irbench.data.mirdata_source.MirdataSource` through mirdata.
+Dataset cards (:mod:`irbench.data.datasets`) and weights (:mod:`irbench.data.weights`) declare their sources;
 ``irbench data download`` and ``irbench data verify`` only loop over them.
 """
 
@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from irbench.hashing import file_digest
+from irbench.data.hashing import file_digest
 
 _CHECKSUM = re.compile(r"^(md5|sha1|sha256|sha512):([0-9a-f]+)$")
 _DIGEST_LENGTH = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
@@ -107,7 +107,7 @@ class Source(ABC):
 
         Raises ``OSError`` or ``ValueError`` for a failed download or a checksum mismatch (the caller
         wraps them in ``IrbenchError``); archives are extracted, so the caller wraps this in
-        :func:`irbench.download.safe_extraction`."""
+        :func:`irbench.data.download.safe_extraction`."""
 
     @abstractmethod
     def check(self, destination: Path, index: Path | None = None) -> ChecksumResult | None:

@@ -1,7 +1,7 @@
 """Training hyperparameters: the settings the training loop reads (owned by training, declared per baseline).
 
 Baselines set their defaults (``Baseline.training``) and may subclass :class:`TrainingConfig` with their own
-fields; users override them with ``--config key=value`` (:mod:`irbench.overrides`); every value is stored in
+fields; users override them with ``--config key=value`` (:mod:`irbench.run.overrides`); every value is stored in
 the run record.
 """
 

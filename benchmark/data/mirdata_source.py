@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from irbench.errors import IrbenchError
-from irbench.resources import ChecksumResult, Source
+from irbench.data.resources import ChecksumResult, Source
 
 INDEX_FOLDER = "mirdata_indexes"
 TESTED_MIRDATA = "1.0"  # the minor version whose private attributes irbench uses

@@ -23,7 +23,7 @@ from irbench.features.base import FrameGrid
 from irbench.features.cache import AudioDuration, CachedFeatures
 from irbench.features.extract import ExtractedFeatures, HashedAudio, extract_features, hash_audio
 from irbench.features.reader import WindowReader
-from irbench.provenance import dataset_fingerprint
+from irbench.run.provenance import dataset_fingerprint
 from irbench.task import Clip, Task, TaskData
 from irbench.windowing.dataset import WindowDataset, feature_statistics
 from irbench.windowing.index import WindowIndex, build_index

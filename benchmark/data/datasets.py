@@ -10,7 +10,7 @@ so a task from a plugin package gets all four by declaring a card.
 Tasks that share a dataset share most of a card: ``medley-solos-binary`` is Medley-solos-DB's card with
 its own counts and published numbers (``card.model_copy(update={...})``).
 
-This module depends on nothing but :mod:`irbench.resources` (``irbench.task`` imports it, never the reverse);
+This module depends on nothing but :mod:`irbench.data.resources` (``irbench.task`` imports it, never the reverse);
 a task's card is ``TASKS.get(name).metadata.card`` (:mod:`irbench.tasks`).
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from irbench.resources import Source
+from irbench.data.resources import Source
 
 
 class AudioFormat(BaseModel):
@@ -65,7 +65,7 @@ class DatasetCard(BaseModel):
     ----------
     name: the dataset as cited (``IRMAS``).
     sources: where ``irbench data download`` fetches it from, in order, and what ``verify`` checks the
-        files against (:class:`irbench.resources.RemoteFiles`, :class:`irbench.mirdata_source.MirdataSource`).
+        files against (:class:`irbench.data.resources.RemoteFiles`, :class:`irbench.data.mirdata_source.MirdataSource`).
     files: audio files of the full dataset that the task reads, per official partition
         (``{"training": 6705, "test": 2874}``); empty when unknown.
     audio: the files' documented format, checked by ``verify`` on every header.

@@ -2,7 +2,7 @@
 result.
 
 Path: ``RESULTS_DIR/<task>/<baseline>/<configuration>/seed-<n>.json`` (the configuration's folder:
-:mod:`irbench.configuration`; records in the older ``<task>/<baseline>/seed-<n>.json`` are still read) with ``seed-<n>.predictions.csv`` (per-clip scores
+:mod:`irbench.run.configuration`; records in the older ``<task>/<baseline>/seed-<n>.json`` are still read) with ``seed-<n>.predictions.csv`` (per-clip scores
 and decisions) and ``seed-<n>.ckpt`` (best weights) beside it. Written atomically; an existing record is
 never replaced unless the caller asks.
 """
@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from irbench.atomic import atomic_write_text
+from irbench.store.atomic import atomic_write_text
 from irbench.errors import DatasetLayoutError, RecordExistsError, RecordLockedError
-from irbench.record_parts import DecisionRule, ProtocolExtras, RunConfiguration, TrainingSummary, WindowSummary
+from irbench.store.record_parts import DecisionRule, ProtocolExtras, RunConfiguration, TrainingSummary, WindowSummary
 
 SCHEMA_VERSION = "3"
 # 2: per-class error counts, the bootstrap unit, window summary, shared stages and thread count (1 reads as 2)
@@ -131,7 +131,7 @@ class RunRecord(BaseModel):
 
 def record_path(results_dir: Path, task: str, baseline: str, configuration: str, seed: int) -> Path:
     """``results_dir/<task>/<baseline>/<configuration>/seed-<seed>.json``; ``configuration`` is the folder
-    name of :attr:`irbench.configuration.Configuration.folder` (``default-3f2a9c1b``)."""
+    name of :attr:`irbench.run.configuration.Configuration.folder` (``default-3f2a9c1b``)."""
     return Path(results_dir) / task / baseline / configuration / f"seed-{seed}.json"
 
 
@@ -139,25 +139,6 @@ def legacy_record_path(results_dir: Path, task: str, baseline: str, seed: int) -
     """Where irbench before 0.2 wrote a record: ``results_dir/<task>/<baseline>/seed-<seed>.json`` (one
     configuration per baseline). Such records are still read, and count for their configuration."""
     return Path(results_dir) / task / baseline / f"seed-{seed}.json"
-
-
-def existing_record(results_dir: Path, task: str, baseline: str, configuration: Any, seed: int) -> Path | None:
-    """The record of this task, baseline, configuration (an :class:`irbench.configuration.Configuration`) and
-    seed, if one exists: at its path, or at the legacy path when the record there was made with the same
-    configuration; ``None`` otherwise (an unreadable legacy record counts as none)."""
-    from irbench.configuration import of_record
-
-    path = record_path(results_dir, task, baseline, configuration.folder, seed)
-    if path.exists():
-        return path
-    legacy = legacy_record_path(results_dir, task, baseline, seed)
-    if legacy.is_file():
-        try:
-            if of_record(read_record(legacy)).digest == configuration.digest:
-                return legacy
-        except Exception:  # an unreadable record is no record of this configuration
-            return None
-    return None
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 Each part names the fields irbench itself reads (``irbench report``, ``irbench predict``, ``irbench sweep``)
 and allows further ones (``extra="allow"``): a plugin's baseline notes, a protocol's per-aggregation
 thresholds, and fields a newer irbench adds still round-trip, while a missing or mistyped field that irbench
-relies on fails validation with the record's file named (see :func:`irbench.records.read_record`).
+relies on fails validation with the record's file named (see :func:`irbench.store.records.read_record`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class RunConfiguration(_Part):
     """Everything chosen for a run besides task and seed: the baseline's identity, its training configuration
     after overrides (the baseline's own pydantic model, dumped; ``predict`` validates it with that model), the
     device it ran on (``cpu``, ``cuda``, ``cuda:1``) and the device as asked for (``auto`` unless named; a
-    named device is part of the configuration, :mod:`irbench.configuration`)."""
+    named device is part of the configuration, :mod:`irbench.run.configuration`)."""
 
     baseline: BaselineIdentity
     training: dict[str, Any] = Field(default_factory=dict)

@@ -1,6 +1,6 @@
-"""The records of a :class:`irbench.results.Results` (:class:`Entry`), their configuration labels, the check
+"""The records of a :class:`irbench.store.results.Results` (:class:`Entry`), their configuration labels, the check
 that refuses pooling records made under different conditions, and the tables of
-:meth:`irbench.results.Results.to_dataframe` (pandas), long and wide, per run, per class or averaged over
+:meth:`irbench.store.results.Results.to_dataframe` (pandas), long and wide, per run, per class or averaged over
 seeds. Column meanings: that method's docstring."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from irbench.errors import IrbenchError
 if TYPE_CHECKING:
     import pandas
 
-    from irbench.configuration import Configuration
-    from irbench.records import RunRecord
+    from irbench.run.configuration import Configuration
+    from irbench.store.records import RunRecord
 
 __all__ = ["CONDITIONS", "Entry", "GROUP", "MEAN_LONG", "MixedResultsError", "PER_CLASS_LONG", "RUN_ID", "RUN_LONG",
            "configuration_labels", "frame", "protocol_of", "refuse_mixed"]
@@ -51,7 +51,7 @@ def protocol_of(record: RunRecord) -> str:
 @dataclass(frozen=True)
 class Entry:
     """One record of a :class:`Results`: the record, its file (``None`` for one built in memory), its
-    configuration (:func:`irbench.configuration.of_record`) and that configuration's label in this table
+    configuration (:func:`irbench.run.configuration.of_record`) and that configuration's label in this table
     (:func:`configuration_labels`)."""
 
     record: RunRecord
@@ -74,7 +74,7 @@ class Entry:
 
 def configuration_labels(configurations: Iterable[Configuration]) -> dict[tuple[str, str], str]:
     """``(baseline, digest) -> label`` of each distinct configuration: its own label
-    (:attr:`~irbench.configuration.Configuration.label`), unless two configurations of one baseline would read
+    (:attr:`~irbench.run.configuration.Configuration.label`), unless two configurations of one baseline would read
     alike (a baseline not registered here has no known defaults, so every configuration of it reads
     ``default``): then the settings they differ in, as the report labels its rows
     (:func:`irbench.report.configuration.differing_settings`)."""

@@ -2,7 +2,7 @@
 
 For a task: the expected files come from the task's own loader (file names, label files, partitions,
 metadata); the full dataset's counts, audio format and clip durations from its dataset card
-(:class:`irbench.datasets.DatasetCard`; a clip more than the task's tolerance shorter than documented is
+(:class:`irbench.data.datasets.DatasetCard`; a clip more than the task's tolerance shorter than documented is
 reported as truncated); checksums from the card's sources (mirdata's ``validate`` against its index in
 ``data_home/mirdata_indexes/`` or ``--index``; the published checksums of files kept after a pooch download).
 A stand-in is never compared with real checksums. For weights (``cnn14-weights``): the file in
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import soundfile
 
-from irbench.datasets import AudioFormat
+from irbench.data.datasets import AudioFormat
 from irbench.errors import DatasetLayoutError, IrbenchError
-from irbench.resources import ChecksumResult
+from irbench.data.resources import ChecksumResult
 from irbench.tasks import get_task
 
 AUDIO_SUFFIXES = (".wav", ".ogg", ".flac", ".mp3", ".aif", ".aiff")
@@ -81,8 +81,8 @@ def verify(name: str, data_home: Path | None = None, index: Path | None = None,
     IrbenchError: an unreadable index, ``--index`` for a dataset without one, a missing ``data_home``.
     UnknownNameError: neither a task nor weights.
     """
-    from irbench import weights
-    from irbench.download import require_known, resolve
+    from irbench.data import weights
+    from irbench.data.download import require_known, resolve
 
     require_known(name)
     if name in weights.WEIGHTS:

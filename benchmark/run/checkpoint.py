@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from irbench.atomic import atomic_path
-from irbench.records import RunRecord
+from irbench.store.atomic import atomic_path
+from irbench.store.records import RunRecord
 
 
 def write_checkpoint(path, model: torch.nn.Module, record: RunRecord, spec=None) -> None:
