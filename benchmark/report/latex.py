@@ -10,6 +10,8 @@ stand-in results, ``-v<version>`` when one task has several protocol versions). 
 
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 
 from irbench import __version__
@@ -30,11 +32,21 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch) or _UNICODE.get(ch) or ch for ch in str(text))
 
 
+_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9.:-]+")
+
+
+def label_text(text: str) -> str:
+    """``text`` safe inside ``\\label{...}``: letters, digits, ``.``, ``:`` and ``-`` only (anything else, a
+    brace or backslash from a hostile record included, becomes ``-``), at most 80 characters."""
+    return _LABEL_UNSAFE.sub("-", str(text))[:80]
+
+
 def label(board: Leaderboard, boards: list[Leaderboard]) -> str:
-    """``tab:irbench-<task>[-stand-in][-v<version>]``, unique among ``boards``."""
+    """``tab:irbench-<task>[-stand-in][-v<version>]``, unique among ``boards``; every part passes
+    :func:`label_text`, so a record's task version cannot end the label and inject commands."""
     versions = Counter((b.task, b.stand_in) for b in boards)
     text = f"tab:irbench-{board.task}" + ("-stand-in" if board.stand_in else "")
-    return text + (f"-v{board.task_version}" if versions[(board.task, board.stand_in)] > 1 else "")
+    return label_text(text + (f"-v{board.task_version}" if versions[(board.task, board.stand_in)] > 1 else ""))
 
 
 def _cell(row: Row, metric: str, bold: bool) -> str:

@@ -94,8 +94,8 @@ def markdown(boards: list[Leaderboard]) -> str:
     parts = []
     for board in boards:
         paired = bool(board.paired and board.paired.resamples)
-        header = ["Baseline", "n", *(display_name(m) for m in board.columns)]
-        header += [f"Δ {display_name(board.main_score)} [95% CI]"] if paired else []
+        header = ["Baseline", "n", *(markdown_escape(display_name(m)) for m in board.columns)]
+        header += [f"Δ {markdown_escape(display_name(board.main_score))} [95% CI]"] if paired else []
         lines = [f"### {markdown_escape(task_info(board.task).title)}: {'offline stand-in' if board.stand_in else 'real data'}",
                  "", f"Table: {markdown_escape(caption(board))}", "",
                  "| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]

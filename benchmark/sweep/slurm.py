@@ -11,6 +11,7 @@ limits) and resumes from its last completed epoch. submitit's files and every jo
 
 from __future__ import annotations
 
+import re
 import shutil
 from typing import Any
 
@@ -19,10 +20,12 @@ from irbench.sweep import claims
 from irbench.sweep.executors import SweepExecutor, collect, parse_minutes
 from irbench.sweep.job import JobSpec, SweepJob
 from irbench.sweep.progress import ProgressView
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_TIME = "4:00:00"
 JOB_NAME = "irbench-sweep"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_OPTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 
 
 class SlurmSettings(BaseModel):
@@ -51,6 +54,22 @@ class SlurmSettings(BaseModel):
     gres: str | None = None
     setup: list[str] = Field(default_factory=list)
     extra: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_line_each(self) -> SlurmSettings:
+        """Every value reaches the generated sbatch script: no control character (a newline in ``comment``
+        would start a shell line of its own on the compute node), and ``extra`` keys are option names."""
+        texts = {name: getattr(self, name) for name in type(self).model_fields if isinstance(getattr(self, name), str)}
+        texts.update({f"setup[{i}]": line for i, line in enumerate(self.setup)})
+        texts.update({f"extra.{key}": value for key, value in self.extra.items() if isinstance(value, str)})
+        for where, text in texts.items():
+            if _CONTROL.search(text):
+                raise ValueError(f"{where}: control characters (newline, tab, ...) are not allowed in a Slurm "
+                                 f"setting: {text[:40]!r}")
+        for key in self.extra:
+            if not _OPTION_NAME.fullmatch(key):
+                raise ValueError(f"extra: {key[:40]!r} is not an sbatch option name (letters, digits, - and _)")
+        return self
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> SlurmSettings:
