@@ -66,33 +66,34 @@ def test_the_label_names_what_differs_from_the_defaults():
     assert "weights=cnn14-weights" in weights.label
 
 
-def test_two_configurations_live_side_by_side_and_a_sweep_over_both_runs_nothing(monkeypatch, capsys, stand_in,
-                                                                                tmp_path):
-    """``irbench run`` with ``--config batch_size=...`` twice (the constant predictor: no features, seconds):
-    both records exist in their own folders, the report shows two labelled rows, the sweep and the record
-    agree on each configuration, and a sweep that varies the setting over both values runs nothing more."""
-    data, results = stand_in("medley-solos"), tmp_path / "results"
-    common = ("-t", "medley-solos", "-b", "constant", "-d", str(data), "--results-dir", str(results),
-              "--cache-dir", str(tmp_path / "cache"))
-    for size in ("64", "128"):
-        code, _, err = run_cli(monkeypatch, capsys, "run", *common, "--config", f"batch_size={size}", "--quiet")
+def test_two_configurations_live_side_by_side_and_a_sweep_over_both_runs_nothing(monkeypatch, capsys, micro_irmas,
+                                                                                feature_cache, tmp_path):
+    """``irbench run`` twice with ``--max-epochs 1`` and ``--max-epochs 2``, same seed and results folder (VGG
+    on the micro IRMAS stand-in): both records exist in their own folders, the sweep and the record agree on
+    each configuration, the DataFrame and the report show two labelled rows, and a sweep that varies the
+    setting over both values runs nothing more."""
+    results = tmp_path / "results"
+    common = ("-t", "irmas", "-b", "vgg", "-d", str(micro_irmas), "--results-dir", str(results),
+              "--cache-dir", str(feature_cache))
+    for epochs in ("1", "2"):
+        code, _, err = run_cli(monkeypatch, capsys, "run", *common, "--max-epochs", epochs, "--quiet")
         assert code == 0, err
     paths = find_records(results)
     assert len(paths) == 2 and len({p.parent for p in paths}) == 2
     for path in paths:
         record = read_record(path)
-        size = record.config.training["batch_size"]
-        planned = planned_config("medley-solos", "constant", [f"batch_size={size}"], None, None, "auto")
+        epochs = record.config.training["max_epochs"]
+        planned = planned_config("irmas", "vgg", [], epochs, None, "auto")
         assert of_record(record).digest == planned.digest() and path.parent.name == planned.configuration.folder
         assert planned.differences(record) == []
     code, _, err = run_cli(monkeypatch, capsys, "report", "--results-dir", str(results), "--out", str(tmp_path / "r"))
     assert code == 0, err
-    page = (tmp_path / "r" / "medley-solos.html").read_text()
-    assert "batch_size=64" in page and "batch_size=128" in page
+    page = (tmp_path / "r" / "irmas.html").read_text()
+    assert "max_epochs=1" in page and "max_epochs=2" in page
     import irbench
 
     table = irbench.load_results(results).to_dataframe(level="mean", format="wide")
-    assert sorted(table["configuration"]) == ["batch_size=128", "batch_size=64"]
+    assert sorted(table["configuration"]) == ["max_epochs=1", "max_epochs=2"]
     assert table["configuration_digest"].nunique() == 2
 
     import irbench.run.runner
@@ -101,7 +102,7 @@ def test_two_configurations_live_side_by_side_and_a_sweep_over_both_runs_nothing
         raise AssertionError("both configurations are done: nothing may run")
 
     monkeypatch.setattr(irbench.run.runner, "run_seeds", refuse)
-    code, _, err = run_cli(monkeypatch, capsys, "sweep", *common, "-s", "0", "--vary", "batch_size=64,128", "-q")
+    code, _, err = run_cli(monkeypatch, capsys, "sweep", *common, "-s", "0", "--vary", "max_epochs=1,2", "-q")
     assert code == 0, err
     assert "2 cells: 2 done (skipped)" in err
 
