@@ -25,7 +25,7 @@ The public API (``docs/api.md``)::
     results = irbench.evaluate("vgg", task="irmas", data_home="data/irmas", seeds=(0, 1), max_epochs=10)
     irbench.load_results("results").to_dataframe(level="mean")
 
-:func:`evaluate`, :func:`load_results`, :class:`Results`, :class:`Baseline`, :class:`TrainingConfig`,
+:func:`evaluate`, :func:`load_results`, :class:`Results`, :class:`Baseline`, :class:`Embedder`, :class:`TrainingConfig`,
 :class:`Task` and :class:`RunRecord` are imported on first use (``irbench.Baseline`` imports torch), so
 ``import irbench`` stays cheap.
 """
@@ -36,13 +36,14 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (type che
 
 __version__ = "0.1.0"
 
-__all__ = ["Baseline", "Results", "RunRecord", "Task", "TrainingConfig", "__version__", "evaluate", "load_results"]
+__all__ = ["Baseline", "Embedder", "Results", "RunRecord", "Task", "TrainingConfig", "__version__", "evaluate", "load_results"]
 
 _EXPORTS = {
     "evaluate": "irbench.api",
     "load_results": "irbench.store.results",
     "Results": "irbench.store.results",
     "Baseline": "irbench.baselines.base",
+    "Embedder": "irbench.embedders.base",
     "TrainingConfig": "irbench.run.training_config",
     "Task": "irbench.task",
     "RunRecord": "irbench.store.records",
@@ -52,6 +53,7 @@ _EXPORTS = {
 if TYPE_CHECKING:
     from irbench.api import evaluate
     from irbench.baselines.base import Baseline
+    from irbench.embedders.base import Embedder
     from irbench.store.records import RunRecord
     from irbench.store.results import Results, load_results
     from irbench.task import Task

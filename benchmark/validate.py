@@ -1,12 +1,14 @@
 """Checking a baseline against the contract (after HEAR's validator): the checks ``irbench validate`` runs.
 
 For each prediction type the baseline is built for 3 classes, fed a batch of windows made by its own front
-end from noise, trained one step, and rebuilt under the same seed; every check says what it found.
+end from noise, trained one step, and rebuilt under the same seed; every check says what it found. An
+embedder (``hear:<module>`` or a registered name) gets :func:`validate_embedder`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -17,6 +19,9 @@ from irbench.task import PredictionType
 from irbench.run.training import loss_function
 from irbench.windowing.layouts import layout_windows
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from irbench.embedders.validate import EmbedderCheck
 
 N_CLASSES = 3
 BATCH = 4
@@ -141,3 +146,27 @@ def validate_task(name: str) -> list[Check]:
     if not problems:
         return [Check("metadata, protocol metrics, main score, per-class metrics and rescore", True, "")]
     return [Check(problem.check, False, problem.found) for problem in problems]
+
+
+def validate_embedder(name: str, options: dict[str, str] | None = None) -> list[EmbedderCheck]:
+    """The embedder checks (:mod:`irbench.embedders.validate`; ``hear:<module>`` first gets HEAR's own,
+    :mod:`irbench.embedders.hear_checks`) of the embedder ``name`` built with ``options`` (``--config``:
+    ``model_file``, ...), as a list of :class:`irbench.embedders.validate.EmbedderCheck`.
+
+    Raises ``UnknownNameError`` for an unknown name or scheme and ``ConfigError`` for an option the embedder
+    does not take; an embedder that cannot be built, or misbehaves, is a failed check."""
+    from irbench.embedders import get_embedder
+    from irbench.embedders.base import EmbedderError
+    from irbench.embedders.hear_checks import validate_hear
+    from irbench.embedders.validate import EmbedderCheck, run_embedder_checks
+
+    options = dict(options or {})
+    scheme, separator, target = name.partition(":")
+    by_scheme = {"hear": validate_hear}
+    if separator and scheme in by_scheme:
+        return by_scheme[scheme](target, options)
+    try:
+        embedder = get_embedder(name, **options)
+    except EmbedderError as error:
+        return [EmbedderCheck("the embedder builds", False, str(error))]
+    return run_embedder_checks(embedder)

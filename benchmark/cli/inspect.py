@@ -1,5 +1,5 @@
-"""``irbench list`` and ``irbench validate``: what is registered, and whether a baseline or task keeps its
-contract."""
+"""``irbench list`` and ``irbench validate``: what is registered, and whether a baseline, task or embedder
+keeps its contract."""
 
 from __future__ import annotations
 
@@ -10,18 +10,21 @@ from rich.table import Table
 
 
 def list_entries(
-    what: str = typer.Argument(..., help="baselines or tasks"),
+    what: str = typer.Argument(..., help="baselines, tasks, frontends or embedders"),
 ) -> None:
-    """List registered baselines or tasks: name, source package and a one-line description."""
+    """List registered baselines, tasks, front ends or embedders: name, source package and a one-line
+    description (plugins' included; HEAR modules are named ``hear:<module>`` and need no registration)."""
     import warnings
 
     from irbench.baselines import BASELINES
+    from irbench.embedders import EMBEDDERS
     from irbench.errors import ConfigError
+    from irbench.features import FRONTENDS
     from irbench.tasks import TASKS
 
-    registries = {"baselines": BASELINES, "tasks": TASKS}
+    registries = {"baselines": BASELINES, "tasks": TASKS, "frontends": FRONTENDS, "embedders": EMBEDDERS}
     if what not in registries:
-        raise ConfigError(f"irbench list takes 'baselines' or 'tasks', not {what!r}")
+        raise ConfigError(f"irbench list takes {', '.join(registries)}, not {what!r}")
     registry = registries[what]
     console = Console()
     with warnings.catch_warnings(record=True) as caught:
@@ -32,7 +35,9 @@ def list_entries(
         table.add_column(column)
     for name in names:
         entry = registry.get(name)
-        description = getattr(entry, "description", None) or entry.metadata.description
+        metadata = getattr(entry, "metadata", None)
+        description = getattr(entry, "description", None) or (metadata.description if metadata else None) \
+            or (entry.__doc__ or "-").strip()
         table.add_row(escape(name), escape(registry.source(name)), escape(str(description).splitlines()[0]))
     console.print(table)
     for warning in caught:
@@ -40,22 +45,70 @@ def list_entries(
 
 
 def validate(
-    name: str = typer.Argument(..., help="Registered baseline or task name."),
+    name: str = typer.Argument(..., help="Registered baseline, task or embedder name, or hear:<python.module>."),
+    config: list[str] = typer.Option([], "--config", "-c", help="Embedder option key=value (repeatable), e.g. "
+                                     "model_file=PATH for a HEAR module's load_model."),
 ) -> None:
-    """Check a baseline or a task against its contract. A baseline: builds for every prediction type,
-    forward pass shapes, one training step, same seed same output. A task: consistent metadata, and its
+    """Check a baseline, a task or an embedder against its contract. A baseline: builds for every prediction
+    type, forward pass shapes, one training step, same seed same output. A task: consistent metadata, and its
     protocol emits the main score, per-class metrics and a rescore for bootstrap intervals on a synthetic
-    set. Exit 1 listing what failed."""
+    set. An embedder (hear:<module> or registered): what HEAR's hear-validator checks, plus batch and padding
+    independence, determinism, timestamps and sample rate, each with the measured figure. Exit 1 listing what
+    failed."""
     from irbench.baselines import BASELINES
+    from irbench.embedders import is_embedder_name
     from irbench.tasks import TASKS
-    from irbench.validate import validate_baseline, validate_task
 
-    checks = validate_task(name) if name in TASKS and name not in BASELINES else validate_baseline(name)
+    def embedder() -> bool:
+        return ":" in name or (name not in BASELINES and name not in TASKS and is_embedder_name(name))
+
+    kinds = ((embedder, _validate_embedder), (lambda: name in TASKS and name not in BASELINES, _validate_task),
+             (lambda: True, _validate_baseline))
+    run = next(validator for matches, validator in kinds if matches())
+    run(name, config)
+
+
+def _refuse_config(name: str, config: list[str]) -> None:
+    from irbench.errors import ConfigError
+
+    if config:
+        raise ConfigError(f"--config applies to embedders; {name!r} is a baseline or task")
+
+
+def _validate_task(name: str, config: list[str]) -> None:
+    from irbench.validate import validate_task
+
+    _refuse_config(name, config)
+    _print_table(name, validate_task(name))
+
+
+def _validate_baseline(name: str, config: list[str]) -> None:
+    from irbench.validate import validate_baseline
+
+    _refuse_config(name, config)
+    _print_table(name, validate_baseline(name))
+
+
+def _print_table(name: str, checks: list) -> None:
     table = Table(title=f"irbench validate {escape(name)}")
     for column in ("check", "result", "found"):
         table.add_column(column)
     for check in checks:
         table.add_row(escape(check.name), "[green]pass[/]" if check.passed else "[red]FAIL[/]", escape(check.detail))
     Console().print(table)
+    if not all(check.passed for check in checks):
+        raise typer.Exit(1)
+
+
+def _validate_embedder(name: str, config: list[str]) -> None:
+    """Each embedder check as ok/FAILED with what was measured, at most 80 columns; exit 1 on a failure."""
+    from irbench.embedders import parse_options
+    from irbench.embedders.validate import report_lines
+    from irbench.validate import validate_embedder
+
+    checks = validate_embedder(name, parse_options(config))
+    typer.echo(f"irbench validate {name}")
+    for line in report_lines(checks, width=80):
+        typer.echo(line)
     if not all(check.passed for check in checks):
         raise typer.Exit(1)

@@ -71,7 +71,8 @@ def sweep(
     A cell whose record exists with the same configuration is skipped (--overwrite reruns it); one that
     failed leaves seed-<n>.failure.json beside where its record would be, and the sweep goes on
     (--retry-failed reruns those). An interrupted or preempted cell resumes from its last completed epoch.
-    Records go to RESULTS_DIR/<task>/<baseline>/seed-<n>.json, so `irbench report` shows the whole grid.
+    Records go to RESULTS_DIR/<task>/<baseline>/<configuration>/seed-<n>.json, so `irbench report` shows
+    the whole grid; --vary key=v1,v2 adds a configuration axis (each value its own cells).
     Exit status: 0 when every cell has its record, 1 when some failed or were not run, 2 for bad input.
     """
     from irbench.sweep import GridValues, Sweep
