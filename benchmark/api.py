@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from irbench.errors import ConfigError, DatasetLayoutError
+from irbench.run.configuration import DEFAULT_THREADS
 
 if TYPE_CHECKING:
     from irbench.baselines.base import Baseline
@@ -36,7 +37,7 @@ def evaluate(
     seeds: int | Iterable[int] = (0,), results_dir: str | os.PathLike = "results",
     cache_dir: str | os.PathLike | None = None, device: str = "auto", max_epochs: int | None = None,
     config: Mapping[str, Any] | Iterable[str] | None = None, overwrite: bool = False, *,
-    workers: int | None = None, progress: bool = False,
+    workers: int | None = None, progress: bool = False, threads: int = DEFAULT_THREADS,
 ) -> Results:
     """Train and evaluate ``model`` on ``task`` for each seed, as ``irbench run`` does; returns the records.
 
@@ -53,6 +54,8 @@ def evaluate(
     cache_dir: the feature cache; ``None``: ``$IRBENCH_CACHE_DIR``, else ``.cache/irbench``.
     device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (a named device is part of the configuration).
     max_epochs: overrides the baseline's epochs (``--max-epochs``).
+    threads: CPU threads of training and evaluation (``--threads``; default 2 on every machine, part of the
+        configuration: CPU results depend on it).
     config: training overrides, ``{"learning_rate": 1e-4}`` or ``["learning_rate=1e-4"]`` (``--config``);
         values are given to the baseline's ``TrainingConfig`` as text, as on the command line.
     overwrite: replace existing records of these seeds; otherwise an existing record is kept, returned and
@@ -86,12 +89,12 @@ def evaluate(
     overrides = _overrides(config)
     task_name = task if isinstance(task, str) else task.metadata.name
     call = (f"irbench.evaluate({_describe(model, baseline)}, task={task_name!r}, data_home={str(data_home)!r}, "
-            f"seeds={chosen}, device={device!r}, max_epochs={max_epochs!r}, config={overrides!r})")
+            f"seeds={chosen}, device={device!r}, max_epochs={max_epochs!r}, config={overrides!r}, threads={threads})")
     options = RunOptions(
         task=task, baseline=baseline, data_home=Path(data_home).expanduser(),
         results_dir=Path(results_dir).expanduser(),
         cache_dir=Path(cache_dir if cache_dir is not None else os.environ.get("IRBENCH_CACHE_DIR", DEFAULT_CACHE_DIR)),
-        seed=chosen[0], device=device, max_epochs=max_epochs, config=overrides,
+        seed=chosen[0], device=device, max_epochs=max_epochs, config=overrides, threads=threads,
         workers=workers if workers is not None else default_workers(), overwrite=overwrite,
         show_progress=progress, executor={"name": "api"}, command=f"{call} in {' '.join(sys.argv) or 'python'}",
     )

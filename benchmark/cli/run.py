@@ -24,6 +24,8 @@ def run(
                                    help="Feature cache (env IRBENCH_CACHE_DIR)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     max_epochs: int | None = typer.Option(None, "--max-epochs", min=0, help="Override the baseline's epochs."),
+    threads: int = typer.Option(2, "--threads", min=1, max=256, help="CPU threads for training and evaluation "
+                                "(default 2 on every machine: results depend on it; part of the configuration)."),
     config: list[str] = typer.Option([], "--config", "-c", help="Training override key=value (repeatable)."),
     workers: int = typer.Option(default_workers(), "--workers", "-j", min=1, help="Feature extraction processes."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing record of the same run."),
@@ -46,7 +48,7 @@ def run(
     console = Console(stderr=True)
     options = RunOptions(
         task=task, baseline=baseline, data_home=data_home, results_dir=results_dir, cache_dir=cache_dir,
-        seed=seed[0], device=device, max_epochs=max_epochs, config=list(config), workers=workers,
+        seed=seed[0], device=device, max_epochs=max_epochs, config=list(config), workers=workers, threads=threads,
         overwrite=overwrite, skip_bad=skip_bad, show_progress=not quiet, frontend=frontend,
     )
 

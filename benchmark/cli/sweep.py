@@ -25,6 +25,8 @@ def sweep(
     vary: list[str] = typer.Option([], "--vary", help="A configuration axis: key=value1,value2 (repeatable; "
                                    "every combination is one configuration of each baseline)."),
     max_epochs: int | None = typer.Option(None, "--max-epochs", min=0, help="Override the baselines' epochs."),
+    threads: int | None = typer.Option(None, "--threads", min=1, max=256, help="CPU threads for training and "
+                                       "evaluation in every cell (default 2; part of the configuration)."),
     device: str | None = typer.Option(None, "--device", help="auto (default), cpu or cuda."),
     frontend: list[str] = typer.Option([], "--frontend", help="Front end NAME, or BASELINE:NAME for one."),
     results_dir: Path | None = typer.Option(None, "--results-dir", help="Where records go (default results)."),
@@ -73,7 +75,8 @@ def sweep(
     (--retry-failed reruns those). An interrupted or preempted cell resumes from its last completed epoch.
     Records go to RESULTS_DIR/<task>/<baseline>/<configuration>/seed-<n>.json, so `irbench report` shows
     the whole grid; --vary key=v1,v2 adds a configuration axis (each value its own cells).
-    Exit status: 0 when every cell has its record, 1 when some failed or were not run, 2 for bad input.
+    Exit status: 0 when every cell has its record, 1 when some failed or were not run, 2 for bad input,
+    130 after Ctrl-C and 143 after SIGTERM (the stopped cell resumes when the same command runs again).
     """
     from irbench.sweep import GridValues, Sweep
     from irbench.sweep.gridfile import read_grid_file
@@ -85,7 +88,8 @@ def sweep(
         raise ConfigError("--dry-run and --status do not go together: --status shows states, --dry-run the plan")
     given = GridValues(
         tasks=list(task), baselines=list(baseline), seeds=list(seed), data_homes=list(data_home),
-        config=list(config), vary=list(vary), frontend=list(frontend), max_epochs=max_epochs, device=device,
+        config=list(config), vary=list(vary), frontend=list(frontend), max_epochs=max_epochs, threads=threads,
+        device=device,
         results_dir=results_dir, cache_dir=cache_dir, workers=workers, skip_bad=skip_bad or None,
         executor=_present(name=executor, jobs=jobs, group_seeds=group_seeds or None, time=time,
                           max_requeues=max_requeues, wait=None if wait else False,

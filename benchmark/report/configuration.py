@@ -12,20 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from irbench.run.configuration import format_value
+from irbench.run.configuration import flatten, format_value
 
 MISSING = "unset"
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested dictionaries as ``{"training.max_epochs": 40, ...}``; lists and scalars are leaves, empty
-    dictionaries vanish."""
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, inner in value.items():
-            out.update(flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix: value}
 
 
 def differing_settings(configs: list[Mapping[str, Any]]) -> list[dict[str, str]]:

@@ -28,6 +28,14 @@ def check_workers(workers: int) -> int:
     return workers
 
 
+def check_threads(threads: int) -> int:
+    """``threads`` (the CPU thread count of training and evaluation) if it is a whole number from 1 to 256.
+    Raises ``ConfigError`` otherwise."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 256:
+        raise ConfigError(f"--threads must be a whole number from 1 to 256, got {threads!r}")
+    return threads
+
+
 def writable_folder(path: Path, what: str) -> Path:
     """Create ``path`` (with its parents) if needed and check that a file can be written in it.
 

@@ -15,7 +15,7 @@ import json
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from pathlib import Path
 from irbench.baselines import get_baseline
 from irbench.baselines.base import Baseline, ModelSpec
 from irbench.store.atomic import atomic_group, remove_partial_files
-from irbench.run.configuration import Configuration, existing_record, planned
+from irbench.run.configuration import DEFAULT_THREADS, Configuration, existing_record, planned
 from irbench.run.configuration import configuration as configuration_of
 from irbench.errors import ConfigError, OutputError, RecordExistsError
 from irbench.evaluation.bootstrap import bootstrap_interval
@@ -33,8 +33,8 @@ from irbench.run.checkpoint import write_checkpoint
 from irbench.store.predictions_file import write_predictions
 from irbench.features.extract import hash_audio
 from irbench.run.prepare import PreparedData, Stages, audio_fingerprint, prepare
-from irbench.run.provenance import base_provenance, device_name, slurm_ids, torch_threads
-from irbench.run.preflight import check_seed, check_workers, writable_folder
+from irbench.run.provenance import base_provenance, device_name, slurm_ids
+from irbench.run.preflight import check_seed, check_threads, check_workers, writable_folder
 from irbench.store.records import Provenance, RunRecord, read_record, record_lock, record_path
 from irbench.evaluation.types import ClipScores
 from irbench.task import Task
@@ -63,6 +63,7 @@ class RunOptions:
     skip_bad: bool = False
     show_progress: bool = True
     frontend: str | None = None
+    threads: int = DEFAULT_THREADS  # CPU threads of training and evaluation: part of the configuration
     executor: dict[str, str] = field(default_factory=lambda: {"name": "cli"})
     command: str | None = None  # the command line to record (default: this process's sys.argv)
 
@@ -111,7 +112,8 @@ def run_seeds(options: RunOptions, seeds: Sequence[int]) -> Iterator[SeedOutcome
     for seed in seeds:
         check_seed(seed)
     check_workers(options.workers)
-    configuration = planned(baseline, config, options.device)
+    check_threads(options.threads)
+    configuration = planned(baseline, config, options.device, options.threads)
     name = task.metadata.name
     paths = {seed: existing_record(options.results_dir, name, baseline.name, configuration, seed)
              or record_path(options.results_dir, name, baseline.name, configuration.folder, seed)
@@ -179,11 +181,11 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         input_shape=(prepared.indexes["train"].n_features, baseline.input_frames),
         class_priors=prepared.class_priors, feature_mean=prepared.feature_mean, feature_std=prepared.feature_std,
     )
-    with stages("train"):
+    with cpu_threads(options.threads), stages("train"):
         torch.manual_seed(seed)
         built = baseline.assemble(spec, config)
         model, described = built.module, baseline.describe(built.notes)
-        built_as = configuration_of(baseline.name, described, config.model_dump(), options.device)
+        built_as = configuration_of(baseline.name, described, config.model_dump(), options.device, options.threads)
         if built_as.digest != configuration.digest:
             raise ConfigError(f"baseline {baseline.name}: building the model changed its configuration "
                               f"({'; '.join(configuration.differences(built_as))}); its build() must note the "
@@ -195,7 +197,7 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         work_dir = path.parent / f".seed-{seed}.work-{_digest(identity)}"
         result = fit(model, spec.prediction_type, prepared.dataset("train"), prepared.dataset("validation"), config,
                      seed, device, work_dir, options.show_progress, callbacks=built.callbacks)
-    with stages("evaluate"):
+    with cpu_threads(options.threads), stages("evaluate"):
         scores = {name: _scores(task, model, prepared, name, device, config.batch_size)
                   for name in ("validation", "test")}
         evaluation = task.evaluate(scores["validation"], scores["test"])
@@ -211,7 +213,7 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
     record = RunRecord(
         task=task.metadata.name, task_version=task.metadata.version, baseline=baseline.name,
         config={"baseline": described, "training": config.model_dump(), "device": device,
-                "requested_device": options.device},
+                "requested_device": options.device, "threads": options.threads},
         seed=seed, stand_in=prepared.data.stand_in, stand_in_info=dict(prepared.data.stand_in_info or {}) or None,
         metrics=evaluation.metrics, main_score=main, per_class=evaluation.per_class,
         threshold=evaluation.threshold, n_test=len(prepared.splits["test"]), n_train=len(prepared.splits["train"]),
@@ -230,7 +232,7 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
             **base_provenance(), device=device, device_name=device_name(device),
             dataset_fingerprint=prepared.fingerprint, data_home=str(prepared.data.data_home),
             seconds={**prepared.seconds, **stages.seconds}, shared_stages=shared if len(seeds) > 1 else [],
-            torch_threads=torch_threads(), executor={**options.executor, **slurm_ids()},
+            torch_threads=options.threads, executor={**options.executor, **slurm_ids()},
             command=options.command or " ".join(sys.argv),
         ),
     )
@@ -252,6 +254,20 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
             "same command resumes once there is room") from error
     shutil.rmtree(work_dir, ignore_errors=True)
     return record
+
+
+@contextmanager
+def cpu_threads(threads: int) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(threads)`` and restore the count afterwards (a library
+    caller's process keeps its own setting)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _window_seconds(baseline) -> float | None:

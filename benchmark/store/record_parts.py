@@ -40,12 +40,14 @@ class RunConfiguration(_Part):
     """Everything chosen for a run besides task and seed: the baseline's identity, its training configuration
     after overrides (the baseline's own pydantic model, dumped; ``predict`` validates it with that model), the
     device it ran on (``cpu``, ``cuda``, ``cuda:1``) and the device as asked for (``auto`` unless named; a
-    named device is part of the configuration, :mod:`irbench.run.configuration`)."""
+    named device is part of the configuration, :mod:`irbench.run.configuration`), and the CPU thread count
+    training and evaluation ran with (``--threads``; part of the configuration too)."""
 
     baseline: BaselineIdentity
     training: dict[str, Any] = Field(default_factory=dict)
     device: str | None = None
     requested_device: str | None = None
+    threads: int | None = None
 
 
 class DecisionRule(_Part):

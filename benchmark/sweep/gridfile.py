@@ -60,6 +60,7 @@ class GridFile(BaseModel):
     vary: dict[str, list[Scalar] | Scalar] | None = None
     frontend: dict[str, str] | str | None = None
     max_epochs: int | None = None
+    threads: int | None = None
     device: str | None = None
     results_dir: str | None = None
     cache_dir: str | None = None
@@ -123,7 +124,7 @@ def read_grid_file(path: Path) -> GridValues:
         seeds=_listed(grid.seeds), data_homes=data_homes,
         config=_config(grid.config or {}, path), vary=_vary(grid.vary or {}),
         frontend=_frontends(grid.frontend),
-        max_epochs=grid.max_epochs, device=grid.device, results_dir=where(grid.results_dir),
+        max_epochs=grid.max_epochs, threads=grid.threads, device=grid.device, results_dir=where(grid.results_dir),
         cache_dir=where(grid.cache_dir), workers=grid.workers, skip_bad=grid.skip_bad, executor=executor,
         slurm=dict(grid.slurm or {}),
     )

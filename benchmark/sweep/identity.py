@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from irbench.run.configuration import Configuration, of_record, planned
+from irbench.run.configuration import DEFAULT_THREADS, Configuration, of_record, planned
 from irbench.errors import ConfigError
 from irbench.store.records import RunRecord
 
@@ -46,9 +46,11 @@ class PlannedConfig:
 
 
 def planned_config(task: str, baseline: str, overrides: list[str], max_epochs: int | None,
-                   frontend: str | None, device: str, cache_dir: Path | None = None) -> PlannedConfig:
+                   frontend: str | None, device: str, cache_dir: Path | None = None,
+                   threads: int = DEFAULT_THREADS) -> PlannedConfig:
     """The configuration every seed of ``task`` x ``baseline`` will run with (``cache_dir`` is where the
-    baseline finds downloaded pretrained weights, whose SHA-256 is part of the configuration).
+    baseline finds downloaded pretrained weights, whose SHA-256 is part of the configuration; ``threads`` the
+    CPU thread count every cell runs with).
 
     Raises
     ------
@@ -68,7 +70,7 @@ def planned_config(task: str, baseline: str, overrides: list[str], max_epochs: i
         if frontend:
             model.use_frontend(frontend)
         training = apply_overrides(model.training, overrides, max_epochs)
-        configuration = planned(model, training, device)
+        configuration = planned(model, training, device, threads)
     except ConfigError as error:
         raise ConfigError(f"baseline {baseline}: {error}") from error
     return PlannedConfig(task=task, baseline_name=baseline, task_version=metadata.version,

@@ -129,7 +129,7 @@ def job_specs(plan: Plan, spec: SweepSpec, planned: dict[tuple, PlannedConfig], 
         options = RunOptions(
             task=cell.task, baseline=cell.baseline, data_home=spec.data_homes[cell.task],
             results_dir=spec.results_dir, cache_dir=spec.cache_dir, seed=cell.seed, device=spec.device,
-            max_epochs=spec.max_epochs, config=spec.overrides_for(cell.baseline, cell.variant),
+            max_epochs=spec.max_epochs, config=spec.overrides_for(cell.baseline, cell.variant), threads=spec.threads,
             workers=spec.workers or 0,
             overwrite=any(m.action is Action.RERUN for m in members), skip_bad=spec.skip_bad,
             show_progress=False, frontend=spec.frontend_for(cell.baseline), executor={"name": executor},

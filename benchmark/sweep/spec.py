@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from irbench.errors import ConfigError, DataNotFoundError
+from irbench.run.configuration import DEFAULT_THREADS
+from irbench.run.preflight import check_threads
 import itertools
 
 from irbench.sweep.cells import (
@@ -42,6 +44,7 @@ class GridValues:
     vary: list[str] | dict[str, Any] = field(default_factory=list)
     frontend: list[str] = field(default_factory=list)
     max_epochs: int | None = None
+    threads: int | None = None
     device: str | None = None
     results_dir: Path | None = None
     cache_dir: Path | None = None
@@ -84,6 +87,7 @@ class SweepSpec:
     vary: list[tuple[str, list[str]]] = field(default_factory=list)
     frontends: dict[str | None, str] = field(default_factory=dict)
     max_epochs: int | None = None
+    threads: int = DEFAULT_THREADS
     device: str = "auto"
     results_dir: Path = field(default_factory=lambda: Path("results").absolute())
     cache_dir: Path = field(default_factory=lambda: Path(".cache/irbench").absolute())
@@ -114,7 +118,7 @@ class SweepSpec:
     def planned(self) -> dict[tuple[str, str, tuple[str, ...]], PlannedConfig]:
         """(task, baseline, variant) -> planned configuration; raises what :func:`planned_config` raises."""
         return {(t, b, v): planned_config(t, b, self.overrides_for(b, v), self.max_epochs, self.frontend_for(b),
-                                          self.device, self.cache_dir)
+                                          self.device, self.cache_dir, self.threads)
                 for t in self.tasks for b in self.baselines for v in self.variants()}
 
 
@@ -151,6 +155,7 @@ def build_spec(values: GridValues, cwd: Path | None = None) -> SweepSpec:
         config=_scoped(values.config, baselines, "--config"), vary=parse_vary(values.vary),
         frontends=dict(_scoped(values.frontend, baselines, "--frontend")),
         max_epochs=_non_negative(values.max_epochs, "--max-epochs"), device=device,
+        threads=check_threads(values.threads if values.threads is not None else DEFAULT_THREADS),
         results_dir=_absolute(values.results_dir or Path("results"), cwd),
         cache_dir=_absolute(values.cache_dir or Path(".cache/irbench"), cwd),
         workers=_positive(values.workers, "--workers"), skip_bad=bool(values.skip_bad),
