@@ -55,6 +55,17 @@ class TrainingInterrupted(KeyboardInterrupt):
     """Training was interrupted (Ctrl-C, a signal); the message names the epoch and says how to resume."""
 
 
+class Terminated(KeyboardInterrupt):
+    """``SIGTERM`` arrived (``scancel``, Kubernetes, most schedulers send it first). The command line's handler
+    (:func:`irbench.cli.interrupt.sigterm_interrupts`) raises it where the signal lands, as Python raises
+    ``KeyboardInterrupt`` for Ctrl-C, so the same path keeps the work folder and the rerun resumes; the command
+    exits 143 (128 + 15)."""
+
+
+class TrainingTerminated(TrainingInterrupted, Terminated):
+    """Training was stopped by ``SIGTERM``; the message names the epoch and says how to resume."""
+
+
 class OutputError(IrbenchError):
     """An output folder (results, cache) cannot be created or written: the message names the folder, what was
     being written and the system's reason (disk full, permissions, a file in the way)."""
@@ -65,7 +76,12 @@ class RecordLockedError(IrbenchError):
 
 
 class Interrupted(IrbenchError):
-    """A command was interrupted (Ctrl-C); the message says where it stopped and how to resume. Exit 130."""
+    """A command was interrupted; the message says where it stopped and how to resume. ``status`` is the exit
+    status: 130 after Ctrl-C, 143 after ``SIGTERM`` (128 + the signal's number, as a shell reports it)."""
+
+    def __init__(self, message: str = "", status: int = 130):
+        super().__init__(message)
+        self.status = status
 
 
 class UnsafeArchiveError(IrbenchError):

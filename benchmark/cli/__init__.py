@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from irbench import __version__
 from irbench.cli import cache, data, inspect, predict, report, run
-from irbench.cli.interrupt import interruptible
+from irbench.cli.interrupt import as_interrupted, interruptible
 from irbench.cli import sweep as sweep_command
 from irbench.errors import Interrupted, IrbenchError
 
@@ -24,7 +24,7 @@ app = typer.Typer(
 app.command("run")(interruptible(run.run))
 app.command("report")(report.report)
 app.command("predict")(predict.predict)
-app.command("sweep")(sweep_command.sweep)
+app.command("sweep")(interruptible(sweep_command.sweep))
 app.add_typer(data.app, name="data")
 app.add_typer(cache.app, name="cache")
 app.command("list")(inspect.list_entries)
@@ -49,16 +49,17 @@ def _usage_error(error: Exception) -> bool:
     return callable(getattr(error, "show", None)) and isinstance(getattr(error, "exit_code", None), int)
 
 
-def _interrupted(error: BaseException) -> None:
-    """Say what an interruption stopped (training names its epoch) and exit 130."""
-    Console(stderr=True).print(escape(str(error) or "interrupted; run the same command again to resume"),
-                               highlight=False)
-    sys.exit(130)
+def _interrupted(error: Interrupted) -> None:
+    """Say what an interruption stopped (training names its epoch) in one line and exit 130 after Ctrl-C,
+    143 after ``SIGTERM``."""
+    Console(stderr=True).print(escape(str(error)), highlight=False, soft_wrap=True)
+    sys.exit(error.status)
 
 
 def main() -> None:
     """Console-script entry point: usage errors print the usage and exit 2; ``IrbenchError`` prints one line
-    and exits 2; an interruption says what happened and exits 130; never a traceback for a user's mistake."""
+    and exits 2; an interruption says what happened and exits 130 (Ctrl-C) or 143 (``SIGTERM``); never a
+    traceback for a user's mistake."""
     try:
         status = app(standalone_mode=False)  # click returns a typer.Exit's code instead of raising it
     except Interrupted as error:
@@ -67,7 +68,7 @@ def main() -> None:
         Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt as error:
-        _interrupted(error)
+        _interrupted(as_interrupted(error))
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except Exception as error:  # click's usage errors and Abort arrive here in non-standalone mode

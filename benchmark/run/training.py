@@ -21,8 +21,10 @@ import torch.nn.functional as F
 from irbench.errors import (
     ConfigError,
     OutputError,
+    Terminated,
     TrainingDivergedError,
     TrainingInterrupted,
+    TrainingTerminated,
 )
 from irbench.task import PredictionType
 from irbench.run.training_config import TrainingConfig
@@ -184,7 +186,8 @@ def fit(
     Raises
     ------
     TrainingInterrupted: training was interrupted (a ``KeyboardInterrupt`` naming the epoch; Lightning's own
-        handler would exit the process).
+        handler would exit the process); ``TrainingTerminated`` (also ``irbench.errors.Terminated``) when
+        ``SIGTERM`` stopped it.
     TrainingDivergedError: the training loss became NaN or infinite (the message names the 1-based epoch
         and step).
     OutputError: the work folder cannot be written (disk full); the message names it.
@@ -243,12 +246,21 @@ def fit(
         except OSError as error:  # a full disk or lost folder while writing the work folder's checkpoints
             raise OutputError(f"cannot write training checkpoints to {work_dir}: {error.strerror or error}; free "
                               "some space and run the same command to resume") from error
-        except SystemExit as exit_:  # Lightning turns Ctrl-C into sys.exit(1) after saving nothing more
-            if not isinstance(exit_.__context__, KeyboardInterrupt):
+        except SystemExit as exit_:
+            # Lightning turns Ctrl-C (and the command line's SIGTERM, irbench.cli.interrupt) into sys.exit(1)
+            # after saving nothing more; without that handler (a library call, a submitit job) its own SIGTERM
+            # notifier stops at the end of a batch or epoch with SIGTERMException, a SystemExit(None) that would
+            # end the process with status 0. Either becomes TrainingInterrupted naming the epoch, caused by the
+            # exit: a submitit job (irbench.sweep.job) re-raises that cause, as SIGTERM belongs to submitit there
+            from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+            terminated = isinstance(exit_, SIGTERMException) or isinstance(exit_.__context__, Terminated)
+            if not terminated and not isinstance(exit_.__context__, KeyboardInterrupt):
                 raise  # another exit (submitit's requeue) goes through unchanged
-            raise TrainingInterrupted(
-                f"interrupted at epoch {trainer.current_epoch + 1} of {config.max_epochs}; run the same command "
-                "to resume") from exit_
+            epoch = min(trainer.current_epoch + 1, config.max_epochs)  # SIGTERM may stop it after the last epoch
+            kind, word = (TrainingTerminated, "terminated (SIGTERM)") if terminated else (TrainingInterrupted,
+                                                                                          "interrupted")
+            raise kind(f"{word} at epoch {epoch} of {config.max_epochs}; run the same command to resume") from exit_
     best_epoch, best_loss = None, None
     if has_validation and best.restore(module):
         best_epoch, best_loss = best.best_epoch + 1, best.best_score  # BestWeights counts from 0, as Lightning
