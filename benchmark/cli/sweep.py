@@ -13,7 +13,11 @@ from rich.markup import escape
 _SLURM = "Slurm (--executor slurm)"
 
 
+app = typer.Typer()  # its help is the sweep callback's docstring
+
+
 def sweep(
+    context: typer.Context,
     grid: Path | None = typer.Option(None, "--grid", "-g", help="TOML grid file; options given here win."),
     task: list[str] = typer.Option([], "--task", "-t", help="Tasks, comma-separated or repeated."),
     baseline: list[str] = typer.Option([], "--baseline", "-b", help="Baselines, comma-separated or repeated."),
@@ -67,6 +71,9 @@ def sweep(
     status: bool = typer.Option(False, "--status", help="Show each cell's state (done, running, queued, failed, "
                                 "interrupted, conflict, missing); exit 1 unless all are done."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars for inline cells."),
+    plan_file: Path | None = typer.Option(None, "--plan", help="Write the grid's cells to this JSON file and run "
+                                          "nothing; any array scheduler then runs `irbench sweep run-cell "
+                                          "--plan FILE --index N` per cell."),
 ) -> None:
     """Run every TASK x BASELINE x SEED cell: each one `irbench run`, skipping what is done.
 
@@ -84,6 +91,8 @@ def sweep(
     from irbench.sweep.state import State
     from irbench.sweep.views import plan_table, status_summary, status_table
 
+    if context.invoked_subcommand is not None:
+        return  # `irbench sweep run-cell ...`: the subcommand does the work
     if dry_run and status:
         raise ConfigError("--dry-run and --status do not go together: --status shows states, --dry-run the plan")
     given = GridValues(
@@ -108,6 +117,9 @@ def sweep(
         out.print(status_table(states, f"sweep status in {results}"))
         out.print(escape(status_summary(states)), highlight=False)
         raise typer.Exit(0 if all(s.state is State.DONE for s in states) else 1)
+    if plan_file is not None:
+        _write_plan(out, plan_sweep, plan_file)
+        return
     plan = plan_sweep.plan(overwrite, retry_failed)
     if dry_run:
         out.print(plan_table(plan, f"sweep plan for {results}"))
@@ -119,6 +131,36 @@ def sweep(
         err.print(plan_table(plan, "cells that need attention or resume", only_notable=True))
     result = plan_sweep.run(plan, lambda line: err.print(escape(line), highlight=False, soft_wrap=True))
     _conclude(err, result, results)
+
+
+def _write_plan(out: Console, plan_sweep, path: Path) -> None:
+    """Write the sweep's cells to ``path`` and say how an array job runs them."""
+    from irbench.sweep.planfile import write_plan
+
+    cells = plan_sweep.spec.cells(plan_sweep.planned)
+    written = write_plan(path, plan_sweep.spec, cells, {key: p.digest() for key, p in plan_sweep.planned.items()})
+    out.print(escape(f"[sweep] wrote {len(cells)} cell(s) to {written}: run each with `irbench sweep run-cell "
+                     f"--plan {written} --index N`, N from 0 to {len(cells) - 1} (e.g. N=$PBS_ARRAY_INDEX)"),
+              highlight=False, soft_wrap=True)
+
+
+def run_cell(
+    plan_file: Path = typer.Option(..., "--plan", help="A plan file written by `irbench sweep ... --plan FILE`."),
+    index: int = typer.Option(..., "--index", min=0, help="The cell to run (0-based: an array job's index)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Rerun the cell even when its record exists."),
+) -> None:
+    """Run one cell of a plan file, as one task of any array scheduler (PBS, SGE, LSF, HTCondor, a
+    Kubernetes Indexed Job): it resumes from its last epoch and writes its record, or its failure record,
+    as a cell of `irbench sweep --executor slurm` does. Exit status: 0 when the cell has its record, 1 when
+    it failed (see its seed-<n>.failure.json), 2 for bad input."""
+    from irbench.sweep.planfile import run_cell as run_planned_cell
+
+    err = Console(stderr=True)
+    outcome = run_planned_cell(plan_file, index, overwrite)
+    err.print(escape(f"[sweep] cell {index} {outcome.cell.label}: {outcome.status}"
+                     + (f" ({outcome.message})" if outcome.message else "")), highlight=False, soft_wrap=True)
+    if outcome.status not in ("done", "kept"):
+        raise typer.Exit(1)
 
 
 def _present(**values) -> dict:

@@ -23,6 +23,7 @@ from enum import Enum
 
 from irbench.run.runner import RunOptions
 from irbench.sweep.identity import PlannedConfig
+from irbench.sweep.cells import Cell
 from irbench.sweep.job import JobSpec
 from irbench.sweep.spec import SweepSpec
 from irbench.sweep.state import CellState, State
@@ -126,15 +127,20 @@ def job_specs(plan: Plan, spec: SweepSpec, planned: dict[tuple, PlannedConfig], 
     jobs = []
     for members in groups.values():
         cell = members[0].state.cell
-        options = RunOptions(
-            task=cell.task, baseline=cell.baseline, data_home=spec.data_homes[cell.task],
-            results_dir=spec.results_dir, cache_dir=spec.cache_dir, seed=cell.seed, device=spec.device,
-            max_epochs=spec.max_epochs, config=spec.overrides_for(cell.baseline, cell.variant), threads=spec.threads,
-            workers=spec.workers or 0,
-            overwrite=any(m.action is Action.RERUN for m in members), skip_bad=spec.skip_bad,
-            show_progress=False, frontend=spec.frontend_for(cell.baseline), executor={"name": executor},
-        )
+        options = cell_options(spec, cell, executor, overwrite=any(m.action is Action.RERUN for m in members))
         jobs.append(JobSpec(options, [m.state.cell.seed for m in members], executor, planned[cell.key].digest(),
                             variant=cell.variant, configuration=cell.configuration))
     return jobs
+
+
+def cell_options(spec: SweepSpec, cell: Cell, executor: str, overwrite: bool = False) -> RunOptions:
+    """The ``irbench run`` options of ``cell`` under the sweep's settings (its variant's overrides last;
+    ``workers`` 0: the cores the job may use)."""
+    return RunOptions(
+        task=cell.task, baseline=cell.baseline, data_home=spec.data_homes[cell.task],
+        results_dir=spec.results_dir, cache_dir=spec.cache_dir, seed=cell.seed, device=spec.device,
+        max_epochs=spec.max_epochs, config=spec.overrides_for(cell.baseline, cell.variant), threads=spec.threads,
+        workers=spec.workers or 0, overwrite=overwrite, skip_bad=spec.skip_bad, show_progress=False,
+        frontend=spec.frontend_for(cell.baseline), executor={"name": executor},
+    )
 
