@@ -26,7 +26,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from irbench.baselines.base import Baseline, BuiltModel, ModelSpec, TrainingConfig
-from irbench.baselines.panns_checkpoint import describe_checkpoint, find_checkpoint, load_cnn14_state
+from irbench.baselines.panns_checkpoint import (
+    announce_scratch,
+    describe_checkpoint,
+    find_checkpoint,
+    load_cnn14_state,
+)
 from irbench.features.logmel import LogMelConfig
 
 CHANNELS = (64, 128, 256, 512, 1024, 2048)
@@ -116,6 +121,7 @@ class Cnn14Baseline(Baseline):
         model = Cnn14(spec.n_classes, spec.input_shape[0])
         checkpoint = find_checkpoint(config.checkpoint, self.cache_dir)
         notes = describe_checkpoint(checkpoint)
+        announce_scratch(self.name, checkpoint)
         if checkpoint.path is not None:
             notes["tensors_loaded"] = len(model.load_pretrained(load_cnn14_state(checkpoint.path)))
         return BuiltModel(model, notes)

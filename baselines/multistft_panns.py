@@ -34,7 +34,12 @@ from torch import nn
 
 from irbench.baselines.base import Baseline, BuiltModel, ModelSpec
 from irbench.baselines.cnn14 import PannsConfig
-from irbench.baselines.panns_checkpoint import describe_checkpoint, find_checkpoint, load_cnn14_state
+from irbench.baselines.panns_checkpoint import (
+    announce_scratch,
+    describe_checkpoint,
+    find_checkpoint,
+    load_cnn14_state,
+)
 from irbench.features.multi_stft import MultiStftConfig, n_frames, unfold_bands
 from irbench.features.spectral import amplitude_to_db_relative_to_max
 
@@ -152,6 +157,7 @@ class MultiStftPannsBaseline(Baseline):
         model = MultiStftPanns(spec.n_classes, self.frontend_config)
         checkpoint = find_checkpoint(config.checkpoint, self.cache_dir)
         notes = describe_checkpoint(checkpoint)
+        announce_scratch(self.name, checkpoint)
         if checkpoint.path is None:
             return BuiltModel(model, notes)
         notes["tensors_loaded"] = model.load_pretrained(load_cnn14_state(checkpoint.path))

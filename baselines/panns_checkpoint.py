@@ -13,6 +13,8 @@ the model trains from scratch, and the record and the report say so. ``panns_inf
 
 from __future__ import annotations
 
+import logging
+
 import os
 import pickle
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ CNN14_WEIGHTS = Weights(
     licence="CC BY 4.0",
     citation="Kong, Cao, Iqbal, Wang, Wang, Plumbley (2020), PANNs, IEEE/ACM TASLP 28:2880-2894",
 )
+LOG = logging.getLogger(__name__)
 AUDIOSET_NOTE = "AudioSet weights (Kong et al. 2020)"  # only for the file with the published checksum
 SCRATCH_NOTE = f"trained from scratch (no pretrained weights found: run `irbench data download {CNN14_WEIGHTS.name}`)"
 
@@ -68,6 +71,16 @@ def find_checkpoint(option: str | None, cache_dir: Path | None = None) -> Checkp
         return Checkpoint(Path(os.environ[CHECKPOINT_ENV]).expanduser(), "environment")
     downloaded = find_weights(CNN14_WEIGHTS, cache_dir)
     return Checkpoint(downloaded, "cache" if downloaded is not None else "none")
+
+
+def announce_scratch(baseline: str, checkpoint: Checkpoint) -> None:
+    """Say on the ``irbench.baselines.panns_checkpoint`` logger (WARNING: the command line shows it before
+    training starts) that ``baseline`` trains from scratch because no pretrained weights were found, and how
+    to get them; nothing when weights were found or ``checkpoint=none`` asked for scratch."""
+    if checkpoint.path is None and checkpoint.origin == "none":
+        LOG.warning(f"{baseline}: no pretrained Cnn14 weights found, so it trains from scratch; "
+                    f"`irbench data download {CNN14_WEIGHTS.name}` fetches PANNs' AudioSet weights (327 MB), "
+                    "or pass --config checkpoint=FILE")
 
 
 def load_cnn14_state(path: Path) -> dict[str, torch.Tensor]:

@@ -26,3 +26,14 @@ def test_messages_to_forwards_within_its_block_and_restores_the_level():
         logging.getLogger("elsewhere").warning("not irbench's")
     logging.getLogger("irbench.run.runner").info("after")
     assert shown == [("inside", logging.INFO)] and logger.level == before
+
+
+def test_a_panns_baseline_without_weights_says_it_trains_from_scratch(caplog, tmp_path, monkeypatch):
+    from irbench.baselines.panns_checkpoint import CHECKPOINT_ENV, announce_scratch, find_checkpoint
+
+    monkeypatch.delenv(CHECKPOINT_ENV, raising=False)
+    with caplog.at_level(logging.WARNING, logger=LOGGER_NAME):
+        announce_scratch("cnn14", find_checkpoint(None, tmp_path))  # an empty cache: nothing downloaded
+        announce_scratch("cnn14", find_checkpoint("none", tmp_path))  # scratch asked for: nothing to say
+    (record,) = [r for r in caplog.records if r.name.startswith(LOGGER_NAME)]
+    assert "trains from scratch" in record.getMessage() and "irbench data download cnn14-weights" in record.getMessage()
