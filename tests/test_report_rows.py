@@ -227,3 +227,20 @@ def test_published_numbers_cite_authors_and_public_sources():
                        "ofargally/instrument-classifier"):
         assert f"GitHub {repository}" in sources
     assert all(a.source for a in anchors)
+
+
+def test_a_published_number_sits_beside_the_same_quantity_on_real_data_only(tmp_path):
+    """The "irbench, same quantity" cell shows the best real-data row's value of the reference's metric
+    (Han et al.'s micro-F1 / macro-F1 on IRMAS); with stand-in results only it stays empty."""
+    write_run(tmp_path / "stand-in")
+    build_report(tmp_path / "stand-in", tmp_path / "a")
+    published = (tmp_path / "a" / "irmas.html").read_text().split("Published numbers", 1)[1]
+    assert "(Micro-F1 / Macro-F1)" not in published
+    path = write_run(tmp_path / "real", stand_in=False)
+    build_report(tmp_path / "real", tmp_path / "b")
+    published = (tmp_path / "b" / "irmas.html").read_text().split("Published numbers", 1)[1]
+    from irbench.store.records import read_record
+
+    record = read_record(path)
+    expected = f"vgg: {record.metrics['micro_f1']:.3f} / {record.metrics['macro_f1']:.3f} (Micro-F1 / Macro-F1)"
+    assert expected in published

@@ -140,9 +140,9 @@ def _section(board: Leaderboard, info: TaskInfo) -> dict[str, object]:
 
 def beside_anchor(boards: list[Leaderboard]) -> Callable[[Anchor], str]:
     """``beside(anchor)``: the best row's values of the anchor's ``comparable_metrics`` on the real-data board
-    (``vgg: 0.231 / 0.190``; the stand-in board only when there is no real one, labelled so); ``""`` when
-    the anchor names none or no row has them."""
-    board = next((b for b in boards if not b.stand_in), boards[0] if boards else None)
+    (``vgg: 0.231 / 0.190``); ``""`` when the anchor names none, no row has them, or there are only stand-in
+    results (synthesised audio is never set beside a published number)."""
+    board = next((b for b in boards if not b.stand_in), None)
 
     def beside(anchor: Anchor) -> str:
         metrics = list(anchor.comparable_metrics)
@@ -155,8 +155,7 @@ def beside_anchor(boards: list[Leaderboard]) -> Callable[[Anchor], str]:
         best = (min if metric_registry.lower_is_better(first) else max)(rows, key=lambda r: r.metrics[first].mean)
         values = " / ".join(f"{best.metrics[m].mean:.3f}" for m in metrics)
         names = " / ".join(metric_registry.display_name(m) for m in metrics)
-        where = " (stand-in)" if board.stand_in else ""
-        return f"{best.label}{where}: {values} ({names})"
+        return f"{best.label}: {values} ({names})"
 
     return beside
 
