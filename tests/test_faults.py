@@ -289,3 +289,34 @@ def test_the_fault_table_lists_every_case_and_every_test_it_names_exists():
     for module, test in named:
         source = (tests / module).read_text()
         assert not test or f"def {test}(" in source, f"{module}::{test} named in docs/faults.md does not exist"
+
+
+def _full_from_torch(*args, **kwargs):
+    raise RuntimeError("[enforce fail at inline_container.cc:626] . PytorchStreamWriter failed writing file "
+                       "data/3: file write failed")
+
+
+def test_a_full_disk_reported_by_torch_save_is_one_line(monkeypatch, capsys, tiny_irmas, tmp_path):
+    """torch.save reports a full disk as a RuntimeError from its zip writer: the same one-line error naming
+    the work folder, no traceback."""
+    from irbench.run import callbacks
+
+    monkeypatch.setattr(callbacks.torch, "save", _full_from_torch)
+    code, _, err = _run(monkeypatch, capsys, tiny_irmas, tmp_path / "r", tmp_path / "c")
+    assert code == 2 and "disk is full" in err and ".seed-0.work-" in err and "Traceback" not in err
+
+
+def test_an_unreadable_best_checkpoint_is_set_aside_and_training_starts_over(tmp_path):
+    import torch
+
+    from irbench.run.callbacks import resume_point
+
+    latest, best = tmp_path / "latest.ckpt", tmp_path / "best.pt"
+    torch.save({"epoch": 2, "callbacks": {}}, latest)
+    best.write_bytes(b"not a checkpoint")
+    said = []
+    with messages_to(lambda message, level: said.append(message)):
+        assert resume_point(latest, 10) is False
+    assert not latest.exists() and not best.exists()
+    assert (tmp_path / "best.pt.unreadable").exists() and (tmp_path / "latest.ckpt.unreadable").exists()
+    assert "training starts over" in said[0]

@@ -193,10 +193,22 @@ def resume_point(latest: Path, max_epochs: int) -> bool:
     training resumes there only to keep its best epoch, and trains none. The checkpoint is opened with
     ``torch.load(weights_only=True)`` first, so a file planted in a left-over work folder never runs code; one
     that cannot be read that way (damaged, or not irbench's) is renamed to ``latest.ckpt.unreadable`` and
-    training starts over, saying so."""
+    training starts over, saying so. The best weights beside it (``best.pt``) are checked the same way: an
+    unreadable one is set aside as ``best.pt.unreadable`` together with ``latest.ckpt`` (whose best epoch
+    would name weights that are gone), and training starts over."""
     latest = Path(latest)
     if not latest.exists():
         return False
+    best = latest.with_name("best.pt")
+    if best.exists():
+        try:
+            torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+        except Exception as error:  # damaged, planted or not irbench's: never trusted, never fatal
+            best.replace(best.with_name("best.pt.unreadable"))
+            latest.replace(latest.with_name("latest.ckpt.unreadable"))
+            LOG.warning(f"cannot read the best weights {best} ({type(error).__name__}); they are kept as "
+                        "best.pt.unreadable beside latest.ckpt.unreadable, and training starts over")
+            return False
     try:
         checkpoint = torch.load(latest, map_location="cpu", weights_only=True)
         completed = int(checkpoint["epoch"]) + 1  # Lightning's 0-based index of the last epoch it saved

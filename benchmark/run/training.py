@@ -246,6 +246,14 @@ def fit(
         except OSError as error:  # a full disk or lost folder while writing the work folder's checkpoints
             raise OutputError(f"cannot write training checkpoints to {work_dir}: {error.strerror or error}; free "
                               "some space and run the same command to resume") from error
+        except RuntimeError as error:
+            # torch.save reports a full disk from its C++ zip writer ("PytorchStreamWriter failed writing file
+            # data/0: file write failed"), not as an OSError
+            if "PytorchStreamWriter" not in str(error) and "file write failed" not in str(error):
+                raise
+            raise OutputError(f"cannot write training checkpoints to {work_dir}: the disk is full or the folder "
+                              "cannot be written (torch.save failed); free some space and run the same command "
+                              "to resume") from error
         except SystemExit as exit_:
             # Lightning turns Ctrl-C (and the command line's SIGTERM, irbench.cli.interrupt) into sys.exit(1)
             # after saving nothing more; without that handler (a library call, a submitit job) its own SIGTERM
