@@ -300,21 +300,10 @@ def _source(run: LoadedRun, path: Path) -> _Source:
 
 
 def _test_clips(task: Task, path: Path, seconds: float) -> tuple[list[Clip], bool]:
-    """The clips the task's protocol would score if ``path`` were one of its test files, and whether they
-    are segments of it: a task's ``recording_clips(path, seconds)`` when it defines one; MusicNet's
-    consecutive ``WINDOW_SECONDS`` segments (a remainder dropped; a shorter file is one clip); else the
-    whole file."""
-    hook = getattr(task, "recording_clips", None)
-    if callable(hook):
-        clips = list(hook(path, seconds))
-        return (clips or [Clip(path.name, path, ())]), True
-    from irbench.tasks.musicnet import WINDOW_SECONDS, MusicNetTask
-
-    if isinstance(task, MusicNetTask):
-        clips = [Clip(f"{path.stem}:{k}", path, (), segment=(k * WINDOW_SECONDS, (k + 1) * WINDOW_SECONDS))
-                 for k in range(int(seconds // WINDOW_SECONDS))]
-        return (clips or [Clip(path.name, path, ())]), True
-    return [Clip(path.name, path, ())], False
+    """The clips the task's protocol would score if ``path`` were one of its test files
+    (:meth:`irbench.task.Task.recording_clips`), and whether they are segments of it."""
+    clips = list(task.recording_clips(path, seconds)) or [Clip(path.name, path, ())]
+    return clips, any(clip.segment is not None for clip in clips)
 
 
 def _plan(run: LoadedRun, clips: list[Clip], source: _Source, frames: int):

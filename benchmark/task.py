@@ -175,6 +175,13 @@ class Task(ABC):
     def evaluate(self, validation: ClipScores, test: ClipScores) -> Evaluation:
         """Apply the protocol: choose what must be chosen on ``validation``, score ``test``."""
 
+    def recording_clips(self, path: Path, seconds: float) -> list[Clip]:
+        """The test clips the protocol would make of one audio file of ``seconds`` s (``irbench predict`` scores
+        a user's file as these): by default the whole file, one clip; a task whose clips are segments of a
+        recording (MusicNet's 3-s windows) returns the segments, each with its ``segment`` in seconds."""
+        del seconds
+        return [Clip(path.name, path, ())]
+
     def shortest_allowed_seconds(self, split: str) -> float | None:
         """Seconds below which a clip of ``split`` counts as truncated: ``(1 - duration_tolerance)`` times the
         shortest duration the dataset documents for that split, or ``None`` when it documents none."""

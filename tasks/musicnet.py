@@ -20,8 +20,8 @@ test scores average the model windows of each 3-s window, and one threshold is c
 Headline: ``micro_f1``, every (3-s window, class) decision pooled. Why not a macro average: the official
 test set is 10 recordings in which only 4 of the 12 groups (7 of the 11 instruments) sound, so a macro average
 over the classes with support (the headline of versions 1.0-1.1) let false positives on the 8 absent groups
-cost nothing, and a model predicting every instrument everywhere scored 0.71 on the tiny stand-in (about 0.48
-estimated on the real test set); any macro over all classes gives the absent classes 8/12 of the weight, each
+cost nothing, and a model predicting every instrument everywhere scored 0.71 on the tiny stand-in (issue 17
+estimated about 0.48 on the real test set); any macro over all classes gives the absent classes 8/12 of the weight, each
 all-or-nothing (1 when never predicted, 0 after a single false positive in some 1,000 windows). Micro-F1 charges
 each false positive once, wherever it falls, and is IRMAS's headline too (Han et al. 2017).
 
@@ -41,6 +41,7 @@ strings, brass, woodwind and flute); ``musicnet-instruments`` MusicNet's 11 inst
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import mir_eval
@@ -180,6 +181,15 @@ class NoteSpanLabeller:
         return span_labels(self.grids[clip.path], start, end)
 
 
+def segments(audio: Path, seconds: float) -> list[Clip]:
+    """The consecutive, non-overlapping ``WINDOW_SECONDS`` windows of a recording of ``seconds`` s as clips
+    (``<id>:<k>``, ``segment`` in seconds, no labels yet); a trailing remainder shorter than a window is
+    dropped. The one place MusicNet's 3-s windows are cut, for the loader and for ``irbench predict``."""
+    return [Clip(clip_id=f"{audio.stem}:{k}", path=audio, labels=(), segment=(k * WINDOW_SECONDS,
+                                                                           (k + 1) * WINDOW_SECONDS))
+            for k in range(int(seconds // WINDOW_SECONDS))]
+
+
 def read_metadata(path: Path) -> dict[int, dict[str, str]]:
     """``musicnet_metadata.csv``: id -> row. Accepts the variants in circulation (quoted fields, CRLF,
     an extra column). Raises ``DatasetLayoutError`` naming a line whose id is not an integer."""
@@ -256,15 +266,15 @@ class MusicNetTask(Task):
             seconds = soundfile.info(str(audio)).duration
         except (soundfile.LibsndfileError, RuntimeError) as error:
             raise AudioDecodeError(audio, str(error)) from error
-        n_windows = int(seconds // WINDOW_SECONDS)
         grid = sounding_grid(intervals, seconds)
         labeller.grids[audio] = grid
-        labels = [span_labels(grid, k * WINDOW_SECONDS, (k + 1) * WINDOW_SECONDS) for k in range(n_windows)]
-        return [
-            Clip(clip_id=f"{audio.stem}:{k}", path=audio, labels=labels[k], group=audio.stem,
-                 segment=(k * WINDOW_SECONDS, (k + 1) * WINDOW_SECONDS))
-            for k in range(n_windows)
-        ]
+        return [replace(clip, labels=span_labels(grid, *clip.segment), group=audio.stem)
+                for clip in segments(audio, seconds)]
+
+    def recording_clips(self, path: Path, seconds: float) -> list[Clip]:
+        """The recording's consecutive 3-s segments, as the loader cuts its test recordings (a file shorter
+        than one segment is one clip, so ``predict`` still scores it)."""
+        return segments(path, seconds) or [Clip(path.name, path, ())]
 
     def evaluate(self, validation: ClipScores, test: ClipScores) -> Evaluation:
         """Mean window probabilities per 3 s window, threshold on validation micro-F1, multi-label metrics."""

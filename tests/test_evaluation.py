@@ -4,7 +4,6 @@ import pytest
 from irbench.evaluation.aggregation import aggregate
 from irbench.evaluation.metrics import multilabel_metrics, top1_hit_rate
 from irbench.evaluation.thresholds import choose_threshold
-from irbench.evaluation.windows import first_window, non_overlapping_windows
 from irbench.evaluation.types import ClipScores
 from irbench.tasks.irmas import LABELS, IrmasTask
 from irbench.windowing.layouts import layout_windows
@@ -17,8 +16,6 @@ def test_windows_are_consecutive_and_never_empty():
     np.testing.assert_array_equal(windows[1], features[:, 4:8])
     short = layout_windows(features[:, :3], 4, pad_value=-1)
     assert short.shape == (1, 2, 4) and (short[0, :, 3] == -1).all()
-    np.testing.assert_array_equal(first_window(features, 4, -1), features[:, :4])
-    np.testing.assert_array_equal(non_overlapping_windows(features, 4, -1), windows)  # the old names call it
 
 
 def test_s1_is_the_mean_and_s2_puts_the_top_class_at_one():

@@ -98,10 +98,8 @@ def test_predicting_everything_never_looks_good(name, loaded):
         assert everything.metrics["map"] == pytest.approx(np.mean(prevalence))
     else:
         assert everything.metrics[main] < 0.45, everything.metrics
-    for metric in ("micro_f1", "macro_f1"):
-        if present.all():  # every class occurs in this test set: naming the present ones is naming all
-            assert everything.metrics[metric] == present_only.metrics[metric], metric
-        else:
+    if not present.all():  # where every class occurs, naming the present ones is naming all: nothing to compare
+        for metric in ("micro_f1", "macro_f1"):
             assert everything.metrics[metric] < present_only.metrics[metric], metric
 
 

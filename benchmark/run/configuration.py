@@ -13,7 +13,8 @@ A configuration is everything that can change a result besides the task and the 
 - the device, only when it was asked for by name (``--device cpu`` or ``cuda``); ``auto`` runs of one
   configuration pool whatever device they found, and each record's provenance names it;
 - the CPU thread count training and evaluation ran with (``--threads``, default :data:`DEFAULT_THREADS`):
-  CPU results depend on it (1 against 2 threads moved one seed's micro-F1 from 0.247 to 0.344), so it is
+  CPU results depend on it (issue 21 saw one seed's micro-F1 move from 0.247 to 0.344 between 1 and 2
+  threads), so it is
   fixed, never whatever the machine has, and two thread counts are two configurations.
 
 The label names the settings that differ from the baseline's defaults (``max_epochs=10``,
