@@ -45,6 +45,26 @@ BASELINES.register_lazy("cnn14", "irbench.baselines.cnn14:Cnn14Baseline")
 BASELINES.register_lazy("constant", "irbench.baselines.constant:ConstantBaseline")
 
 
+SCHEMES = {"probe": "irbench.baselines.probe:ProbeBaseline", "zero-shot": "irbench.baselines.zero_shot:ZeroShotBaseline"}
+"""``<scheme>:<target>`` baselines built per target: ``probe:<embedder>`` (probe-v1 on a frozen embedder) and
+``zero-shot:<tagger>`` (a pretrained tagger through a label map); the class is imported on first use."""
+
+
+def is_scheme_name(name: object) -> bool:
+    """Whether ``name`` is a ``<scheme>:<target>`` baseline name with a known scheme (nothing is imported)."""
+    return isinstance(name, str) and name.partition(":")[0] in SCHEMES and bool(name.partition(":")[2])
+
+
 def get_baseline(name: str) -> Baseline:
-    """Instantiate the baseline registered as ``name``; raises ``UnknownNameError`` with suggestions."""
+    """Instantiate the baseline registered as ``name``, or ``probe:<embedder>`` / ``zero-shot:<tagger>``.
+
+    Raises ``UnknownNameError`` with suggestions for an unknown name; ``ConfigError`` for a scheme whose
+    target names no embedder or tagger (the embedder or tagger itself is only built when the run is
+    configured)."""
+    if is_scheme_name(name):
+        import importlib
+
+        scheme, _, target = name.partition(":")
+        module_name, attribute = SCHEMES[scheme].split(":")
+        return getattr(importlib.import_module(module_name), attribute)(target)
     return BASELINES.get(name)()

@@ -30,6 +30,8 @@ class ModelSpec:
     ``(n_features, frames)`` of one window. class_priors: ``(n_classes,)`` share of training clips per class
     (over annotated pairs). feature_mean, feature_std: ``(n_features,)`` statistics of the TRAINING windows
     only, for baselines that standardise their input (instrument-classifier fitted its scaler on the test set).
+    task, labels: the task's name and its class labels in output order (a zero-shot tagger maps its own
+    labels to them; empty when unknown).
     """
 
     n_classes: int
@@ -38,6 +40,8 @@ class ModelSpec:
     class_priors: np.ndarray
     feature_mean: np.ndarray | None = None
     feature_std: np.ndarray | None = None
+    task: str = ""
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,20 @@ class Baseline(ABC):
             raise TypeError(f"baseline {self.name!r}: build() returned a {type(built).__name__}, not a "
                             "torch.nn.Module or BuiltModel")
         return built
+
+    def configure(self, config: TrainingConfig) -> None:
+        """Fix what depends on the run's settings before anything is planned: called with the training
+        configuration (defaults with overrides applied) before the run's configuration, features and windows
+        are decided, and by ``irbench predict`` with the recorded one. ``probe:<embedder>`` builds its embedder
+        here to learn its front end and window; the default does nothing."""
+        del config
+
+    def selection_grid(self, config: TrainingConfig) -> dict[str, list]:
+        """Training settings to choose on the validation split: ``{"learning_rate": [3.2e-3, 1e-3]}`` trains one
+        model per value from the run's seed and keeps the one of lowest validation loss
+        (:mod:`irbench.run.selection`); the default, ``{}``, trains ``config`` once."""
+        del config
+        return {}
 
     def weights_notes(self, config: TrainingConfig) -> dict[str, Any]:
         """What the run's record will say about pretrained weights, known before any model is built, so the

@@ -156,6 +156,10 @@ def load_run(record_path: Path, baseline: Baseline | None = None, task: Task | N
     if baseline is not None and baseline.name != record.baseline:
         raise IrbenchError(f"{record_path} is a run of baseline {record.baseline!r}, not of {baseline.name!r}")
     baseline = baseline if baseline is not None else recorded_baseline(record, Path(record_path))
+    recorded = record.config.training
+    config = type(baseline.training).model_validate({**recorded, **({"checkpoint": None} if "checkpoint" in recorded
+                                                                     else {})})
+    baseline.configure(config)
     described = record.config.baseline
     frontend_name = described.frontend
     if frontend_name is not None and frontend_name != baseline.frontend_name:
@@ -175,9 +179,6 @@ def load_run(record_path: Path, baseline: Baseline | None = None, task: Task | N
     task = task if task is not None else get_task(record.task)
     labels = task.metadata.labels
     frontend = FRONTENDS.get(frontend_name)(baseline.frontend_config) if frontend_name is not None else None
-    recorded = record.config.training
-    config = type(baseline.training).model_validate({**recorded, **({"checkpoint": None} if "checkpoint" in recorded
-                                                                     else {})})
     spec = _spec(payload, task, baseline, frontend)
     model = baseline.assemble(spec, config).module
     try:
@@ -199,10 +200,11 @@ def _spec(payload: dict, task, baseline: Baseline, frontend) -> ModelSpec:
         return ModelSpec(
             len(labels), task.metadata.train_prediction_type, tuple(stored["input_shape"]),
             np.asarray(stored["class_priors"], dtype=np.float32), np.asarray(stored["feature_mean"], np.float32),
-            np.asarray(stored["feature_std"], np.float32))
+            np.asarray(stored["feature_std"], np.float32), task.metadata.name, tuple(labels))
     n_features = _n_features(frontend) if frontend is not None else 1
     return ModelSpec(len(labels), task.metadata.train_prediction_type, (n_features, baseline.input_frames),
-                     np.full(len(labels), 1 / len(labels)), np.zeros(n_features), np.ones(n_features))
+                     np.full(len(labels), 1 / len(labels)), np.zeros(n_features), np.ones(n_features),
+                     task.metadata.name, tuple(labels))
 
 
 def _n_features(frontend) -> int:

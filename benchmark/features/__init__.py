@@ -32,6 +32,8 @@ FRONTENDS.register_lazy("log-mel-essentia", "irbench.features.essentia_logmel:Es
 FRONTENDS.register_lazy("resized-stft", "irbench.features.resized_stft:ResizedStft")
 FRONTENDS.register_lazy("multi-stft", "irbench.features.multi_stft:MultiStft")
 FRONTENDS.register_lazy("mfcc", "irbench.features.mfcc:Mfcc")
+FRONTENDS.register_lazy("embedding", "irbench.features.embedding:EmbeddingFrontend")
+FRONTENDS.register_lazy("tagger-scores", "irbench.features.tagger_scores:TaggerScores")
 
 
 def frontend_grid(name: str, config: dict):

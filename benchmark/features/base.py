@@ -35,6 +35,7 @@ class Frontend(torch.nn.Module):
     name: ClassVar[str]
     config_class: ClassVar[type[BaseModel]]
     frame_local: ClassVar[bool] = True  # each frame depends only on the samples under it (streamable)
+    in_process: ClassVar[bool] = False  # True: computed in the run's process, never in feature workers
 
     def __init__(self, config: BaseModel | None = None):
         super().__init__()

@@ -253,7 +253,10 @@ def _run_jobs(paths: list[Path], digests: dict[Path, str], root: Path, frontend_
         return {}
     jobs = [_Job(p, digests[p], root, frontend_name, config_json) for p in paths]
     description = f"Features ({frontend_name})"
-    if workers > 1 and len(jobs) > workers:
+    from irbench.features import FRONTENDS
+
+    in_process = FRONTENDS.get(frontend_name).in_process  # e.g. an embedding model: loaded once, here
+    if workers > 1 and len(jobs) > workers and not in_process:
         outcomes = parallel_map(_compute, jobs, workers, description, show_progress, initializer=_limit_threads)
     else:
         with single_threaded():

@@ -39,6 +39,7 @@ from irbench.store.records import Provenance, RunRecord, read_record, record_loc
 from irbench.evaluation.types import ClipScores
 from irbench.task import Task
 from irbench.tasks import get_task
+from irbench.run.selection import fit_selected
 from irbench.run.training import fit, predict_dataset, resolve_device
 from irbench.windowing.dataset import clip_window_scores
 
@@ -108,6 +109,7 @@ def run_seeds(options: RunOptions, seeds: Sequence[int]) -> Iterator[SeedOutcome
     if options.frontend:
         baseline.use_frontend(options.frontend)
     config = apply_overrides(baseline.training, options.config, options.max_epochs)
+    baseline.configure(config)
     device = resolve_device(options.device)
     for seed in seeds:
         check_seed(seed)
@@ -180,23 +182,33 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         n_classes=len(task.metadata.labels), prediction_type=task.metadata.train_prediction_type,
         input_shape=(prepared.indexes["train"].n_features, baseline.input_frames),
         class_priors=prepared.class_priors, feature_mean=prepared.feature_mean, feature_std=prepared.feature_std,
+        task=task.metadata.name, labels=tuple(task.metadata.labels),
     )
-    with cpu_threads(options.threads), stages("train"):
+    identity = {  # the configuration names the pretrained weights: other weights never resume this work
+        "task": task.metadata.name, "task_version": task.metadata.version, "configuration": configuration.digest,
+        "seed": seed, "device": device, "data": prepared.fingerprint,
+    }
+    work_dir = path.parent / f".seed-{seed}.work-{_digest(identity)}"
+
+    def train_one(trial_config, trial_dir: Path):
         torch.manual_seed(seed)
-        built = baseline.assemble(spec, config)
-        model, described = built.module, baseline.describe(built.notes)
-        built_as = configuration_of(baseline.name, described, config.model_dump(), options.device, options.threads)
+        built = baseline.assemble(spec, trial_config)
+        built_as = configuration_of(baseline.name, baseline.describe(built.notes), config.model_dump(),
+                                    options.device, options.threads)
         if built_as.digest != configuration.digest:
             raise ConfigError(f"baseline {baseline.name}: building the model changed its configuration "
                               f"({'; '.join(configuration.differences(built_as))}); its build() must note the "
                               "weights its weights_notes() announces")
-        identity = {  # the configuration names the pretrained weights: other weights never resume this work
-            "task": task.metadata.name, "task_version": task.metadata.version, "configuration": configuration.digest,
-            "seed": seed, "device": device, "data": prepared.fingerprint,
-        }
-        work_dir = path.parent / f".seed-{seed}.work-{_digest(identity)}"
-        result = fit(model, spec.prediction_type, prepared.dataset("train"), prepared.dataset("validation"), config,
-                     seed, device, work_dir, options.show_progress, callbacks=built.callbacks)
+        result = fit(built.module, spec.prediction_type, prepared.dataset("train"), prepared.dataset("validation"),
+                     trial_config, seed, device, trial_dir, options.show_progress, callbacks=built.callbacks)
+        return built, result
+
+    with cpu_threads(options.threads), stages("train"):
+        selected = fit_selected(config, baseline.selection_grid(config), work_dir, train_one,
+                                len(prepared.indexes["validation"]) > 0)
+        built, result = selected.built, selected.result
+        notes = {**built.notes, **({"selection": selected.summary} if selected.summary else {})}
+        model, described = built.module, baseline.describe(notes)
     with cpu_threads(options.threads), stages("evaluate"):
         scores = {name: _scores(task, model, prepared, name, device, config.batch_size)
                   for name in ("validation", "test")}

@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from irbench.baselines import BASELINES, get_baseline
+from irbench.baselines import BASELINES, get_baseline, is_scheme_name
 from irbench.baselines.base import Baseline
 from irbench.errors import IrbenchError
 from irbench.store.records import RunRecord
@@ -34,7 +34,7 @@ def recorded_baseline(record: RunRecord, record_path: Path) -> Baseline:
         built with no arguments, or is now named otherwise than the record's baseline.
     UnknownNameError, TypeError: as :func:`irbench.baselines.get_baseline` for a registered name.
     """
-    if record.baseline in BASELINES:
+    if is_scheme_name(record.baseline) or record.baseline in BASELINES:
         return get_baseline(record.baseline)
     where = record.config.baseline.python_class
     if not where:

@@ -1,0 +1,177 @@
+"""``probe:<embedder>``: the probe-v1 protocol, a frozen embedding model judged by a small probe trained on it.
+
+probe-v1, the same on every task (so embedders are compared like with like):
+
+- **Embeddings** of every audio file from the embedder (``hear:<module>``, ``cnn14``, a plugin), computed
+  once and cached like features (:mod:`irbench.features.embedding`; keyed by the embedder's name, version,
+  weights SHA-256 and options), at the embedder's own sample rate (soxr resampling). Every probe seed and
+  every learning rate reads the same cached embeddings.
+- **Windows** of ``window_seconds`` (3 s) placed by the task's own layout; the task's protocol aggregates
+  window scores to clips, exactly as for the supervised baselines.
+- **Pooling** over each window's frames: ``mean`` (default) or ``mean+max`` (concatenated, ``2 D``).
+- **Standardisation** with the mean and standard deviation of the training windows' frames only.
+- **Probe**: ``linear`` (one linear layer, default) or ``mlp`` (one hidden layer of 512 ReLU units, dropout
+  0.1), Adam, batch 64, at most 100 epochs with early stopping on validation loss (patience 10).
+- **Learning rate** from a fixed grid, ``(3.2e-3, 1e-3, 3.2e-4, 1e-4)`` (HEAR 2021's grid, Turian et al.,
+  PMLR 176, 2022), chosen by the lowest validation loss: the test split is never looked at. Each grid point is
+  trained from the run's seed; the record's ``config.baseline.notes.selection`` lists every trial and the
+  choice.
+
+Differences from the protocols it follows: HEAR 2021 trains an MLP probe (1024 units, 1-2 layers) and also
+chooses initialisation and depth; MARBLE's constrained track uses one 512-unit MLP and 6 learning rates; EVAR
+a linear probe on standardised features. probe-v1 takes one fixed, small grid so a run costs four short
+probe trainings on cached embeddings. Windows past a clip's end (Medley-solos-DB's 2.97-s clips against 3-s
+windows) are padded with zeros before standardisation: at a 50-ms hop that is 1 frame of 60.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import torch
+from pydantic import Field
+from torch import nn
+
+from irbench.baselines.base import Baseline, BuiltModel, ModelSpec, TrainingConfig
+from irbench.errors import ConfigError
+
+PREFIX = "probe:"
+PROTOCOL = "probe-v1"
+LEARNING_RATES = (3.2e-3, 1e-3, 3.2e-4, 1e-4)
+HIDDEN_UNITS = 512
+
+
+class ProbeConfig(TrainingConfig):
+    """probe-v1's settings (every one recorded and part of the configuration).
+
+    pooling: ``mean`` or ``mean+max`` over a window's frames. probe: ``linear`` or ``mlp``.
+    learning_rates: the grid chosen from on validation (``learning_rate`` itself is unused). window_seconds:
+    the window the embeddings are pooled over (s). model_file: passed to the embedder (a HEAR module's
+    ``load_model`` argument, a Cnn14 checkpoint). weights: ``pretrained`` or ``random`` for embedders that take
+    it (``""``: the embedder's default). embedder_device: where the embedder runs (``cpu`` by default: cached
+    embeddings should not depend on which machine computed them first).
+    """
+
+    pooling: Literal["mean", "mean+max"] = "mean"
+    probe: Literal["linear", "mlp"] = "linear"
+    learning_rates: tuple[float, ...] = Field(LEARNING_RATES, min_length=1)
+    window_seconds: float = Field(3.0, gt=0, le=60, allow_inf_nan=False)
+    model_file: str = ""
+    weights: str = ""
+    embedder_device: str = "cpu"
+
+
+class ProbeNet(nn.Module):
+    """Embedding windows ``(batch, D, frames)`` -> logits ``(batch, n_classes)``: standardised with the training
+    statistics (buffers, so a checkpoint carries them), pooled over frames, then a linear layer or a
+    512-unit MLP."""
+
+    def __init__(self, n_features: int, n_classes: int, mean: np.ndarray, std: np.ndarray, pooling: str,
+                 probe: str):
+        super().__init__()
+        self.pooling = pooling
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).reshape(n_features, 1))
+        self.register_buffer("std", torch.as_tensor(np.maximum(std, 1e-8), dtype=torch.float32)
+                             .reshape(n_features, 1))
+        width = n_features * (2 if pooling == "mean+max" else 1)
+        self.head = nn.Linear(width, n_classes) if probe == "linear" else nn.Sequential(
+            nn.Linear(width, HIDDEN_UNITS), nn.ReLU(), nn.Dropout(0.1), nn.Linear(HIDDEN_UNITS, n_classes))
+
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        """``(batch, D, frames)`` -> ``(batch, n_classes)``."""
+        z = (windows - self.mean) / self.std
+        pooled = z.mean(dim=-1)
+        if self.pooling == "mean+max":
+            pooled = torch.cat([pooled, z.amax(dim=-1)], dim=-1)
+        return self.head(pooled)
+
+
+class ProbeBaseline(Baseline):
+    """``probe:<embedder>`` (see the module docstring): built per embedder name, configured once the run's
+    settings are known (:meth:`configure` builds the embedder to read its version, weights, rate and hop).
+
+    Raises ``UnknownNameError`` (unknown embedder) or ``EmbedderError`` (it cannot be built) from
+    :meth:`configure`."""
+
+    description = "probe-v1: linear or MLP probe on a frozen embedder's pooled embeddings"
+    source = "irbench probe-v1 (after HEAR 2021, Turian et al. 2022; MARBLE; EVAR)"
+    frontend_name: ClassVar[str | None] = "embedding"
+    input_frames: int = 1
+    training = ProbeConfig(max_epochs=100, patience=10)
+
+    def __init__(self, embedder: str):
+        from irbench.embedders import is_embedder_name
+
+        if not embedder or not is_embedder_name(embedder):
+            raise ConfigError(f"{PREFIX}{embedder}: {embedder!r} names no embedder (hear:<python.module>, or "
+                              "one of `irbench list embedders`)")
+        self.embedder_name = embedder
+        self.name = f"{PREFIX}{embedder}"
+        self.frontend_config = None
+        self._configured_for: tuple | None = None
+        self._embedder_description: dict[str, Any] = {}
+
+    def options(self, config: ProbeConfig) -> dict[str, str]:
+        """The embedder's keyword options from ``config``: ``model_file``, ``weights`` (when set), ``device``,
+        and ``cache_dir`` (the run's cache) for embedders that take one."""
+        from irbench.embedders import EMBEDDERS
+
+        options = {"model_file": config.model_file, "weights": config.weights, "device": config.embedder_device}
+        options = {key: value for key, value in options.items() if value}
+        if ":" not in self.embedder_name and self.cache_dir is not None:
+            parameters = inspect.signature(EMBEDDERS.get(self.embedder_name)).parameters
+            if "cache_dir" in parameters:
+                options["cache_dir"] = str(self.cache_dir)
+        return options
+
+    def configure(self, config: ProbeConfig) -> None:
+        """Build the embedder with ``config``'s options and fix the front end (name, version, weights, sample
+        rate, measured hop) and the window (``window_seconds`` in frames) the run will use."""
+        from irbench.embedders import get_embedder
+        from irbench.features.embedding import EmbeddingConfig, measure_hop
+
+        options = self.options(config)
+        key = (tuple(sorted(options.items())), config.window_seconds)
+        if self._configured_for == key:
+            return
+        embedder = get_embedder(self.embedder_name, **options)
+        try:
+            hop_length, first_ms = measure_hop(embedder)
+        except ValueError as error:
+            raise ConfigError(str(error)) from error
+        stored = {k: v for k, v in options.items() if k != "cache_dir"}  # the folder is no identity...
+        resolved = getattr(embedder, "model_file", None)
+        if "cache_dir" in options and resolved and "model_file" not in stored:
+            stored["model_file"] = str(resolved)  # ...the weights file found in it is (with its SHA-256)
+        self.frontend_config = EmbeddingConfig(
+            embedder=self.embedder_name, options=stored, version=str(embedder.version),
+            weights_sha256=embedder.weights_sha256, sample_rate=int(embedder.sample_rate),
+            hop_length=hop_length, embedding_size=int(embedder.embedding_size),
+            first_timestamp_ms=round(first_ms, 3))
+        self.input_frames = max(1, round(config.window_seconds * embedder.sample_rate / hop_length))
+        self._embedder_description = {key: value for key, value in embedder.describe().items()}
+        self._configured_for = key
+
+    def describe(self, notes: dict[str, Any] | None = None) -> dict[str, Any]:
+        """:meth:`Baseline.describe`, configured with the defaults first if :meth:`configure` was not called."""
+        if self.frontend_config is None:
+            self.configure(self.training)
+        return super().describe(notes)
+
+    def selection_grid(self, config: ProbeConfig) -> dict[str, list]:
+        """probe-v1 chooses ``learning_rate`` from ``config.learning_rates`` on validation loss."""
+        return {"learning_rate": list(config.learning_rates)}
+
+    def build(self, spec: ModelSpec, config: ProbeConfig) -> BuiltModel:
+        """A :class:`ProbeNet` for ``spec`` (its feature statistics are the training windows'), noted with
+        the protocol, the embedder, pooling and probe kind."""
+        if spec.feature_mean is None or spec.feature_std is None:
+            raise ConfigError(f"{self.name}: the probe needs the training windows' feature statistics")
+        n_features = spec.input_shape[0]
+        module = ProbeNet(n_features, spec.n_classes, spec.feature_mean, spec.feature_std, config.pooling,
+                          config.probe)
+        notes = {"track": PROTOCOL, "protocol": PROTOCOL, "embedder": dict(self._embedder_description),
+                 "pooling": config.pooling, "probe": config.probe}
+        return BuiltModel(module, notes)

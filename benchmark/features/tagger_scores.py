@@ -1,0 +1,95 @@
+"""A pretrained tagger's label scores as a front end: ``tagger-scores`` (what ``zero-shot:<tagger>`` reads).
+
+Frame ``k`` (centred at ``k * hop_length`` samples, ``1 + samples // hop_length`` frames as a centred STFT)
+holds the tagger's scores in ``[0, 1]`` for the ``segment_seconds`` of audio centred on it, zero-padded
+past the file's ends, so a task window of ``n`` frames pools ``n`` overlapping looks of the tagger. Scores
+are computed once per audio file and cached like features (the key: tagger name, version, weights SHA-256,
+options, sample rate, segment and hop). Segments go to the tagger ``SEGMENTS_PER_CALL`` at a time, all of one
+length, so a tagger's batch-independence (``irbench validate``) is what keeps these numbers equal to
+one-segment calls.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from irbench.features.base import FrameGrid, Frontend
+
+SEGMENTS_PER_CALL = 32
+
+
+class TaggerScoresConfig(BaseModel):
+    """What identifies a tagger's scores (all of it is the cache key): ``tagger`` name, its ``options``,
+    ``version``, ``weights_sha256``, ``sample_rate`` (Hz), ``n_labels``, ``segment_seconds`` (audio per look)
+    and ``hop_length`` (samples between frames)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tagger: str
+    options: dict[str, str] = Field(default_factory=dict)
+    version: str = "unknown"
+    weights_sha256: str | None = None
+    sample_rate: int = Field(32_000, gt=0)
+    n_labels: int = Field(1, gt=0)
+    segment_seconds: float = Field(1.0, gt=0, le=30, allow_inf_nan=False)
+    hop_length: int = Field(16_000, gt=0)
+
+
+class TaggerScores(Frontend):
+    """Waveforms ``(batch, samples)`` at ``config.sample_rate`` Hz -> label scores ``(batch, n_labels,
+    1 + samples // hop_length)`` float32 in ``[0, 1]``.
+
+    Raises ``TaggerError`` when the tagger cannot be built or breaks its contract, ``ConfigError`` when it now
+    declares another version, weights, sample rate or label count than the configuration."""
+
+    name = "tagger-scores"
+    config_class = TaggerScoresConfig
+    frame_local: ClassVar[bool] = False
+    in_process: ClassVar[bool] = True
+
+    def __init__(self, config: TaggerScoresConfig | None = None):
+        super().__init__(config)
+        self._tagger = None
+
+    @classmethod
+    def grid(cls, config: TaggerScoresConfig) -> FrameGrid:
+        """``config.sample_rate`` and ``config.hop_length``; padding past a clip's end scores 0."""
+        return FrameGrid(config.sample_rate, config.hop_length, 0.0)
+
+    @property
+    def tagger(self):
+        """The configured tagger, built once and checked against the configuration."""
+        if self._tagger is None:
+            from irbench.errors import ConfigError
+            from irbench.taggers import get_tagger
+
+            built = get_tagger(self.config.tagger, **self.config.options)
+            declared = {"version": built.version, "weights_sha256": built.weights_sha256,
+                        "sample_rate": int(built.sample_rate), "n_labels": len(built.labels)}
+            wanted = {key: getattr(self.config, key) for key in declared}
+            if declared != wanted:
+                changed = ", ".join(f"{k} {wanted[k]!r} -> {declared[k]!r}" for k in declared
+                                    if declared[k] != wanted[k])
+                raise ConfigError(f"tagger {self.config.tagger!r} changed since this run was configured ({changed})")
+            self._tagger = built
+        return self._tagger
+
+    def transform(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` float -> ``(batch, n_labels, 1 + samples // hop_length)`` float32."""
+        config = self.config
+        audio = waveform.detach().to(torch.float32).clamp(-1.0, 1.0).cpu().numpy()
+        segment = max(1, int(round(config.segment_seconds * config.sample_rate)))
+        half = segment // 2
+        n_frames = 1 + audio.shape[1] // config.hop_length
+        out = np.empty((audio.shape[0], config.n_labels, n_frames), dtype=np.float32)
+        for row, clip in enumerate(audio):
+            padded = np.concatenate([np.zeros(half, np.float32), clip, np.zeros(segment, np.float32)])
+            starts = np.arange(n_frames) * config.hop_length  # frame k's segment starts half before k * hop
+            for first in range(0, n_frames, SEGMENTS_PER_CALL):
+                batch = np.stack([padded[s:s + segment] for s in starts[first:first + SEGMENTS_PER_CALL]])
+                out[row, :, first:first + len(batch)] = self.tagger.predict(batch).T
+        return torch.from_numpy(out)
