@@ -27,6 +27,7 @@ windows) are padded with zeros before standardisation: at a 50-ms hop that is 1 
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -41,6 +42,28 @@ PREFIX = "probe:"
 PROTOCOL = "probe-v1"
 LEARNING_RATES = (3.2e-3, 1e-3, 3.2e-4, 1e-4)
 HIDDEN_UNITS = 512
+DEFAULT_WINDOW_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class DatasetFeatures:
+    """Embeddings a dataset ships (read, not computed): the front end that reads them, the tasks that have
+    them, their window (s: the whole clip) and what the record says about them."""
+
+    frontend: str
+    tasks: tuple[str, ...]
+    window_seconds: float
+    description: dict[str, Any]
+
+
+DATASET_FEATURES = {
+    "openmic-vggish": DatasetFeatures(
+        "openmic-vggish", ("openmic",), 9.6,
+        {"name": "openmic-vggish", "version": "OpenMIC-2018 1.0 vggish/ (AudioSet VGGish, uint8)",
+         "sample_rate": 16_000, "embedding_size": 128, "weights_sha256": None}),
+}
+"""``probe:<name>`` of features a dataset ships: OpenMIC-2018's VGGish (Humphrey et al., ISMIR 2018), whose
+official baseline is a random forest on their time average (not provided here: probe-v1's probes only)."""
 
 
 class ProbeConfig(TrainingConfig):
@@ -48,7 +71,8 @@ class ProbeConfig(TrainingConfig):
 
     pooling: ``mean`` or ``mean+max`` over a window's frames. probe: ``linear`` or ``mlp``.
     learning_rates: the grid chosen from on validation (``learning_rate`` itself is unused). window_seconds:
-    the window the embeddings are pooled over (s). model_file: passed to the embedder (a HEAR module's
+    the window the embeddings are pooled over (s; ``None``: 3 s, or the whole clip for a dataset's own
+    features). model_file: passed to the embedder (a HEAR module's
     ``load_model`` argument, a Cnn14 checkpoint). weights: ``pretrained`` or ``random`` for embedders that take
     it (``""``: the embedder's default). embedder_device: where the embedder runs (``cpu`` by default: cached
     embeddings should not depend on which machine computed them first).
@@ -57,7 +81,7 @@ class ProbeConfig(TrainingConfig):
     pooling: Literal["mean", "mean+max"] = "mean"
     probe: Literal["linear", "mlp"] = "linear"
     learning_rates: tuple[float, ...] = Field(LEARNING_RATES, min_length=1)
-    window_seconds: float = Field(3.0, gt=0, le=60, allow_inf_nan=False)
+    window_seconds: float | None = Field(None, gt=0, le=60, allow_inf_nan=False)
     model_file: str = ""
     weights: str = ""
     embedder_device: str = "cpu"
@@ -104,9 +128,9 @@ class ProbeBaseline(Baseline):
     def __init__(self, embedder: str):
         from irbench.embedders import is_embedder_name
 
-        if not embedder or not is_embedder_name(embedder):
-            raise ConfigError(f"{PREFIX}{embedder}: {embedder!r} names no embedder (hear:<python.module>, or "
-                              "one of `irbench list embedders`)")
+        if embedder not in DATASET_FEATURES and (not embedder or not is_embedder_name(embedder)):
+            raise ConfigError(f"{PREFIX}{embedder}: {embedder!r} names no embedder (hear:<python.module>, "
+                              f"one of `irbench list embedders`, or {', '.join(DATASET_FEATURES)})")
         self.embedder_name = embedder
         self.name = f"{PREFIX}{embedder}"
         self.frontend_config = None
@@ -132,6 +156,9 @@ class ProbeBaseline(Baseline):
         from irbench.embedders import get_embedder
         from irbench.features.embedding import EmbeddingConfig, measure_hop
 
+        if self.embedder_name in DATASET_FEATURES:
+            self._configure_dataset_features(config)
+            return
         options = self.options(config)
         key = (tuple(sorted(options.items())), config.window_seconds)
         if self._configured_for == key:
@@ -150,9 +177,24 @@ class ProbeBaseline(Baseline):
             weights_sha256=embedder.weights_sha256, sample_rate=int(embedder.sample_rate),
             hop_length=hop_length, embedding_size=int(embedder.embedding_size),
             first_timestamp_ms=round(first_ms, 3))
-        self.input_frames = max(1, round(config.window_seconds * embedder.sample_rate / hop_length))
+        seconds = config.window_seconds or DEFAULT_WINDOW_SECONDS
+        self.input_frames = max(1, round(seconds * embedder.sample_rate / hop_length))
         self._embedder_description = {key: value for key, value in embedder.describe().items()}
         self._configured_for = key
+
+    def _configure_dataset_features(self, config: ProbeConfig) -> None:
+        from irbench.features import FRONTENDS
+
+        source = DATASET_FEATURES[self.embedder_name]
+        if config.model_file or config.weights:
+            raise ConfigError(f"{self.name} reads {source.tasks[0]}'s own features: model_file and weights do "
+                              "not apply")
+        self.frontend_name = source.frontend
+        frontend = FRONTENDS.get(source.frontend)
+        self.frontend_config = frontend.config_class()
+        grid = frontend.grid(self.frontend_config)
+        self.input_frames = max(1, round((config.window_seconds or source.window_seconds) * grid.frames_per_second))
+        self._embedder_description = dict(source.description)
 
     def describe(self, notes: dict[str, Any] | None = None) -> dict[str, Any]:
         """:meth:`Baseline.describe`, configured with the defaults first if :meth:`configure` was not called."""
@@ -167,6 +209,9 @@ class ProbeBaseline(Baseline):
     def build(self, spec: ModelSpec, config: ProbeConfig) -> BuiltModel:
         """A :class:`ProbeNet` for ``spec`` (its feature statistics are the training windows'), noted with
         the protocol, the embedder, pooling and probe kind."""
+        source = DATASET_FEATURES.get(self.embedder_name)
+        if source is not None and spec.task and spec.task not in source.tasks:
+            raise ConfigError(f"{self.name}: only {', '.join(source.tasks)} ships these features, not {spec.task}")
         if spec.feature_mean is None or spec.feature_std is None:
             raise ConfigError(f"{self.name}: the probe needs the training windows' feature statistics")
         n_features = spec.input_shape[0]

@@ -201,3 +201,47 @@ def test_a_probe_of_no_embedder_is_a_clear_error(monkeypatch, capsys, tmp_path):
     code, _, err = run_cli(monkeypatch, capsys, "run", "--task", "irmas", "--baseline", "probe:nosuch",
                            "--data-home", str(tmp_path))
     assert code == 2 and "nosuch" in err and "Traceback" not in err
+
+
+def test_openmic_ships_vggish_features_that_a_probe_reads_without_audio_models(
+        tmp_path, monkeypatch, capsys, stand_in):
+    from irbench.features.openmic_vggish import OpenMicVggish, vggish_file
+    from irbench.tasks.openmic import read_vggish
+
+    home = stand_in("openmic")
+    with np.load(home / "openmic-2018.npz") as npz:
+        assert npz["X"].dtype == np.uint8 and npz["X"].shape[1:] == (10, 128)
+        assert npz["Y_true"].shape == npz["Y_mask"].shape == (len(npz["sample_key"]), 20)
+        key = str(npz["sample_key"][0])
+        times, features = read_vggish(home / "vggish" / key[:3] / f"{key}.json")
+        np.testing.assert_array_equal(npz["X"][0], features)
+    assert times[1] - times[0] == pytest.approx(0.96)
+    audio = home / "audio" / key[:3] / f"{key}.ogg"
+    assert vggish_file(audio).is_file()
+    assert OpenMicVggish().file_features(audio).shape == (128, 10)
+
+    code, _, err = run_cli(monkeypatch, capsys, "run", "--task", "openmic", "--baseline", "probe:openmic-vggish",
+                           "--data-home", str(home), "--results-dir", str(tmp_path / "results"),
+                           "--cache-dir", str(tmp_path / "cache"), "--max-epochs", "2")
+    assert code == 0, err
+    (path,) = (tmp_path / "results" / "openmic").rglob("seed-0.json")
+    record = read(path)
+    assert record["config"]["baseline"]["frontend"] == "openmic-vggish"
+    assert record["config"]["baseline"]["input_frames"] == 10  # the whole 9.6 s of VGGish patches
+    assert record["config"]["baseline"]["notes"]["embedder"]["name"] == "openmic-vggish"
+
+
+def test_the_real_openmic_vggish_file_reads_as_features(real_openmic_root):
+    from irbench.features.openmic_vggish import OpenMicVggish
+
+    audio = real_openmic_root / "audio" / "000" / "000046_3840.ogg"
+    features = OpenMicVggish().file_features(audio)
+    assert features.shape == (128, 10) and 0 <= features.min() and features.max() <= 255
+
+
+def test_a_dataset_s_own_features_on_another_task_is_a_clear_error(tmp_path, monkeypatch, capsys, micro_irmas):
+    code, _, err = run_cli(monkeypatch, capsys, "run", "--task", "irmas", "--baseline", "probe:openmic-vggish",
+                           "--data-home", str(micro_irmas), "--results-dir", str(tmp_path / "results"),
+                           "--cache-dir", str(tmp_path / "cache"))
+    assert code == 2 and "Traceback" not in err
+    assert "VGGish" in err or "openmic" in err

@@ -34,6 +34,7 @@ FRONTENDS.register_lazy("multi-stft", "irbench.features.multi_stft:MultiStft")
 FRONTENDS.register_lazy("mfcc", "irbench.features.mfcc:Mfcc")
 FRONTENDS.register_lazy("embedding", "irbench.features.embedding:EmbeddingFrontend")
 FRONTENDS.register_lazy("tagger-scores", "irbench.features.tagger_scores:TaggerScores")
+FRONTENDS.register_lazy("openmic-vggish", "irbench.features.openmic_vggish:OpenMicVggish")
 
 
 def frontend_grid(name: str, config: dict):

@@ -36,6 +36,12 @@ class Frontend(torch.nn.Module):
     config_class: ClassVar[type[BaseModel]]
     frame_local: ClassVar[bool] = True  # each frame depends only on the samples under it (streamable)
     in_process: ClassVar[bool] = False  # True: computed in the run's process, never in feature workers
+    from_file: ClassVar[bool] = False  # True: read by ``file_features(path)`` from a dataset's own files
+
+    def file_features(self, audio):
+        """``(n_features, frames)`` float32 read for the audio file ``audio`` from the dataset's files (front
+        ends with ``from_file``); raises ``DatasetLayoutError`` naming the file it could not read."""
+        raise NotImplementedError(f"front end {self.name!r} computes its features from audio")
 
     def __init__(self, config: BaseModel | None = None):
         super().__init__()

@@ -111,6 +111,8 @@ def _compute(job: _Job) -> tuple[Path, str | None]:
             if cache.has(job.digest):
                 return job.path, None
             frontend = _frontend(job.frontend_name, job.config_json)
+            if frontend.from_file:
+                return _store_file_features(frontend, job, cache)
             try:
                 decoded = decode_audio(job.path, frontend.sample_rate)
             except AudioDecodeError as error:
@@ -123,6 +125,24 @@ def _compute(job: _Job) -> tuple[Path, str | None]:
     except OSError as error:
         raise OutputError(f"cannot write features of {job.path.name} to the cache {cache.directory}: "
                           f"{error.strerror or error}; free some space or give another --cache-dir") from None
+    return job.path, None
+
+
+def _store_file_features(frontend, job: _Job, cache: FeatureCache) -> tuple[Path, str | None]:
+    """Cache the features a ``from_file`` front end reads for ``job.path`` (its duration from the audio's
+    header); returns ``(path, problem or None)``."""
+    import soundfile
+
+    from irbench.errors import DatasetLayoutError
+
+    try:
+        info = soundfile.info(str(job.path))
+        features = frontend.file_features(job.path)
+    except DatasetLayoutError as error:
+        return job.path, str(error)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+        return job.path, f"cannot read its header ({error})"
+    cache.store(job.digest, features, AudioDuration(info.frames / info.samplerate, info.frames, info.samplerate))
     return job.path, None
 
 

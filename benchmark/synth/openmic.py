@@ -1,7 +1,12 @@
 """OpenMIC-2018 stand-in: 10 s OGG Vorbis excerpts with partial, crowd-style labels in the official layout.
 
 ``audio/NNN/<sample_key>.ogg`` (stereo 44.1 kHz), ``openmic-2018-aggregated-labels.csv`` with relevance
-values, ``partitions/split01_{train,test}.csv``, ``class-map.json``. Each clip sounds 1-3 of the 20
+values, ``partitions/split01_{train,test}.csv``, ``class-map.json``, and the dataset's precomputed features:
+``vggish/NNN/<sample_key>.json`` (``time_points`` 0, 0.96, ... s and 10 x 128 uint8 ``features``) and
+``openmic-2018.npz`` (``X`` (n, 10, 128) uint8, ``Y_true`` (n, 20) relevance with 0.5 where unannotated,
+``Y_mask`` (n, 20) bool, ``sample_key``), in the real files' shapes and dtypes. The stand-in's "VGGish" is
+not VGGish (no model weights here): each 0.96-s patch's 128-band log-mel spectrum at 16 kHz averaged over
+time and quantised to uint8 (:func:`stand_in_vggish`), features that carry the instruments' timbre. Each clip sounds 1-3 of the 20
 instruments; its label rows cover the sounding ones (relevance 0.6-1.0) and 1-3 silent ones (relevance
 0-0.3), but a sounding instrument goes unannotated with probability 0.25, so the label mask matters as in
 the real data. ``full`` has the real split sizes (14,915 / 5,085).
@@ -28,7 +33,7 @@ from irbench.synth import music
 from irbench.synth.base import StandInGenerator
 from irbench.synth.music import KIT, Voice
 from irbench.synth.render import mix, render
-from irbench.tasks.openmic import CLASS_MAP, LABELS, LABELS_FILE, PARTITIONS, audio_path
+from irbench.tasks.openmic import CLASS_MAP, LABELS, LABELS_FILE, PARTITIONS, audio_path, read_vggish
 
 SAMPLE_RATE = 44_100
 SECONDS = 10.0
@@ -43,6 +48,48 @@ VOICES: dict[str, Voice] = {
 }
 SPLIT_SIZES = {"tiny": (60, 20), "small": (400, 120), "full": (14915, 5085)}
 MAX_TRACK_ID = 155_320  # FMA track ids of the real keys reach 155,311
+VGGISH_RATE, VGGISH_HOP_SECONDS, VGGISH_FRAMES, VGGISH_SIZE = 16_000, 0.96, 10, 128
+NPZ = "openmic-2018.npz"
+
+
+def vggish_path(data_home: Path, sample_key: str) -> Path:
+    """``vggish/NNN/<sample_key>.json``, the dataset's per-clip VGGish features."""
+    return data_home / "vggish" / sample_key[:3] / f"{sample_key}.json"
+
+
+def stand_in_vggish(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The stand-in's "VGGish" of mono ``audio`` ``(samples,)`` at ``sample_rate`` Hz: ``(10, 128)`` uint8, each
+    row one 0.96-s patch's 128-band log-mel power (librosa, 16 kHz, n_fft 400, hop 160, 125-7500 Hz, VGGish's
+    analysis band) averaged over the patch, mapped from [-8, 2] log10 units to 0-255."""
+    import librosa
+    import soxr
+
+    mono = soxr.resample(np.asarray(audio, dtype=np.float32), sample_rate, VGGISH_RATE)
+    patch = int(VGGISH_HOP_SECONDS * VGGISH_RATE)
+    mono = np.pad(mono, (0, max(0, patch * VGGISH_FRAMES - len(mono))))[:patch * VGGISH_FRAMES]
+    mel = librosa.feature.melspectrogram(y=mono, sr=VGGISH_RATE, n_fft=400, hop_length=160, n_mels=VGGISH_SIZE,
+                                         fmin=125.0, fmax=7500.0, center=False)
+    frames_per_patch = mel.shape[1] // VGGISH_FRAMES
+    pooled = np.log10(mel[:, :frames_per_patch * VGGISH_FRAMES] + 1e-8)
+    pooled = pooled.reshape(VGGISH_SIZE, VGGISH_FRAMES, frames_per_patch).mean(axis=2).T
+    return np.clip(np.round((pooled + 8.0) * 25.5), 0, 255).astype(np.uint8)
+
+
+def write_npz(plans: list[ExcerptPlan], out: Path) -> None:
+    """``openmic-2018.npz`` from the clips' VGGish files and label rows, keys in ``sample_key`` order as the real
+    file (``X`` uint8, ``Y_true`` float32 with 0.5 where unannotated, ``Y_mask`` bool, ``sample_key`` str)."""
+    ordered = sorted(plans, key=lambda p: p.sample_key)
+    features = np.stack([read_vggish(vggish_path(out, p.sample_key))[1] for p in ordered])
+    truth = np.full((len(ordered), len(LABELS)), 0.5, dtype=np.float32)
+    mask = np.zeros((len(ordered), len(LABELS)), dtype=bool)
+    for row, plan in enumerate(ordered):
+        for instrument, relevance in plan.relevance:
+            truth[row, LABELS.index(instrument)] = relevance
+            mask[row, LABELS.index(instrument)] = True
+    with atomic_path(out / NPZ) as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, X=features, Y_true=truth, Y_mask=mask,
+                     sample_key=np.array([p.sample_key for p in ordered]))
 
 
 @dataclass(frozen=True)
@@ -62,7 +109,7 @@ class OpenMicStandIn(StandInGenerator):
 
     dataset = "openmic"
     real_data_probe = LABELS_FILE
-    layout = 2  # 2: one excerpt per track, tracks split-disjoint (1: two per track, one track in both)
+    layout = 3  # 3: with vggish/ and openmic-2018.npz; 2: one excerpt per track, tracks split-disjoint
 
     def plan(self, scale: str) -> list[ExcerptPlan]:
         """Keys ``TTTTTT_SSSS`` (one excerpt per FMA-like track, tracks distinct over both splits, keys sorted
@@ -98,6 +145,10 @@ class OpenMicStandIn(StandInGenerator):
         audio = mix(parts, [float(rng.uniform(-6, 0)) for _ in parts], peak=float(rng.uniform(0.3, 0.9)))
         with atomic_path(path) as temporary:
             soundfile.write(temporary, audio, SAMPLE_RATE, format="OGG", subtype="VORBIS")
+        features = stand_in_vggish(audio.mean(axis=1) if audio.ndim == 2 else audio, SAMPLE_RATE)
+        times = [round(VGGISH_HOP_SECONDS * i, 2) for i in range(len(features))]
+        atomic_write_text(vggish_path(out, plan.sample_key),
+                          json.dumps({"time_points": times, "features": features.tolist()}))
 
     def finish(self, plans: list[ExcerptPlan], out: Path) -> dict[str, int]:
         """Aggregated labels, split01 partitions and the class map."""
@@ -111,4 +162,5 @@ class OpenMicStandIn(StandInGenerator):
         for split, partition in PARTITIONS.items():
             atomic_write_text(out / partition, "".join(f"{p.sample_key}\n" for p in plans if p.split == split))
         atomic_write_text(out / CLASS_MAP, json.dumps({label: i for i, label in enumerate(LABELS)}))
+        write_npz(plans, out)
         return {"n_train": sum(p.split == "train" for p in plans), "n_test": sum(p.split == "test" for p in plans)}
