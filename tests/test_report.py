@@ -34,7 +34,8 @@ def pages(results, tmp_path_factory):
 
 
 def test_one_page_per_task_and_an_index(pages):
-    assert sorted(p.name for p in pages.iterdir()) == ["index.html", "irmas.html", "medley-solos.html"]
+    assert sorted(p.name for p in pages.iterdir()) == [".irbench-report.json", "index.html", "irmas.html",
+                                                       "medley-solos.html"]
     index = (pages / "index.html").read_text()
     assert 'href="irmas.html"' in index and 'href="medley-solos.html"' in index
 
@@ -125,7 +126,7 @@ def test_every_string_from_a_record_is_escaped(results, tmp_path, fmt, escaped):
 
 @pytest.mark.parametrize("fmt, name, marker", [
     ("markdown", "leaderboard.md", "| vgg (max\\_epochs=1) | 2 |"), ("latex", "leaderboard.tex", r"\begin{tabular}"),
-    ("csv", "leaderboard.csv", ",stand-in,vgg,max_epochs=1,"),
+    ("csv", "leaderboard.csv", ",stand-in,supervised,vgg,max_epochs=1,"),
 ])
 def test_table_formats(results, tmp_path, fmt, name, marker):
     path = build_report(results, tmp_path, fmt)

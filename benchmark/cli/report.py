@@ -23,8 +23,11 @@ def report(
     """Render the leaderboards: OUT/index.html and one page per task (one row per baseline and
     configuration, mean ± std over seeds, bootstrap intervals, paired comparisons with the best row,
     published numbers, per-class tables, plots, provenance), or OUT/leaderboard.{md,tex,csv}. Stand-in
-    results always sit in their own labelled tables. HTML is self-contained: no network needed. A record
-    that cannot be used is named in a warning and skipped."""
+    results, and the supervised, probe-v1 and zero-shot tracks, always sit in their own labelled tables.
+    HTML is self-contained: no network needed. Pages this command wrote before whose task has no records
+    any more are removed (OUT/.irbench-report.json lists what it wrote; nothing else is touched). A record
+    that cannot be used is named in a warning and skipped; an OUT that cannot be written is one error line
+    (exit 2)."""
     from irbench.report import build_report
 
     console = Console(stderr=True)

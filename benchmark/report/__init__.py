@@ -23,25 +23,37 @@ class ReportWarning(UserWarning):
     """A record, or a part of one, that the report skipped or repaired (the message names the file)."""
 
 
+def _imported(target: str):
+    """The attribute named by ``"module:attribute"``, imported now."""
+    import importlib
+
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
 @dataclass(frozen=True)
 class Format:
     """A report format: ``writer(boards, n_records, out_dir) -> main file`` (``"module:attribute"``,
-    imported when used) and which columns its main table shows (``"html"``: the main score and up to five
-    others; ``"paper"``: the main score and the task's short default list; ``"all"``: every metric)."""
+    imported when used), which columns its main table shows (``"html"``: the main score and up to five
+    others; ``"paper"``: the main score and the task's short default list; ``"all"``: every metric), and
+    ``files``: ``"module:attribute"`` of ``files(boards) -> [file names]`` it writes (empty: the main file
+    only), which the output folder's manifest keeps (:mod:`irbench.report.outputs`)."""
 
     writer: str
     columns: str
+    files: str = ""
 
     def write(self, boards, n_records: int, out_dir: Path) -> Path:
         """Import the writer and call it."""
-        import importlib
+        return _imported(self.writer)(boards, n_records, out_dir)
 
-        module, _, attribute = self.writer.partition(":")
-        return getattr(importlib.import_module(module), attribute)(boards, n_records, out_dir)
+    def names(self, boards, main: Path) -> list[str]:
+        """The plain file names this format wrote for ``boards`` (``main``: what :meth:`write` returned)."""
+        return list(_imported(self.files)(boards)) if self.files else [Path(main).name]
 
 
 FORMATS: Registry[Format] = Registry("report format")
-FORMATS.register("html", Format("irbench.report.html:render_html", "html"))
+FORMATS.register("html", Format("irbench.report.html:render_html", "html", "irbench.report.html:html_files"))
 FORMATS.register("markdown", Format("irbench.report.writers:write_markdown", "paper"))
 FORMATS.register("latex", Format("irbench.report.writers:write_latex", "paper"))
 FORMATS.register("csv", Format("irbench.report.writers:write_csv", "all"))
@@ -81,7 +93,9 @@ def build_report(
     warn: Callable[[str], None] | None = None,
 ) -> Path:
     """Render every usable record under ``results_dir`` into ``out_dir`` in format ``fmt``; returns the
-    main file.
+    main file. Files a previous run of the same format wrote there and this one does not (the page of a task
+    whose records are gone) are removed; nothing else in ``out_dir`` is touched
+    (:mod:`irbench.report.outputs`).
 
     Parameters
     ----------
@@ -95,10 +109,13 @@ def build_report(
     DatasetLayoutError: the only record is unusable (names the file and why).
     ConfigError: a metric in ``metrics`` is in no leaderboard.
     UnknownNameError: an unknown format.
+    OutputError: ``out_dir`` cannot be created or written (a regular file, a path under a file, read-only);
+        one line naming the path and the system's reason.
     """
     from irbench.store.predictions_file import PredictionsError, read_clip_table
     from irbench.report.collect import leaderboards
     from irbench.report.loading import load_runs
+    from irbench.report.outputs import prune_and_record, writable_out, written
     from irbench.report.paired import compare
 
     warn = warn or _warn
@@ -122,5 +139,7 @@ def build_report(
     choose_columns(boards, chosen.columns, metrics)
     for board in boards:
         compare(board, warn)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return chosen.write(boards, len(runs), Path(out_dir))
+    out = writable_out(Path(out_dir))
+    main = written(out, lambda: chosen.write(boards, len(runs), out))
+    prune_and_record(out, fmt, chosen.names(boards, main), warn)
+    return main

@@ -1,8 +1,9 @@
 """From run records to leaderboards: one row per baseline and configuration, mean and sample standard
 deviation over its seeds.
 
-A task's runs are grouped by (task, protocol version, stand-in or real data); within a group, by baseline
-and configuration (:mod:`irbench.run.configuration`, the one definition the run and the sweep use too): a VGG at
+A task's runs are grouped by (task, protocol version, stand-in or real data, track: supervised, probe-v1
+or zero-shot, :mod:`irbench.store.tracks`), so runs of different tracks never share a table, a ranking or
+a paired comparison; within a group, by baseline and configuration (:mod:`irbench.run.configuration`, the one definition the run and the sweep use too): a VGG at
 5 epochs and one at 40 are two rows.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 from irbench.run.configuration import of_record
 from irbench.evaluation.metric_registry import lower_is_better
 from irbench.store.records import RunRecord
+from irbench.store.tracks import SUPERVISED, TRACKS, track_label, track_of, unmapped_classes
 from irbench.report import configuration
 
 PREFERRED_METRICS = (
@@ -90,7 +92,9 @@ class Row:
 
     ``configuration`` holds the settings in which this row differs from the baseline's defaults
     (:attr:`irbench.run.configuration.Configuration.changes`; empty for the defaults); ``digest`` is 8 digits of the
-    configuration's digest.
+    configuration's digest. ``track_note``: what produced a probe or zero-shot row
+    (:func:`irbench.store.tracks.track_label`: embedder or tagger, short weights hash, protocol; empty for
+    supervised rows); ``unmapped``: the classes a zero-shot row's label map leaves out.
     """
 
     baseline: str
@@ -103,6 +107,8 @@ class Row:
     digest: str = ""
     comparison: Comparison | None = None
     comparison_note: str = ""
+    track_note: str = ""
+    unmapped: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -113,8 +119,15 @@ class Row:
 
     @property
     def slug(self) -> str:
-        """A safe id for the row: its baseline name, plus the configuration digest when it has several."""
-        return f"{self.baseline}-{self.digest}" if self.configuration else self.baseline
+        """A safe HTML id for the row (:func:`irbench.report.safety.html_id`): its baseline name, plus the
+        configuration digest when it has several, plus 8 hex digits of the track note's SHA-1 when it has
+        one (``probe:hear:x`` has a ``:``, which an id or link must not carry raw)."""
+        import hashlib
+
+        from irbench.report.safety import html_id
+
+        note = hashlib.sha1(self.track_note.encode("utf-8", "surrogatepass")).hexdigest()[:8] if self.track_note else ""
+        return html_id(*(part for part in (self.baseline, self.digest if self.configuration else "", note) if part))
 
     @property
     def is_floor(self) -> bool:
@@ -139,11 +152,11 @@ class PairedInfo:
 
 @dataclass
 class Leaderboard:
-    """Rows of one task on real data or on a stand-in, sorted by the main score (best first).
+    """Rows of one task and track on real data or on a stand-in, sorted by the main score (best first).
 
     ``metric_names``: every metric present in all records, main score first. ``columns``: the main table's
     metrics (the report's ``--metrics`` choice, or the task's defaults). ``classes_without_support``:
-    labels with no positive test clip.
+    labels with no positive test clip. ``track``: one of :data:`irbench.store.tracks.TRACKS`.
     """
 
     task: str
@@ -156,6 +169,7 @@ class Leaderboard:
     classes_without_support: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     paired: PairedInfo | None = None
+    track: str = SUPERVISED
 
     @property
     def headline(self) -> list[str]:
@@ -179,7 +193,7 @@ class Leaderboard:
 
 
 def leaderboards(runs: list[Run], clip_counts=None) -> list[Leaderboard]:
-    """Group runs by (task, task version, stand-in or real), then by baseline and configuration.
+    """Group runs by (task, task version, stand-in or real, track), then by baseline and configuration.
 
     Parameters
     ----------
@@ -187,14 +201,18 @@ def leaderboards(runs: list[Run], clip_counts=None) -> list[Leaderboard]:
     clip_counts: optional ``clip_counts(run, labels) -> {count field: (n_classes,) array} | None``, used
         for per-class TP/FP/FN when a record predates them (read from its predictions file).
 
-    Stand-in and real results never share a table. Only metrics present in every record of a table are
-    shown, main score first; rows are sorted best first (lowest first for losses).
+    Stand-in and real results never share a table, nor do tracks (boards come task by task, real data
+    before stand-in, then by version and in :data:`~irbench.store.tracks.TRACKS` order). Only metrics present
+    in every record of a table are shown, main score first; rows are sorted best first (lowest first for
+    losses). Raises ``UnknownTrackError`` for a record with an unknown track (the report's loading skips
+    those first).
     """
-    groups: dict[tuple[str, str, bool], list[Run]] = defaultdict(list)
+    groups: dict[tuple[str, str, bool, str], list[Run]] = defaultdict(list)
     for run in runs:
-        groups[(run.record.task, run.record.task_version, run.record.stand_in)].append(run)
+        groups[(run.record.task, run.record.task_version, run.record.stand_in, track_of(run.record))].append(run)
     boards = []
-    for (task, version, stand_in), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])):
+    order = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1], TRACKS.index(kv[0][3])))
+    for (task, version, stand_in, track), members in order:
         main = members[0].record.main_score
         members = [run for run in members if main in run.record.metrics]
         common = set.intersection(*(set(r.record.metrics) for r in members))
@@ -204,33 +222,38 @@ def leaderboards(runs: list[Run], clip_counts=None) -> list[Leaderboard]:
         rows = _rows(members, names, labels, clip_counts)
         sign = 1 if lower_is_better(main) else -1
         rows.sort(key=lambda row: (sign * row.metrics[main].mean, row.label))
-        boards.append(Leaderboard(task, version, stand_in, main, names, labels, rows, _without_support(members, labels)))
+        boards.append(Leaderboard(task, version, stand_in, main, names, labels, rows, _without_support(members, labels),
+                                  track=track))
     return boards
 
 
 def _rows(members: list[Run], names: list[str], labels: list[str], clip_counts) -> list[Row]:
-    """One row per baseline and configuration (:func:`irbench.run.configuration.of_record`), labelled by the
-    settings that differ from the baseline's defaults; rows of one baseline whose labels would read alike
-    (a baseline not registered here has no known defaults) are labelled by the settings they differ in."""
-    by_config: dict[tuple[str, str], list[Run]] = defaultdict(list)
+    """One row per baseline, configuration (:func:`irbench.run.configuration.of_record`) and track note
+    (a probe's embedder and weights: seeds of different weights never pool), labelled by the settings that
+    differ from the baseline's defaults; rows of one baseline whose labels would read alike (a baseline not
+    registered here has no known defaults) are labelled by the settings they differ in."""
+    by_config: dict[tuple[str, str, str], list[Run]] = defaultdict(list)
     found_configuration = {}
     for run in members:
         config = of_record(run.record)
-        by_config[(run.record.baseline, config.digest)].append(run)
-        found_configuration[(run.record.baseline, config.digest)] = config
-    per_baseline: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        note = track_label(run.record) if track_of(run.record) != SUPERVISED else ""
+        key = (run.record.baseline, config.digest, note)
+        by_config[key].append(run)
+        found_configuration[key] = config
+    per_baseline: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for key in by_config:
         per_baseline[key[0]].append(key)
     rows = []
     for baseline, keys in per_baseline.items():
-        keys.sort(key=lambda k: (found_configuration[k].label, k[1]))
+        keys.sort(key=lambda k: (found_configuration[k].label, k[1], k[2]))
         changes = [dict(found_configuration[k].changes) for k in keys]
         if len({tuple(c.items()) for c in changes}) < len(keys):
             changes = configuration.differing_settings([found_configuration[k].settings for k in keys])
         for key, differing in zip(keys, changes):
             found = sorted(by_config[key], key=lambda r: (r.record.seed, str(r.path)))
             row = _row(baseline, found, names, labels, clip_counts)
-            row.configuration, row.digest = differing, key[1][:8]
+            row.configuration, row.digest, row.track_note = differing, key[1][:8], key[2]
+            row.unmapped = unmapped_classes(found[0].record)
             rows.append(row)
     return rows
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -20,11 +19,11 @@ from irbench.evaluation import metric_registry
 from irbench.evaluation.bootstrap import INDICATIVE_BELOW
 from irbench.store.predictions_file import PredictionsError, read_clip_table
 from irbench.report import plots
-from irbench.report.anchors import Anchor, anchors_for
+from irbench.report.anchors import anchors_for, beside_anchor
 from irbench.report.collect import Leaderboard, Row, Spread
 from irbench.report.paired import plural
 from irbench.report.safety import inside
-from irbench.report.tables import difference_text, spread_text
+from irbench.report.tables import difference_text, spread_text, track_words
 from irbench.report.task_info import TaskInfo, task_info
 
 MICRO_MACRO = ("micro: pooled over every (clip, class) decision, so every false positive counts, also for "
@@ -65,16 +64,22 @@ def no_support_text(row: Row, label: str) -> str:
 
 
 def intervals(row: Row, main: str) -> tuple[list[str], str]:
-    """Each run's 95% bootstrap interval of ``main`` (``[0.201, 0.312]``) and the words for its unit
-    (``95% CI over 208 tracks``; joined over runs when they differ). Records without ``unit`` resampled
-    test clips."""
+    """Each run's 95% bootstrap interval of ``main``, one labelled line per seed (``seed 0: [0.201, 0.312]``,
+    ``seed 1: –`` when its record has none), and the words for its unit (``95% CI over 208 tracks``; joined
+    over runs when they differ). Records without ``unit`` resampled test clips.
+
+    Why per seed and labelled: each interval is one run's percentile bootstrap over the test set's
+    independent units (:mod:`irbench.evaluation.bootstrap`), so it says how much that run's score depends
+    on the test material drawn. Stacking several without their seeds made them read as one row-level
+    interval; an interval of the seed mean would need every seed's predictions resampled together, which
+    the paired comparison below the leaderboard already does (seeds averaged inside each resample)."""
     texts, units = [], []
     for run in row.runs:
         ci = run.record.confidence_intervals.get(main)
         if not ci or "low" not in ci or "high" not in ci:
-            texts.append("–")
+            texts.append(f"seed {run.record.seed}: –")
             continue
-        texts.append(f"[{ci['low']:.3f}, {ci['high']:.3f}]")
+        texts.append(f"seed {run.record.seed}: [{ci['low']:.3f}, {ci['high']:.3f}]")
         level = ci.get("level", 0.95)
         n_units = ci.get("n_units", run.record.n_test)
         indicative = ci.get("indicative", int(n_units) < INDICATIVE_BELOW)
@@ -92,6 +97,7 @@ def _environment() -> jinja2.Environment:
     environment.globals.update(
         display_name=metric_registry.display_name, definition=metric_registry.definition, no_support=no_support_text,
         intervals=intervals, difference=difference_text, plural=plural, MICRO_MACRO=MICRO_MACRO,
+        track_words=track_words,
     )
     return environment
 
@@ -138,26 +144,10 @@ def _section(board: Leaderboard, info: TaskInfo) -> dict[str, object]:
     return section
 
 
-def beside_anchor(boards: list[Leaderboard]) -> Callable[[Anchor], str]:
-    """``beside(anchor)``: the best row's values of the anchor's ``comparable_metrics`` on the real-data board
-    (``vgg: 0.231 / 0.190``); ``""`` when the anchor names none, no row has them, or there are only stand-in
-    results (synthesised audio is never set beside a published number)."""
-    board = next((b for b in boards if not b.stand_in), None)
-
-    def beside(anchor: Anchor) -> str:
-        metrics = list(anchor.comparable_metrics)
-        if board is None or not metrics:
-            return ""
-        rows = [row for row in board.rows if all(m in row.metrics and row.metrics[m] for m in metrics)]
-        if not rows:
-            return ""
-        first = metrics[0]
-        best = (min if metric_registry.lower_is_better(first) else max)(rows, key=lambda r: r.metrics[first].mean)
-        values = " / ".join(f"{best.metrics[m].mean:.3f}" for m in metrics)
-        names = " / ".join(metric_registry.display_name(m) for m in metrics)
-        return f"{best.label}: {values} ({names})"
-
-    return beside
+def html_files(boards: list[Leaderboard]) -> list[str]:
+    """The file names :func:`render_html` writes for ``boards``: ``index.html`` and one ``<task>.html`` per
+    task (task names are validated when records are read)."""
+    return ["index.html", *dict.fromkeys(f"{board.task}.html" for board in boards)]
 
 
 def render_html(boards: list[Leaderboard], n_records: int, out_dir: Path) -> Path:

@@ -5,9 +5,10 @@ Records may come from other machines, other irbench versions or other people. Ea
 content that breaks the schema or keys it does not know are refused, older schemas are lifted); the report
 adds its own checks. A record the report cannot use costs a one-line warning naming its file, never the
 whole report: what ``read_record`` refuses, a task or baseline name that is unsafe in a file name or link
-(see :mod:`irbench.report.safety`), a main score missing from its metrics or not a finite number. Metrics
-that are not finite are dropped from their record (with a warning) instead of being ranked. Only when no
-usable record remains is it an error.
+(see :mod:`irbench.report.safety`), a track note irbench does not know (:mod:`irbench.store.tracks`), a
+main score missing from its metrics or not a finite number. Metrics that are not finite are dropped
+from their record (with a warning) instead of being ranked. Only when no usable record remains is it an
+error.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from irbench.store import records
 from irbench.errors import DatasetLayoutError, DataNotFoundError
 from irbench.store.records import RunRecord, read_record
 from irbench.report.collect import Run
-from irbench.report.safety import is_safe_name
+from irbench.report.safety import is_safe_baseline, is_safe_name
+from irbench.store.tracks import UnknownTrackError, track_of
 
 KNOWN_SCHEMA_VERSIONS = frozenset(records.READABLE_SCHEMA_VERSIONS)
 """Schema versions the report reads (those :mod:`irbench.store.records` reads)."""
@@ -69,10 +71,16 @@ def parse_record(path: Path, warn: Warn) -> RunRecord:
         record = read_record(path)
     except DatasetLayoutError as error:
         raise SkipRecord(_why(Path(path), error)) from error
-    for field in ("task", "baseline"):
-        if not is_safe_name(getattr(record, field)):
-            raise SkipRecord(f"{field} name {_short(getattr(record, field))} is not a valid name "
-                             "(lower-case letters, digits, '.', '_', '-')")
+    if not is_safe_name(record.task):
+        raise SkipRecord(f"task name {_short(record.task)} is not a valid name "
+                         "(lower-case letters, digits, '.', '_', '-')")
+    if not is_safe_baseline(record.baseline):
+        raise SkipRecord(f"baseline name {_short(record.baseline)} is not a valid name (lower-case letters, "
+                         "digits, '.', '_', '-'; or probe:/zero-shot: and ':'-separated parts)")
+    try:
+        track_of(record)
+    except UnknownTrackError as error:
+        raise SkipRecord(str(error)) from error
     if record.main_score not in record.metrics:
         raise SkipRecord(f"its main score {_short(record.main_score)} is missing from its metrics")
     bad = sorted(name for name, value in record.metrics.items() if not math.isfinite(value))

@@ -140,7 +140,8 @@ class Results:
 
         Columns (long)
         --------------
-        run: task, task_version, protocol, baseline, configuration (its label), configuration_digest (12 hex
+        run: task, task_version, protocol, track (``supervised``, ``probe-v1`` or ``zero-shot``:
+            :func:`irbench.store.tracks.track_of`), baseline, configuration (its label), configuration_digest (12 hex
             digits), seed, metric, value, is_main (the record's main score), n_test (test clips), stand_in,
             dataset_fingerprint, device (where it ran), irbench_version, path (the record file; "" in memory).
         mean: the same without seed, value and path; instead mean, std (sample standard deviation over seeds,

@@ -1,7 +1,8 @@
 """The records of a :class:`irbench.store.results.Results` (:class:`Entry`), their configuration labels, the check
 that refuses pooling records made under different conditions, and the tables of
 :meth:`irbench.store.results.Results.to_dataframe` (pandas), long and wide, per run, per class or averaged over
-seeds. Column meanings: that method's docstring."""
+seeds. Column meanings: that method's docstring; besides them, every table has a ``track`` column
+(supervised, probe-v1 or zero-shot: :mod:`irbench.store.tracks`) after ``protocol``."""
 
 from __future__ import annotations
 
@@ -23,17 +24,19 @@ __all__ = ["CONDITIONS", "Entry", "GROUP", "MEAN_LONG", "MixedResultsError", "PE
            "configuration_labels", "frame", "protocol_of", "refuse_mixed"]
 CONDITIONS = ("task_version", "protocol", "dataset_fingerprint")
 """What records must share to be averaged or compared (besides the task)."""
-RUN_ID = ["task", "task_version", "protocol", "baseline", "configuration", "configuration_digest", "seed", "n_test",
-          "stand_in", "dataset_fingerprint", "device", "irbench_version", "path"]
-"""The columns that identify one record."""
-GROUP = ["task", "task_version", "protocol", "baseline", "configuration", "configuration_digest", "stand_in",
+RUN_ID = ["task", "task_version", "protocol", "track", "baseline", "configuration", "configuration_digest", "seed",
+          "n_test", "stand_in", "dataset_fingerprint", "device", "irbench_version", "path"]
+"""The columns that identify one record. ``track``: supervised, probe-v1 or zero-shot
+(:func:`irbench.store.tracks.track_of`); a baseline belongs to one track, so rows never pool across tracks."""
+GROUP = ["task", "task_version", "protocol", "track", "baseline", "configuration", "configuration_digest", "stand_in",
          "dataset_fingerprint"]
 """The columns of one averaged row: everything but the seed and where each seed ran."""
 _BEFORE_METRIC = RUN_ID[:RUN_ID.index("n_test")]
+_THROUGH_SEED = RUN_ID[:RUN_ID.index("seed") + 1]
 RUN_LONG = [*_BEFORE_METRIC, "metric", "value", "is_main", *RUN_ID[len(_BEFORE_METRIC):]]
 PER_CLASS_LONG = [*_BEFORE_METRIC, "label", "metric", "value", "support", *RUN_ID[len(_BEFORE_METRIC):]]
-MEAN_LONG = [*GROUP[:6], "metric", "mean", "std", "n_seeds", "seeds", "is_main", "n_test", "stand_in",
-             "dataset_fingerprint", "device", "irbench_version"]
+MEAN_LONG = [*GROUP[:GROUP.index("configuration_digest") + 1], "metric", "mean", "std", "n_seeds", "seeds", "is_main",
+             "n_test", "stand_in", "dataset_fingerprint", "device", "irbench_version"]
 
 
 class MixedResultsError(IrbenchError, ValueError):
@@ -60,11 +63,21 @@ class Entry:
     label: str
 
     def identity(self) -> dict[str, Any]:
-        """The record's columns of a results table, in order (see :meth:`Results.to_dataframe`)."""
+        """The record's columns of a results table, in order (see :meth:`Results.to_dataframe`; ``track`` as
+        :func:`irbench.store.tracks.track_of`).
+
+        Raises ``UnknownTrackError`` naming the record's file when its track note is not one irbench knows
+        (a record is untrusted: its track is refused, never guessed)."""
+        from irbench.store.tracks import UnknownTrackError, track_of
+
         record, provenance = self.record, self.record.provenance
+        try:
+            track = track_of(record)
+        except UnknownTrackError as error:
+            raise UnknownTrackError(f"{self.path or 'a record in memory'}: {error}") from error
         return {
             "task": record.task, "task_version": record.task_version, "protocol": protocol_of(record),
-            "baseline": record.baseline, "configuration": self.label,
+            "track": track, "baseline": record.baseline, "configuration": self.label,
             "configuration_digest": self.configuration.digest, "seed": record.seed, "n_test": record.n_test,
             "stand_in": record.stand_in, "dataset_fingerprint": provenance.dataset_fingerprint,
             "device": provenance.device, "irbench_version": provenance.irbench_version,
@@ -121,7 +134,8 @@ def frame(entries: Sequence[Entry], level: str, format: str) -> pandas.DataFrame
     ``wide``). Raises ``IrbenchError`` at ``level="mean"`` when two records share a row and a seed."""
     if level == "per_class":
         long = _per_class(entries)
-        return _public(long) if format == "long" else _pivot(long, [*RUN_ID[:7], "label", "support", *RUN_ID[7:]])
+        return _public(long) if format == "long" else _pivot(long, [*_THROUGH_SEED, "label", "support",
+                                                                     *RUN_ID[len(_THROUGH_SEED):]])
     if level == "mean":
         _refuse_repeated_seeds(entries)
         return _mean_long(entries) if format == "long" else _mean_wide(entries)
