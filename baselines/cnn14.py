@@ -35,6 +35,8 @@ from irbench.baselines.panns_checkpoint import (
 from irbench.features.logmel import LogMelConfig
 
 CHANNELS = (64, 128, 256, 512, 1024, 2048)
+AUDIOSET_CLASSES = 527
+"""Classes of PANNs' AudioSet head ``fc_audioset`` (Kong et al. 2020; Gemmeke et al. 2017's ontology)."""
 
 
 class PannsConfig(TrainingConfig):
@@ -83,6 +85,17 @@ class Cnn14(nn.Module):
         x = x.mean(dim=3)
         return x.amax(dim=2) + x.mean(dim=2)
 
+    def frame_embeddings(self, features: torch.Tensor) -> torch.Tensor:
+        """``(batch, mel, frames)`` log-mel -> ``(batch, frames // 32, 2048)``: ``conv_block6``'s output averaged
+        over frequency, before PANNs' max + mean over time (one frame per 32 input frames, floor at each of the
+        five 2x2 poolings; frame ``j`` pools input frames ``32 j`` to ``32 j + 31``)."""
+        x = features.transpose(1, 2)[:, None]
+        x = self.bn0(x.transpose(1, 3)).transpose(1, 3)
+        for index in range(1, len(CHANNELS) + 1):
+            pool = (1, 1) if index == len(CHANNELS) else (2, 2)
+            x = F.dropout(getattr(self, f"conv_block{index}")(x, pool), 0.2, self.training)
+        return x.mean(dim=3).transpose(1, 2)
+
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """``(batch, mel, frames)`` -> ``(batch, n_classes)``."""
         x = F.dropout(self.embedding(features), 0.5, self.training)
@@ -95,6 +108,17 @@ class Cnn14(nn.Module):
         matching = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
         self.load_state_dict(matching, strict=False)
         return sorted(matching)
+
+
+def with_audioset_head(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A PANNs Cnn14 checkpoint's ``state_dict`` with its AudioSet head ``fc_audioset.{weight,bias}`` renamed
+    ``head.{weight,bias}``, so :meth:`Cnn14.load_pretrained` fills a ``Cnn14(AUDIOSET_CLASSES)``'s head with it
+    (the baseline drops that head and trains a new one). The other tensors are unchanged; a checkpoint without
+    ``fc_audioset`` comes back without a head."""
+    renamed = {key: value for key, value in state.items() if not key.startswith(("fc_audioset.", "head."))}
+    renamed.update({"head." + key.split(".", 1)[1]: value for key, value in state.items()
+                    if key.startswith("fc_audioset.")})
+    return renamed
 
 
 class Cnn14Baseline(Baseline):

@@ -66,6 +66,15 @@ DATASET_FEATURES = {
 official baseline is a random forest on their time average (not provided here: probe-v1's probes only)."""
 
 
+def model_options(options: dict[str, str], factory: Any, cache_dir: Any) -> dict[str, str]:
+    """``options`` without empty values, plus ``cache_dir`` (the run's cache folder, where downloaded weights
+    live) when ``factory`` (a registered embedder or tagger class; ``None`` for a ``hear:`` module) takes it."""
+    options = {key: value for key, value in options.items() if value}
+    if factory is not None and cache_dir is not None and "cache_dir" in inspect.signature(factory).parameters:
+        options["cache_dir"] = str(cache_dir)
+    return options
+
+
 class ProbeConfig(TrainingConfig):
     """probe-v1's settings (every one recorded and part of the configuration).
 
@@ -143,12 +152,8 @@ class ProbeBaseline(Baseline):
         from irbench.embedders import EMBEDDERS
 
         options = {"model_file": config.model_file, "weights": config.weights, "device": config.embedder_device}
-        options = {key: value for key, value in options.items() if value}
-        if ":" not in self.embedder_name and self.cache_dir is not None:
-            parameters = inspect.signature(EMBEDDERS.get(self.embedder_name)).parameters
-            if "cache_dir" in parameters:
-                options["cache_dir"] = str(self.cache_dir)
-        return options
+        factory = None if ":" in self.embedder_name else EMBEDDERS.get(self.embedder_name)
+        return model_options(options, factory, self.cache_dir)
 
     def configure(self, config: ProbeConfig) -> None:
         """Build the embedder with ``config``'s options and fix the front end (name, version, weights, sample

@@ -170,3 +170,21 @@ def validate_embedder(name: str, options: dict[str, str] | None = None) -> list[
     except EmbedderError as error:
         return [EmbedderCheck("the embedder builds", False, str(error))]
     return run_embedder_checks(embedder)
+
+
+def validate_tagger(name: str, options: dict[str, str] | None = None) -> list[EmbedderCheck]:
+    """The tagger checks (:mod:`irbench.taggers.validate`: declarations and labels, scores' shape and range,
+    the audio is used, determinism, batch independence) of the tagger ``name`` built with ``options``
+    (``--config``: ``weights``, ``model_file``, ...), as :class:`irbench.embedders.validate.EmbedderCheck`.
+
+    Raises ``UnknownNameError`` for an unknown name and ``ConfigError`` for an option the tagger does not
+    take; a tagger that cannot be built, or misbehaves, is a failed check."""
+    from irbench.embedders.validate import EmbedderCheck
+    from irbench.taggers import TaggerError, get_tagger
+    from irbench.taggers.validate import run_tagger_checks
+
+    try:
+        tagger = get_tagger(name, **dict(options or {}))
+    except TaggerError as error:
+        return [EmbedderCheck("the tagger builds", False, str(error))]
+    return run_tagger_checks(tagger)

@@ -10,9 +10,9 @@ from rich.table import Table
 
 
 def list_entries(
-    what: str = typer.Argument(..., help="baselines, tasks, frontends or embedders"),
+    what: str = typer.Argument(..., help="baselines, tasks, frontends, embedders or taggers"),
 ) -> None:
-    """List registered baselines, tasks, front ends or embedders: name, source package and a one-line
+    """List registered baselines, tasks, front ends, embedders or taggers: name, source package and a one-line
     description (plugins' included; HEAR modules are named ``hear:<module>`` and need no registration)."""
     import warnings
 
@@ -20,9 +20,11 @@ def list_entries(
     from irbench.embedders import EMBEDDERS
     from irbench.errors import ConfigError
     from irbench.features import FRONTENDS
+    from irbench.taggers import TAGGERS
     from irbench.tasks import TASKS
 
-    registries = {"baselines": BASELINES, "tasks": TASKS, "frontends": FRONTENDS, "embedders": EMBEDDERS}
+    registries = {"baselines": BASELINES, "tasks": TASKS, "frontends": FRONTENDS, "embedders": EMBEDDERS,
+                  "taggers": TAGGERS}
     if what not in registries:
         raise ConfigError(f"irbench list takes {', '.join(registries)}, not {what!r}")
     registry = registries[what]
@@ -45,25 +47,31 @@ def list_entries(
 
 
 def validate(
-    name: str = typer.Argument(..., help="Registered baseline, task or embedder name, or hear:<python.module>."),
-    config: list[str] = typer.Option([], "--config", "-c", help="Embedder option key=value (repeatable), e.g. "
-                                     "model_file=PATH for a HEAR module's load_model."),
+    name: str = typer.Argument(..., help="Registered baseline, task, embedder or tagger name, "
+                               "hear:<python.module>, probe:<embedder> or zero-shot:<tagger>."),
+    config: list[str] = typer.Option([], "--config", "-c", help="Embedder or tagger option key=value (repeatable), "
+                                     "e.g. model_file=PATH for a HEAR module's load_model, weights=random."),
 ) -> None:
     """Check a baseline, a task or an embedder against its contract. A baseline: builds for every prediction
     type, forward pass shapes, one training step, same seed same output. A task: consistent metadata, and its
     protocol emits the main score, per-class metrics and a rescore for bootstrap intervals on a synthetic
     set. An embedder (hear:<module> or registered): what HEAR's hear-validator checks, plus batch and padding
-    independence, determinism, timestamps and sample rate, each with the measured figure. Exit 1 listing what
-    failed."""
+    independence, determinism, timestamps and sample rate, each with the measured figure. A tagger: unique
+    labels, scores (batch, labels) in [0, 1], determinism and batch independence. probe:<embedder> and
+    zero-shot:<tagger> check the embedder or tagger they are built on. Exit 1 listing what failed."""
     from irbench.baselines import BASELINES
     from irbench.embedders import is_embedder_name
     from irbench.tasks import TASKS
 
+    scheme, _, target = name.partition(":")
+    if scheme in ("probe", "zero-shot") and target:  # check the embedder or tagger the baseline is built on
+        return (_validate_embedder if scheme == "probe" else _validate_tagger)(target, config)
+
     def embedder() -> bool:
         return ":" in name or (name not in BASELINES and name not in TASKS and is_embedder_name(name))
 
-    kinds = ((embedder, _validate_embedder), (lambda: name in TASKS and name not in BASELINES, _validate_task),
-             (lambda: True, _validate_baseline))
+    kinds = ((embedder, _validate_embedder), (lambda: _is_tagger(name), _validate_tagger),
+             (lambda: name in TASKS and name not in BASELINES, _validate_task), (lambda: True, _validate_baseline))
     run = next(validator for matches, validator in kinds if matches())
     run(name, config)
 
@@ -107,6 +115,29 @@ def _validate_embedder(name: str, config: list[str]) -> None:
     from irbench.validate import validate_embedder
 
     checks = validate_embedder(name, parse_options(config))
+    typer.echo(f"irbench validate {name}")
+    for line in report_lines(checks, width=80):
+        typer.echo(line)
+    if not all(check.passed for check in checks):
+        raise typer.Exit(1)
+
+
+def _is_tagger(name: str) -> bool:
+    """Whether ``name`` is a registered tagger and no baseline or task (those keep their name)."""
+    from irbench.baselines import BASELINES
+    from irbench.taggers import TAGGERS
+    from irbench.tasks import TASKS
+
+    return ":" not in name and name not in BASELINES and name not in TASKS and name in TAGGERS
+
+
+def _validate_tagger(name: str, config: list[str]) -> None:
+    """Each tagger check as ok/FAILED with what was measured, at most 80 columns; exit 1 on a failure."""
+    from irbench.embedders import parse_options
+    from irbench.embedders.validate import report_lines
+    from irbench.validate import validate_tagger
+
+    checks = validate_tagger(name, parse_options(config))
     typer.echo(f"irbench validate {name}")
     for line in report_lines(checks, width=80):
         typer.echo(line)

@@ -5,8 +5,10 @@ An embedder is found by name (:func:`get_embedder`):
 - ``hear:<python.module>``: any importable HEAR 2021 API module, through the adapter
   :class:`irbench.embedders.hear.HearEmbedder` (options ``model_file``, ``device``);
 - a name registered in :data:`EMBEDDERS`: an :class:`~irbench.embedders.base.Embedder` subclass, built with
-  the options as keyword arguments. Third-party packages register theirs in the ``irbench.embedders``
-  entry-point group (loaded lazily, see :mod:`irbench.registry`).
+  the options as keyword arguments: the built-in ``cnn14`` (PANNs Cnn14 frames,
+  :mod:`irbench.embedders.cnn14`; options ``weights``, ``seed``, ``model_file``, ``cache_dir``, ``device``).
+  Third-party packages register theirs in the ``irbench.embedders`` entry-point group (loaded lazily, see
+  :mod:`irbench.registry`).
 
 ``irbench validate <embedder>`` checks one (:mod:`irbench.embedders.validate`). Importing this package
 imports neither torch nor any user module.
@@ -23,7 +25,7 @@ from irbench.errors import ConfigError
 from irbench.registry import Registry
 
 __all__ = ["EMBEDDERS", "SCHEMES", "Embedder", "EmbedderError", "EmbedderOutput", "check_embedder",
-           "get_embedder", "is_embedder_name", "parse_options"]
+           "construct", "get_embedder", "is_embedder_name", "parse_options"]
 
 
 def check_embedder(entry: object) -> str | None:
@@ -37,7 +39,9 @@ def check_embedder(entry: object) -> str | None:
 
 EMBEDDERS: Registry[type[Embedder]] = Registry("embedder", entry_point_group="irbench.embedders",
                                                check=check_embedder)
-"""Embedders registered by name; none is built in yet, plugins join through ``irbench.embedders``."""
+"""Embedders registered by name: the built-in ``cnn14`` (PANNs Cnn14 frames, :mod:`irbench.embedders.cnn14`);
+plugins join through ``irbench.embedders``."""
+EMBEDDERS.register_lazy("cnn14", "irbench.embedders.cnn14:Cnn14Embedder")
 
 
 def _hear(target: str, options: dict[str, Any]) -> Embedder:
@@ -51,7 +55,17 @@ SCHEMES: dict[str, Callable[[str, dict[str, Any]], Embedder]] = {"hear": _hear}
 
 
 def _construct(factory: Callable[..., Embedder], label: str, options: dict[str, Any], *args: Any) -> Embedder:
-    """``factory(*args, **options)``, an unknown or missing option turned into a ``ConfigError`` naming it."""
+    """``factory(*args, **options)`` for an embedder (:func:`construct`)."""
+    return construct(factory, label, options, *args, kind="embedder")
+
+
+def construct(factory: Callable[..., Any], label: str, options: dict[str, Any], *args: Any,
+              kind: str = "embedder") -> Any:
+    """``factory(*args, **options)``, an unknown option turned into a ``ConfigError`` naming it and the
+    ``kind`` (``"embedder"``, ``"tagger"``) ``label`` it was given to, with the options it knows.
+
+    Raises ``ConfigError`` for an option the factory's signature lacks (a factory taking ``**kwargs`` takes
+    any); whatever ``factory`` raises passes through."""
     try:
         parameters = inspect.signature(factory).parameters
     except (TypeError, ValueError):  # no signature to read: let the call say what is wrong
@@ -60,7 +74,7 @@ def _construct(factory: Callable[..., Embedder], label: str, options: dict[str, 
     accepts_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
     unknown = [] if accepts_any else sorted(set(options) - set(known))
     if unknown:
-        raise ConfigError(f"embedder {label!r} takes no option {', '.join(map(repr, unknown))}; "
+        raise ConfigError(f"{kind} {label!r} takes no option {', '.join(map(repr, unknown))}; "
                           f"known: {', '.join(known) or 'none'}")
     return factory(*args, **options)
 

@@ -9,10 +9,16 @@ silently depends on and HEAR does not look at:
   statistics (a batch norm in training mode, normalising by the batch's maximum) fail it;
 - *padding independence*: a clip zero-padded to a longer batch keeps the embeddings of its frames that lie at
   least :data:`PADDING_MARGIN_MS` before its end (an audio wrapper whose attention saw the padding changed
-  embeddings to cosine 0.41 this way);
+  embeddings to cosine 0.41 this way), or the embedder's declared ``context_ms`` when that is longer;
 - *determinism*: two identical calls give bit-identical output;
 - *timestamps cover the clip*, at a regular hop, and *the declared sample rate is used*: a noise burst is
   found at the timestamp where it was put.
+
+An embedder may declare ``context_ms``: how far (ms) from a frame's centre the audio its embedding depends on
+reaches, half its receptive field (PANNs Cnn14's: 1431 ms). A convolutional model legitimately sees the
+padding, or the clip's edge, within that reach, so the padding check compares only frames farther than it
+from the clip's end, and the sample-rate check leaves out frames that close to either edge. Without it
+(``None``, HEAR modules) both checks are as above.
 
 Tolerance of the two independence checks: ``max |difference| <= RELATIVE_TOLERANCE x RMS`` of the clip's own
 embeddings, 1e-3. Why: float32 carries 7 digits (eps 1.2e-7), and the same arithmetic at another batch size
@@ -118,6 +124,17 @@ def _agreement(what: str, reference: np.ndarray, other: np.ndarray) -> Outcome:
                    f"{what}: max |difference| {difference:.3g} = {relative:.3g} of the embeddings' RMS "
                    f"(tolerance {RELATIVE_TOLERANCE:g}); lowest frame cosine {cosine:.6f}",
                    relative, RELATIVE_TOLERANCE)
+
+
+def context_ms(embedder: object) -> float:
+    """The embedder's declared ``context_ms`` (ms, see the module docstring), 0 when it declares none or a
+    value that is not a finite non-negative number."""
+    value = getattr(embedder, "context_ms", None)
+    try:
+        value = float(value) if value is not None and not isinstance(value, bool) else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+    return value if np.isfinite(value) and value > 0 else 0.0
 
 
 def hop_ms(timestamps: np.ndarray) -> float | None:
@@ -235,7 +252,8 @@ def check_sample_rate(session: Session) -> Outcome:
     timestamp 6050 ms, within :data:`BURST_TOLERANCE_MS` plus half a hop. Found where the frames stand out:
     the centre of each frame's distance from the clip's median embedding, counted above half the way from the
     median distance to the largest (the peak's upper half: a gain the model applies to the whole clip, a
-    change spread over every frame or a stray frame of the quiet noise does not move it).
+    change spread over every frame or a stray frame of the quiet noise does not move it). Frames within the
+    embedder's ``context_ms`` of either edge are left out (they see the edge), while at least 3 remain.
     A model that assumes another rate puts the burst, or its timestamps, elsewhere."""
     sr = session.sample_rate
     start, stop = int(6.0 * sr), int(6.1 * sr)
@@ -247,6 +265,10 @@ def check_sample_rate(session: Session) -> Outcome:
     if len(times) < 2:
         return Outcome(True, "one frame per clip: cannot place a burst",
                        warning="one embedding per clip: the sample rate could not be checked")
+    reach, duration = context_ms(session.embedder), 1000.0 * len(clip) / sr
+    inner = (times >= reach) & (times <= duration - reach)
+    if reach and inner.sum() >= 3:
+        times, embeddings = times[inner], embeddings[inner]
     distance = np.linalg.norm(embeddings - np.median(embeddings, axis=0), axis=-1)
     typical = np.median(distance)
     weights = np.clip(distance - (typical + distance.max()) / 2, 0, None)
@@ -296,16 +318,18 @@ def check_batch(session: Session) -> Outcome:
 @titled("padding independence: a clip padded into a longer batch")
 def check_padding(session: Session) -> Outcome:
     """A 4 s clip alone and zero-padded to 6 s beside a loud 6 s clip: its frames at least
-    :data:`PADDING_MARGIN_MS` before its end keep their embeddings within :data:`RELATIVE_TOLERANCE`."""
+    :data:`PADDING_MARGIN_MS` (or the embedder's longer ``context_ms``) before its end keep their embeddings
+    within :data:`RELATIVE_TOLERANCE`."""
     sr = session.sample_rate
     clip = session.clip(4.0, 50, amplitude=0.3)
     alone = session.embedder.embed(clip[None])
     padded = session.embedder.embed(np.stack([fit(clip, round(6.0 * sr)), session.clip(6.0, 51, amplitude=0.9)]))
-    limit = 1000.0 * len(clip) / sr - PADDING_MARGIN_MS
+    margin = max(PADDING_MARGIN_MS, context_ms(session.embedder))
+    limit = 1000.0 * len(clip) / sr - margin
     times, padded_times = alone.timestamps_ms[0], padded.timestamps_ms[0]
     keep = np.flatnonzero(times <= limit)
     if len(keep) == 0:
-        return Outcome(False, f"no frame of the 4 s clip lies {PADDING_MARGIN_MS:.0f} ms before its "
+        return Outcome(False, f"no frame of the 4 s clip lies {margin:.0f} ms before its "
                               "end: cannot compare")
     nearest = np.abs(padded_times[None, :] - times[keep, None]).argmin(axis=1)
     offset = float(np.abs(padded_times[nearest] - times[keep]).max())

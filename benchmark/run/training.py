@@ -35,6 +35,9 @@ def _quiet_lightning() -> None:
     """Lightning logs device summaries and tips at INFO on every fit; keep warnings and errors only."""
     for name in ("lightning", "lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # its hint to prepend `srun` wherever srun is installed: irbench's Slurm jobs are single-process, started by
+    # the sweep (submitit), so the hint only misleads (it was printed twice per run; issue 22.11)
+    warnings.filterwarnings("ignore", message=r"The `srun` command is available", category=UserWarning)
 
 
 def resolve_device(device: str) -> str:

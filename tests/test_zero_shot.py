@@ -1,0 +1,86 @@
+"""zero-shot:<tagger> and probe:cnn14 with random-weight Cnn14 (no download): they run end to end, their records
+name the tagger or embedder, the label map and what it could not map; a tagger that says the same for every
+clip cannot beat the floor; every task's built-in map turns tagger scores into that task's classes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import run_cli
+from irbench.baselines import get_baseline
+from irbench.baselines.base import ModelSpec
+from irbench.tasks import TASKS, get_task
+
+
+def only_record(folder):
+    (path,) = folder.rglob("seed-0.json")
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("baseline", ["zero-shot:cnn14-audioset", "probe:cnn14"])
+def test_random_weight_cnn14_runs_zero_shot_and_as_a_probe(baseline, tmp_path, monkeypatch, capsys, micro_irmas):
+    extra = ("--config", "hop_seconds=1.0") if baseline.startswith("zero-shot") else ("--max-epochs", "2")
+    code, _, err = run_cli(monkeypatch, capsys, "run", "--task", "irmas", "--baseline", baseline,
+                           "--data-home", str(micro_irmas), "--results-dir", str(tmp_path / "results"),
+                           "--cache-dir", str(tmp_path / "cache"), "--config", "weights=random", *extra)
+    assert code == 0, err
+    record = only_record(tmp_path / "results")
+    notes = record["config"]["baseline"]["notes"]
+    assert record["baseline"] == baseline
+    if baseline.startswith("zero-shot"):
+        assert notes["track"] == "zero-shot" and notes["tagger"]["n_labels"] == 527
+        assert "random" in notes["tagger"]["version"]
+        assert notes["unmapped_classes"] == []  # every IRMAS instrument has an AudioSet class
+        assert record["training"]["epochs"] == 0
+    else:
+        assert notes["track"] == "probe-v1" and notes["embedder"]["embedding_size"] == 2048
+        assert record["config"]["baseline"]["frontend_config"]["hop_length"] == 10240  # 320 ms at 32 kHz
+
+
+def spec_for(task: str, n_labels: int) -> ModelSpec:
+    metadata = get_task(task).metadata
+    return ModelSpec(len(metadata.labels), metadata.train_prediction_type, (n_labels, 6),
+                     np.full(len(metadata.labels), 1 / len(metadata.labels)), task=task,
+                     labels=tuple(metadata.labels))
+
+
+@pytest.mark.parametrize("task", sorted(TASKS.names()))
+def test_every_task_s_built_in_map_scores_its_classes_from_the_tagger_s_labels(task):
+    from irbench.taggers.audioset import audioset_labels
+
+    baseline = get_baseline("zero-shot:cnn14-audioset")
+    labels = tuple(audioset_labels())
+    baseline._tagger_labels = labels  # the labels configure() would read, without building Cnn14
+    built = baseline.build(spec_for(task, len(labels)), baseline.training)
+    mapped = {label: i for i, label in enumerate(labels)}
+    scores = torch.zeros(2, len(labels), 6)
+    target = get_task(task).metadata.labels[0]
+    tagger_label = built.notes["label_map"]["classes"].get(target, [None])[0]
+    if tagger_label is None:
+        pytest.skip(f"{task}: its first class {target} has no AudioSet counterpart")
+    scores[0, mapped[tagger_label]] = 0.9
+    probabilities = built.module(scores)
+    assert probabilities.shape == (2, len(get_task(task).metadata.labels))
+    assert int(probabilities[0].argmax()) == 0  # the class whose mapped label scored, first
+    assert torch.equal(probabilities[1], probabilities[1][0].expand_as(probabilities[1]))  # nothing scored: all equal
+    unmapped = built.notes["unmapped_classes"]
+    assert all(not built.module.assignment[get_task(task).metadata.labels.index(c)].any() for c in unmapped)
+
+
+def test_a_map_naming_a_label_the_tagger_lacks_is_refused(tmp_path):
+    from irbench.errors import ConfigError
+
+    bad = tmp_path / "map.json"
+    bad.write_text(json.dumps({"tagger": "cnn14-audioset", "task": "medley-solos-binary",
+                               "classes": {"piano": ["Grand piano of doom"], "violin": ["Violin, fiddle"]}}))
+    baseline = get_baseline("zero-shot:cnn14-audioset")
+    from irbench.taggers.audioset import audioset_labels
+
+    baseline._tagger_labels = tuple(audioset_labels())
+    config = baseline.training.model_copy(update={"label_map_file": str(bad)})
+    with pytest.raises(ConfigError, match="Grand piano of doom"):
+        baseline.build(spec_for("medley-solos-binary", 527), config)
