@@ -106,6 +106,14 @@ def test_an_unseen_hear_module_runs_as_a_probe_and_seeds_reuse_its_cached_embedd
     assert len(losses) == 4 and selection["chosen"] == selection["trials"][int(np.argmin(losses))]["values"]
     assert record["training"]["best_validation_loss"] == pytest.approx(min(losses))
 
+    code, _, err = run_cli(monkeypatch, capsys, "report", "--results-dir", str(tmp_path / "results"),
+                           "--out", str(tmp_path / "reports"), "--format", "markdown")
+    assert code == 0, err
+    (page,) = (tmp_path / "reports").glob("*.md")
+    text = page.read_text()
+    probe_table = text[text.index("probe-v1 track"):].replace("\\_", "_")  # Markdown escapes underscores
+    assert "irbench_unseen_probe_module" in probe_table and "supervised track" not in probe_table
+
 
 def test_the_same_seed_gives_identical_probe_metrics(tmp_path, monkeypatch, capsys, tiny_irmas):
     counting_module(tmp_path, monkeypatch, "irbench_repeat_probe_module")
