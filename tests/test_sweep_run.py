@@ -140,7 +140,7 @@ def test_a_local_sweep_with_two_jobs_gives_the_same_records(monkeypatch, capsys,
     code, _, err = run_cli(monkeypatch, capsys, *_sweep_args(homes, results, cache, "--executor", "local",
                                                                "--jobs", "2"))
     assert code == 0, err
-    assert "8 cell(s) in 8 job(s) on local, 2 job(s) at once" in err
+    assert "8 cells in 8 jobs on local, 2 jobs at once" in err
     _assert_same_records(separate_runs, results)
     executor = read_record(_cell("medley-solos", "vgg", 0).record(results)).provenance.executor
     assert executor["name"] == "local" and executor["job_id"].isdigit()

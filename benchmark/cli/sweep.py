@@ -116,11 +116,13 @@ def sweep(
         states = plan_sweep.states()
         out.print(status_table(states, f"sweep status in {results}"))
         out.print(escape(status_summary(states)), highlight=False)
+        _notes(err, plan_sweep)
         raise typer.Exit(0 if all(s.state is State.DONE for s in states) else 1)
     if plan_file is not None:
         _write_plan(out, plan_sweep, plan_file)
         return
     plan = plan_sweep.plan(overwrite, retry_failed)
+    _notes(err, plan_sweep)
     if dry_run:
         out.print(plan_table(plan, f"sweep plan for {results}"))
         out.print(escape(f"{plan.summary()}; executor: {plan_sweep.executor.describe()}"), highlight=False)
@@ -161,6 +163,12 @@ def run_cell(
                      + (f" ({outcome.message})" if outcome.message else "")), highlight=False, soft_wrap=True)
     if outcome.status not in ("done", "kept"):
         raise typer.Exit(1)
+
+
+def _notes(console: Console, plan_sweep) -> None:
+    """Say once what Slurm could not tell while the cells' states were read (no ``sacct``, ...)."""
+    for note in dict.fromkeys(getattr(plan_sweep, "notes", [])):
+        console.print(escape(f"note: {note}"), highlight=False, soft_wrap=True)
 
 
 def _present(**values) -> dict:

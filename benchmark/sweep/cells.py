@@ -15,6 +15,9 @@ from irbench.store.records import legacy_record_path, record_path
 
 _SEED_RANGE = re.compile(r"(\d+)-(\d+)")
 MAX_SEED = 2**32 - 1  # numpy's seed range; torch accepts it too
+MAX_CELLS = 20_000
+"""Most cells one sweep may hold (seeds listed, and tasks x baselines x configurations x seeds), counted before
+anything is expanded: a larger grid is split into several sweeps."""
 
 
 @dataclass(frozen=True, order=True)
@@ -95,24 +98,38 @@ def split_names(values: list[str] | tuple[str, ...], option: str) -> list[str]:
 def parse_seeds(values: list[str | int] | tuple[str | int, ...], option: str = "--seed") -> list[int]:
     """Seeds from ``0,1,2``, ``0-2`` (inclusive) or integers, in order, without duplicates.
 
-    Raises ``ConfigError`` naming ``option`` for anything but non-negative integers below 2**32, or a range
-    that runs backwards."""
-    seeds: list[int] = []
+    Raises ``ConfigError`` naming ``option`` for anything but non-negative integers below 2**32, a range
+    that runs backwards, or more than :data:`MAX_CELLS` seeds in all (counted before any range is expanded)."""
+    parts: list[str] = []
     for value in values:
         if isinstance(value, bool):
             raise ConfigError(f"{option}: seeds are integers, got {value!r}")
         if isinstance(value, int):
-            parts = [str(value)]
+            parts.append(str(value))
         elif isinstance(value, str):
-            parts = [part.strip() for part in value.split(",") if part.strip()]
+            parts += [part.strip() for part in value.split(",") if part.strip()]
         else:
             raise ConfigError(f"{option}: seeds are integers, got {value!r}")
-        for part in parts:
-            seeds += _seed_part(part, option)
+        if len(parts) > MAX_CELLS:
+            raise ConfigError(f"{option}: more than {MAX_CELLS} seeds listed; a sweep holds at most {MAX_CELLS} "
+                              "cells: split it into several sweeps")
+    listed = sum(_seed_count(part) for part in parts)
+    if listed > MAX_CELLS:
+        raise ConfigError(f"{option}: {listed} seeds listed ({len(parts)} values or ranges), more than the "
+                          f"{MAX_CELLS} cells a sweep holds: split it into several sweeps")
+    seeds: list[int] = []
+    for part in parts:
+        seeds += _seed_part(part, option)
     for seed in seeds:
         if not 0 <= seed <= MAX_SEED:
             raise ConfigError(f"{option}: seed {seed} is outside 0..{MAX_SEED}")
     return list(dict.fromkeys(seeds))
+
+
+def _seed_count(part: str) -> int:
+    """How many seeds ``part`` stands for, without expanding it (a bad part counts one: it fails later)."""
+    ranged = _SEED_RANGE.fullmatch(part)
+    return max(1, int(ranged.group(2)) - int(ranged.group(1)) + 1) if ranged else 1
 
 
 def _seed_part(part: str, option: str) -> list[int]:
@@ -129,19 +146,27 @@ def _seed_part(part: str, option: str) -> list[int]:
     raise ConfigError(f"{option}: {part!r} is not a seed (use e.g. 0,1,2 or 0-2)")
 
 
-def split_scoped(value: str, option: str) -> tuple[str | None, str]:
+def split_scoped(value: str, option: str, known: list[str] | tuple[str, ...] = ()) -> tuple[str | None, str]:
     """``BASELINE:rest`` -> ``("BASELINE", "rest")``; anything without a ``NAME:`` prefix before its first
     ``=`` -> ``(None, value)`` (applies to every baseline).
 
-    ``--config cnn14:checkpoint=/w/Cnn14:v1.pth`` scopes to ``cnn14``; the value after ``=`` may hold colons.
-    Raises ``ConfigError`` naming ``option`` when the prefix is empty."""
+    Baseline names may hold colons (``probe:hear:my_module``, ``zero-shot:cnn14-audioset``): the value is
+    split at the last ``:`` before its first ``=`` (``probe:hear:my_module:learning_rate=1e-3`` scopes to
+    ``probe:hear:my_module``), and the value after ``=`` may hold colons too (``cnn14:checkpoint=/w/C:v1.pth``
+    scopes to ``cnn14``). A value without ``=`` (``--frontend BASELINE:NAME``) is split at its last ``:``.
+    ``known``: the sweep's baselines; a value that starts with one of them and ``:`` (the longest that fits
+    before the first ``=``) scopes to it whatever follows. Raises ``ConfigError`` naming ``option`` when the
+    prefix is empty."""
     head = value.split("=", 1)[0]
     if ":" not in head:
         return None, value
-    scope, rest = value.split(":", 1)
+    for name in sorted(known, key=len, reverse=True):
+        if head.startswith(f"{name}:") and len(name) + 1 < len(head):
+            return name, value[len(name) + 1:]
+    scope, _, tail = head.rpartition(":")
     if not scope.strip():
         raise ConfigError(f"{option}: {value!r} has an empty baseline before ':'")
-    return scope.strip(), rest
+    return scope.strip(), value[len(scope) + 1:]
 
 
 def parse_data_homes(values: list[str], tasks: list[str], option: str = "--data-home") -> dict[str, Path]:

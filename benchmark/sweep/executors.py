@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from irbench.errors import ConfigError
 from irbench.registry import Registry
 from irbench.sweep import claims
-from irbench.sweep.failures import read_failure, write_failure
+from irbench.sweep.failures import log_tail, read_failure, write_failure
 from irbench.sweep.job import CellOutcome, JobSpec
 from irbench.sweep.progress import ProgressView
 
@@ -142,39 +142,97 @@ def get_executor(settings: ExecutorSettings, results_dir: Path, device: str) -> 
     return EXECUTORS.get(settings.name)(settings, results_dir, device)
 
 
-def collect(job, spec: JobSpec, report: Callable[[CellOutcome], None]) -> None:
+def collect(job, spec: JobSpec, report: Callable[[CellOutcome], None], state=None, gave_up: bool = False) -> None:
     """Report the outcomes of a finished submitit ``job`` that ran ``spec``.
 
     A job that died without returning (killed, out of memory, timed out too often, a crash) still accounts
     for every cell: a cell with a record is ``done``, one that the job already failed keeps its failure
-    record, and any other gets a failure record naming the job's error, its log file and its id."""
-    try:
-        outcomes = job.result()
-    except Exception as error:  # noqa: BLE001 - submitit's FailedJobError / UncompletedJobError, a broken pickle
-        outcomes = [_account(job, spec, cell, error) for cell in spec.cells]
+    record, and any other gets a failure record naming how the job ended, its log file, the log's last lines
+    and the job's id. ``state``: the scheduler's :class:`~irbench.sweep.scheduler.JobState` of a job that
+    ended without a result (then its result is not waited for); ``gave_up``: the job could never start and
+    was cancelled (``state`` holds the pending reason)."""
+    if state is not None and not job.paths.result_pickle.exists():
+        outcomes = [_account(job, spec, cell, state=state, gave_up=gave_up) for cell in spec.cells]
+    else:
+        try:
+            outcomes = job.result()
+        except Exception as error:  # noqa: BLE001 - submitit's FailedJobError / UncompletedJobError, a broken pickle
+            outcomes = [_account(job, spec, cell, error=error) for cell in spec.cells]
     for cell in spec.cells:
         claims.clear_marker(spec.options.results_dir, cell, job_id=str(job.job_id))
     for outcome in outcomes:
         report(outcome)
 
 
-def _account(job, spec: JobSpec, cell, error: Exception) -> CellOutcome:
+def _account(job, spec: JobSpec, cell, error: Exception | None = None, state=None, gave_up: bool = False
+             ) -> CellOutcome:
     results = spec.options.results_dir
     log, job_id = str(job.paths.stderr), str(job.job_id)
     executor = {"name": spec.executor, "job_id": job_id}
+    common = {"log": log, "job_id": job_id, "executor": executor}
     if cell.record(results).exists():
-        return CellOutcome(cell, "done", message="record written before the job ended", log=log, job_id=job_id,
-                           executor=executor)
+        return CellOutcome(cell, "done", message="record written before the job ended", **common)
     failure = _failure_of(results, cell)
     if failure is not None and failure.job_id == job_id:
-        return CellOutcome(cell, "failed", message=f"{failure.error}: {failure.message}", log=log, job_id=job_id,
-                           executor=executor)
-    lines = [line for line in str(error).strip().splitlines() if line.strip()]
-    message = f"job {job_id} ended without a result: {lines[-1] if lines else type(error).__name__}"
-    write_failure(results, cell, type(error).__name__, spec.digest, message=message, traceback=str(error),
-                  log=log, job_id=job_id, executor=executor)
-    return CellOutcome(cell, "failed", message=f"{type(error).__name__}: {message}", log=log, job_id=job_id,
-                       executor=executor)
+        return CellOutcome(cell, "failed", message=f"{failure.error}: {failure.message}", **common)
+    tail = log_tail(log)
+    ends = f"; its log ends: {tail[-1]}" if tail else ""
+    if gave_up and state is not None:
+        name, reason = state.reason.split(",")[0] or "NeverStarts", state.reason
+        message = (f"Slurm job {job_id} can never start (pending reason {reason}); the sweep cancelled it: change "
+                   "--time, --partition or the resources asked, then rerun with --retry-failed")
+    elif state is not None:
+        name, reason = state.state, state.reason or None
+        gone = "left the queue (sacct cannot say how it ended)" if state.state == "GONE" else \
+            f"ended {state.describe()}"
+        message = f"Slurm job {job_id} {gone} without a record{ends}"
+    else:
+        name, reason = type(error).__name__, None
+        lines = [line for line in str(error).strip().splitlines() if line.strip()]
+        message = f"job {job_id} ended without a result: {lines[-1] if lines else name}"
+    write_failure(results, cell, name, spec.digest, message=message,
+                  traceback=str(error) if error is not None else None, log=log, job_id=job_id, executor=executor,
+                  state=(state.describe() if state is not None else None), reason=reason, tail=tail)
+    return CellOutcome(cell, "failed", message=f"{name}: {message}", **common)
+
+
+def quiet_repeats(name: str = "submitit") -> None:
+    """Let submitit's logger (``name``) print each warning once: its configuration sends every record to two
+    handlers, ``submitit_err`` (standard error, warnings and up) and ``submitit_out`` (standard output,
+    everything), so a warning appeared twice; and it repeats some on every poll (``Call #7 - Bypassing sacct
+    error``). Afterwards ``submitit_out`` passes only records below WARNING, and a repeated message (call
+    numbers ignored) is dropped. Idempotent; uses only :mod:`logging`'s public API."""
+    import logging
+
+    target = logging.getLogger(name)
+    if not any(isinstance(item, _OnceFilter) for item in target.filters):
+        target.addFilter(_OnceFilter())
+    for handler in target.handlers:
+        if handler.get_name() == "submitit_out" and not any(isinstance(f, _BelowWarning) for f in handler.filters):
+            handler.addFilter(_BelowWarning())
+
+
+class _BelowWarning:
+    """A logging filter that passes records below WARNING (the other handler shows the rest)."""
+
+    def filter(self, record) -> bool:
+        """Whether ``record`` is below WARNING."""
+        return record.levelno < 30
+
+
+class _OnceFilter:
+    """A logging filter that passes each message once (call numbers ignored)."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def filter(self, record) -> bool:
+        """Whether ``record``'s message is new."""
+        text = re.sub(r"^Call #\d+ - ", "", record.getMessage())
+        if text in self.seen:
+            return False
+        self.seen.add(text)
+        return True
 
 
 def _failure_of(results: Path, cell):

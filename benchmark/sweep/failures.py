@@ -11,6 +11,8 @@ later succeeds. Written atomically.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,6 +40,10 @@ class FailureRecord(BaseModel):
     failed_at: UTC time, ISO 8601.
     attempts: failures in a row with this configuration (``--retry-failed`` adds one when it fails again).
     configuration: digest of the cell's planned configuration.
+    state: the scheduler's word for how the job ended (``CANCELLED by 0``, ``TIMEOUT``, ``OUT_OF_MEMORY``,
+        ``NODE_FAIL``, ``PREEMPTED``, ``GONE``; ``PENDING`` for a job that could never start), or ``None``.
+    reason: the scheduler's reason (a pending reason such as ``PartitionTimeLimit``), or ``None``.
+    log_tail: the last lines of the job's error log (at most :data:`LOG_TAIL_LINES`).
     """
 
     model_config = ConfigDict(extra="allow")
@@ -55,6 +61,36 @@ class FailureRecord(BaseModel):
     failed_at: str
     attempts: int = 1
     configuration: str
+    state: str | None = None
+    reason: str | None = None
+    log_tail: list[str] = Field(default_factory=list)
+
+
+LOG_TAIL_LINES = 5
+_LOG_TAIL_BYTES = 16_384
+
+
+def log_tail(path: Path | str | None, lines: int = LOG_TAIL_LINES) -> list[str]:
+    """The last ``lines`` non-blank lines of the log file at ``path`` (each at most 300 characters; only its
+    last 16 KiB are read); empty when there is no such regular file or it cannot be read."""
+    if not path:
+        return []
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO planted as a log never blocks
+    except OSError:
+        return []
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            return []
+        os.lseek(descriptor, max(0, status.st_size - _LOG_TAIL_BYTES), os.SEEK_SET)
+        text = os.read(descriptor, _LOG_TAIL_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    finally:
+        os.close(descriptor)
+    found = [line.strip()[:300] for line in text.splitlines() if line.strip()]
+    return found[-lines:]
 
 
 def failure_path(results_dir: Path, cell: Cell) -> Path:
@@ -80,11 +116,13 @@ def read_failure(path: Path) -> FailureRecord | None:
 
 def write_failure(results_dir: Path, cell: Cell, error: BaseException | str, configuration: str, *,
                   message: str | None = None, traceback: str | None = None, log: str | None = None,
-                  job_id: str | None = None, executor: dict[str, str] | None = None) -> FailureRecord:
+                  job_id: str | None = None, executor: dict[str, str] | None = None, state: str | None = None,
+                  reason: str | None = None, tail: list[str] | None = None) -> FailureRecord:
     """Write (atomically) and return the failure record of ``cell``.
 
     ``error`` is the exception, or the name of what failed when there is no exception object (a job that
-    died); ``message`` defaults to ``str(error)``. ``attempts`` continues the count of an earlier record of
+    died); ``message`` defaults to ``str(error)``; ``state``, ``reason`` and ``tail`` are the scheduler's state
+    and reason and the last lines of the job's log. ``attempts`` continues the count of an earlier record of
     the same ``configuration`` digest (an unreadable earlier record counts as none)."""
     path = failure_path(results_dir, cell)
     try:
@@ -98,7 +136,7 @@ def write_failure(results_dir: Path, cell: Cell, error: BaseException | str, con
         message=message if message is not None else str(error),
         traceback=traceback[-TRACEBACK_LIMIT:] if traceback else None, log=log, job_id=job_id,
         executor=dict(executor or {}), failed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        attempts=attempts, configuration=configuration,
+        attempts=attempts, configuration=configuration, state=state, reason=reason, log_tail=list(tail or []),
     )
     atomic_write_text(path, record.model_dump_json(indent=2))
     return record

@@ -36,15 +36,21 @@ file and the key.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
 
 from irbench.errors import ConfigError
 from irbench.sweep.spec import GridValues
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Scalar = str | int | float | bool
+MAX_BYTES = 1024 * 1024
+"""Largest grid file read."""
+MAX_DEPTH = 8
+"""Deepest nesting of tables and arrays accepted in a grid file."""
 
 
 class GridFile(BaseModel):
@@ -59,18 +65,18 @@ class GridFile(BaseModel):
     config: dict[str, Scalar | dict[str, Scalar]] | None = None
     vary: dict[str, list[Scalar] | Scalar] | None = None
     frontend: dict[str, str] | str | None = None
-    max_epochs: int | None = None
-    threads: int | None = None
+    max_epochs: int | None = Field(None, ge=0)
+    threads: int | None = Field(None, ge=1)
     device: str | None = None
     results_dir: str | None = None
     cache_dir: str | None = None
-    workers: int | None = None
+    workers: int | None = Field(None, ge=1)
     skip_bad: bool | None = None
     executor: str | None = None
-    jobs: int | None = None
+    jobs: int | None = Field(None, ge=1)
     group_seeds: bool | None = None
     time: str | int | None = None
-    max_requeues: int | None = None
+    max_requeues: int | None = Field(None, ge=0)
     slurm: dict[str, Any] | None = None
 
 
@@ -82,21 +88,66 @@ def _load_toml(path: Path) -> dict[str, Any]:
             import tomli as tomllib
         except ImportError as error:
             raise ConfigError(f"{path}: reading a TOML grid file needs Python 3.11+ or `pip install tomli`") from error
+    text = _read_regular(path)
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        content = tomllib.loads(text)
+    except RecursionError as error:
+        raise ConfigError(f"{path}: arrays or tables nested too deeply to be a grid file") from error
+    except (tomllib.TOMLDecodeError, ValueError) as error:
+        raise ConfigError(f"{path}: not a readable TOML file ({error})") from error
+    _check_depth(content, path)
+    return content
+
+
+def _read_regular(path: Path) -> str:
+    """The text of the regular file at ``path``, at most :data:`MAX_BYTES`; a FIFO, device or folder is
+    refused without reading (opened non-blocking, checked with ``fstat``)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError as error:
         raise ConfigError(f"grid file {path} does not exist") from error
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not a readable TOML file ({error})") from error
+    except OSError as error:
+        raise ConfigError(f"{path}: the grid file cannot be opened ({error.strerror or error})") from error
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            kind = "a folder" if stat.S_ISDIR(status.st_mode) else "a FIFO" if stat.S_ISFIFO(status.st_mode) else \
+                "not a regular file"
+            raise ConfigError(f"--grid {path}: {kind}; a grid file is a regular TOML file")
+        if status.st_size > MAX_BYTES:
+            raise ConfigError(f"--grid {path}: {status.st_size} bytes is larger than a grid file can be "
+                              f"({MAX_BYTES} bytes)")
+        data = os.read(descriptor, MAX_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(f"{path}: the grid file cannot be read ({error.strerror or error})") from error
+    finally:
+        os.close(descriptor)
+    try:
+        return data[:MAX_BYTES].decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not a readable TOML file (not UTF-8: {error})") from error
+
+
+def _check_depth(content: Any, path: Path) -> None:
+    """Refuse values nested deeper than :data:`MAX_DEPTH` (no key of a grid file needs more than three)."""
+    stack = [(content, 0, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"{path}: {where or 'the file'} is nested {MAX_DEPTH}+ levels deep; a grid file's "
+                              "values are at most a table of lists")
+        if isinstance(value, dict):
+            stack += [(item, depth + 1, f"{where}.{key}" if where else str(key)) for key, item in value.items()]
+        elif isinstance(value, list):
+            stack += [(item, depth + 1, f"{where}[{i}]") for i, item in enumerate(value)]
 
 
 def read_grid_file(path: Path) -> GridValues:
     """The settings of the grid file at ``path`` as :class:`GridValues` (paths made absolute from the file's
     folder).
 
-    Raises ``ConfigError`` naming the file for a missing or malformed file, an unknown key or a value of the
-    wrong type."""
+    Raises ``ConfigError`` naming the file for a missing, non-regular (a FIFO), oversized, too deeply nested
+    or malformed file, an unknown key, or a value of the wrong type or range (``jobs = 0``)."""
     path = Path(path).expanduser()
     try:
         grid = GridFile.model_validate(_load_toml(path))

@@ -51,7 +51,8 @@ class JobSpec:
     ``options.seed`` is ignored and ``options.workers`` 0 means "the cores this job may use". ``executor``
     names the sweep's executor (``inline``, ``local``, ``slurm``); ``digest`` is the planned configuration's
     (failure records carry it); ``command`` is the sweep's command line (what records of submitted jobs
-    name as their ``provenance.command``); ``requeues`` counts the times submitit requeued the job.
+    name as their ``provenance.command``); ``requeues`` counts the times submitit requeued the job, and
+    ``spent`` the seconds earlier attempts spent on each seed (added to the cell's time when it ends).
     """
 
     options: RunOptions
@@ -62,6 +63,7 @@ class JobSpec:
     requeues: int = 0
     variant: tuple[str, ...] = ()
     configuration: str = ""
+    spent: dict[int, float] = field(default_factory=dict)
 
     def cell(self, seed: int) -> Cell:
         """The job's cell of ``seed`` (its task, baseline, variant and configuration folder)."""
@@ -127,13 +129,29 @@ class SweepJob(Checkpointable):
     :class:`CellOutcome` list. Checkpointable: a preempted or timed-out job is requeued with the same cells."""
 
     def __call__(self, spec: JobSpec) -> list[CellOutcome]:
-        """Run ``spec``'s cells (see :func:`run_job`)."""
+        """Run ``spec``'s cells (see :func:`run_job`); submitit's warnings go to the job's log once."""
+        from irbench.sweep.executors import quiet_repeats
+
+        quiet_repeats()
         return run_job(spec)
 
     def checkpoint(self, spec: JobSpec) -> DelayedSubmission:
         """Called by submitit on preemption or timeout: resubmit the same cells (they resume from their last
-        completed epoch); ``requeues`` goes up by one."""
-        return DelayedSubmission(self, replace(spec, requeues=spec.requeues + 1))
+        completed epoch); ``requeues`` goes up by one, and the seconds the current cell ran so far are kept
+        in ``spent``. Says in the job's log that Slurm holds a requeued job for its ``cred_expire``."""
+        spent = dict(spec.spent)
+        if _CURRENT.get("seed") is not None:
+            seed = _CURRENT["seed"]
+            spent[seed] = spent.get(seed, 0.0) + time.perf_counter() - _CURRENT["start"]
+        wait = ("; Slurm starts a requeued job only after its cred_expire (120 s unless slurm.conf's AuthInfo sets "
+                "cred_expire)") if spec.executor == "slurm" else ""
+        print(f"note: requeueing {', '.join(cell.label for cell in spec.cells)} (requeue {spec.requeues + 1}){wait}; "
+              "each cell resumes from its last completed epoch", file=sys.stderr, flush=True)
+        return DelayedSubmission(self, replace(spec, requeues=spec.requeues + 1, spent=spent))
+
+
+_CURRENT: dict = {}
+"""The cell this process is running: ``{"seed": n, "start": time.perf_counter()}`` (for :meth:`SweepJob.checkpoint`)."""
 
 
 def _note(message: str, level: int) -> None:
@@ -200,6 +218,7 @@ def _run_cells(spec: JobSpec, seeds: list[int], context: JobContext, report: Cal
         cell = spec.cell(remaining[0])
         claims.write_marker(results, cell, "running", spec.executor, context.job_id, context.log)
         start = time.perf_counter()
+        _CURRENT.update(seed=cell.seed, start=start)
         try:
             for outcome in run_seeds(replace(options, seed=remaining[0]), list(remaining)):
                 done = spec.cell(outcome.seed)
@@ -207,6 +226,7 @@ def _run_cells(spec: JobSpec, seeds: list[int], context: JobContext, report: Cal
                 report(_ended(spec, context, done, outcome, time.perf_counter() - start))
                 start = time.perf_counter()
                 if remaining:
+                    _CURRENT.update(seed=remaining[0], start=start)
                     claims.write_marker(results, spec.cell(remaining[0]), "running",
                                         spec.executor, context.job_id, context.log)
         except RecordLockedError as error:  # a plain `irbench run` of the same cells is writing them
@@ -226,7 +246,8 @@ def _run_cells(spec: JobSpec, seeds: list[int], context: JobContext, report: Cal
 def _ended(spec: JobSpec, context: JobContext, cell: Cell, outcome, seconds: float) -> CellOutcome:
     results = spec.options.results_dir
     claims.clear_marker(results, cell)
-    common = {"seconds": seconds, "log": context.log, "job_id": context.job_id, "executor": context.provenance()}
+    common = {"seconds": seconds + spec.spent.get(cell.seed, 0.0), "log": context.log, "job_id": context.job_id,
+              "executor": context.provenance()}
     if outcome.record is None:
         return CellOutcome(cell, "kept", message=outcome.kept or "", **common)
     clear_failure(results, cell)
@@ -242,5 +263,6 @@ def _failed(spec: JobSpec, context: JobContext, cell: Cell, error: Exception, se
     write_failure(results, cell, error, spec.digest, message=message, traceback=trace, log=context.log,
                   job_id=context.job_id, executor=context.provenance())
     claims.clear_marker(results, cell)
+    seconds += spec.spent.get(cell.seed, 0.0)
     return CellOutcome(cell, "failed", seconds, f"{type(error).__name__}: {message}", context.log, context.job_id,
                        context.provenance())

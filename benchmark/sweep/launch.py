@@ -11,9 +11,10 @@ from pathlib import Path
 
 from irbench.sweep.executors import ExecutorSettings, SweepExecutor, get_executor
 from irbench.sweep.job import CellOutcome
+from irbench.sweep.progress import plural
 from irbench.sweep.plan import Action, Plan, job_specs, make_plan
 from irbench.sweep.progress import ProgressView
-from irbench.sweep.spec import GridValues, SweepSpec, build_spec
+from irbench.sweep.spec import GridValues, SweepSpec, build_spec, check_writable
 from irbench.sweep.state import CellState, cell_states
 
 
@@ -65,8 +66,9 @@ class Sweep:
         return cls(spec, settings)
 
     def states(self) -> list[CellState]:
-        """Every cell's state, read from the results folder."""
-        return cell_states(self.spec.cells(self.planned), self.spec.results_dir, self.planned)
+        """Every cell's state, read from the results folder; what Slurm could not tell goes to ``notes``."""
+        self.notes: list[str] = []
+        return cell_states(self.spec.cells(self.planned), self.spec.results_dir, self.planned, notes=self.notes)
 
     def plan(self, overwrite: bool = False, retry_failed: bool = False) -> Plan:
         """What this sweep would do with every cell."""
@@ -76,16 +78,18 @@ class Sweep:
         """Run the plan's cells with the executor, printing progress with ``show``; returns every cell's
         outcome. With nothing to run, returns at once (a finished Slurm sweep needs no ``sbatch``).
 
-        Raises ``ConfigError`` when the executor cannot run here (no ``sbatch``, no GPU for ``--device
-        cuda``), before any job starts."""
+        Raises ``ConfigError`` when the results folder cannot be written or the executor cannot run here (no
+        ``sbatch``, a request over the partition's limits, no GPU for ``--device cuda``), before any job
+        starts."""
         group = self.executor.groups_seeds or self.settings.group_seeds
         jobs = [replace(job, command=list(sys.argv))
                 for job in job_specs(plan, self.spec, self.planned, self.executor.name, group)]
         if not jobs:
             return SweepResult(plan)
+        check_writable(self.spec.results_dir)
         self.executor.check()
         cells = [cell for job in jobs for cell in job.cells]
-        show(f"[sweep] {len(cells)} cell(s) in {len(jobs)} job(s) on {self.executor.describe()}")
+        show(f"[sweep] {plural(len(cells), 'cell')} in {plural(len(jobs), 'job')} on {self.executor.describe()}")
         progress = ProgressView(cells, min(self.executor.parallelism(), len(jobs)), show)
         self.executor.run(jobs, progress)
         submitted = not self.settings.wait and len(progress.outcomes) < len(cells)  # submitted, not collected

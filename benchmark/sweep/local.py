@@ -16,9 +16,9 @@ import time
 from collections import deque
 
 from irbench.errors import ConfigError
-from irbench.sweep.executors import SweepExecutor, collect, parse_minutes
+from irbench.sweep.executors import SweepExecutor, collect, parse_minutes, quiet_repeats
 from irbench.sweep.job import JobSpec, SweepJob
-from irbench.sweep.progress import ProgressView
+from irbench.sweep.progress import ProgressView, plural
 
 DEFAULT_TIME_MIN = 7 * 24 * 60
 SIGNAL_DELAY_S = 90
@@ -71,7 +71,7 @@ class LocalSweepExecutor(SweepExecutor):
         """``local, 2 jobs at once (GPUs 0, 1)``."""
         gpus = self.gpus()
         pinned = f" (GPUs {', '.join(map(str, gpus))})" if gpus else " (CPU)"
-        return f"local, {self.parallelism()} job(s) at once{pinned}, logs in {self.folder}"
+        return f"local, {plural(self.parallelism(), 'job')} at once{pinned}, logs in {self.folder}"
 
     def _slots(self) -> deque:
         gpus = self.gpus()
@@ -81,6 +81,7 @@ class LocalSweepExecutor(SweepExecutor):
         """Submit jobs as slots free up, pinning each to its slot's GPU, and collect them as they end."""
         import submitit
 
+        quiet_repeats()
         executor = submitit.LocalExecutor(folder=self.folder / "%j", max_num_timeout=self.settings.max_requeues)
         executor.update_parameters(timeout_min=parse_minutes(self.settings.time or DEFAULT_TIME_MIN),
                                    signal_delay_s=SIGNAL_DELAY_S)

@@ -17,6 +17,11 @@ from irbench.sweep.job import CellOutcome
 STATUS_WORDS = {"done": "done", "failed": "FAILED", "kept": "kept", "busy": "busy"}
 
 
+def plural(count: int, word: str) -> str:
+    """``1 job``, ``2 jobs``, ``0 cells``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def duration(seconds: float) -> str:
     """``42 s``, ``3.5 min`` or ``2.1 h``."""
     if seconds < 90:

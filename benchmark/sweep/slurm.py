@@ -5,25 +5,31 @@ running at once (``#SBATCH --array=0-N%P``). Each task gets one node, one task, 
 0 with ``--device cpu``), the time limit, and submitit's ``SIGUSR2`` ``signal_delay_s`` seconds before it:
 the job then checkpoints, requeues itself (``scontrol requeue``, at most ``max_requeues`` times after time
 limits) and resumes from its last completed epoch. submitit's files and every job's logs live in
-``RESULTS/.submitit/<job id>/``; the launcher waits and collects the jobs with
-``submitit.helpers.as_completed`` (``--no-wait`` returns after submitting; ``--status`` follows them).
+``RESULTS/.submitit/<job id>/``; the launcher waits and collects the jobs with its own loop over ``squeue``
+and ``sacct`` (:mod:`irbench.sweep.watch`; ``--no-wait`` returns after submitting; ``--status`` follows
+them). A refused submission is one line with sbatch's reason, and leaves
+nothing in ``RESULTS/.submitit/``; the request is checked against the partition's limits first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
 import shutil
 from typing import Any
 
 from irbench.errors import ConfigError
 from irbench.sweep import claims
-from irbench.sweep.executors import SweepExecutor, collect, parse_minutes
+from irbench.sweep.executors import SweepExecutor, parse_minutes, quiet_repeats
 from irbench.sweep.job import JobSpec, SweepJob
 from irbench.sweep.progress import ProgressView
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_TIME = "4:00:00"
 JOB_NAME = "irbench-sweep"
+POLL_VARIABLE = "IRBENCH_SLURM_POLL_S"  # seconds between looks at the queue (default 10)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _OPTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 
@@ -135,11 +141,16 @@ class SlurmSweepExecutor(SweepExecutor):
         self.slurm = SlurmSettings.from_values(given)
 
     def check(self) -> None:
-        """``sbatch`` and ``srun`` must be on ``PATH`` (submitit needs both); raises ``ConfigError``."""
+        """``sbatch`` and ``srun`` must be on ``PATH`` (submitit needs both), and the requested time, GPUs, CPUs
+        and memory must fit the partition (:func:`irbench.sweep.limits.check_limits`; skipped, with a note,
+        without ``scontrol``); raises ``ConfigError`` naming the limit."""
+        from irbench.sweep.limits import check_limits
+
         missing = [tool for tool in ("sbatch", "srun") if shutil.which(tool) is None]
         if missing:
             raise ConfigError(f"--executor slurm needs Slurm's {' and '.join(missing)} on PATH (run the sweep on "
                               "a cluster's login node), or use --executor local or inline")
+        self.notes = check_limits(self.slurm, self.device)
 
     def parallelism(self) -> int:
         """The array's parallelism (the estimate ignores queueing)."""
@@ -164,26 +175,59 @@ class SlurmSweepExecutor(SweepExecutor):
             raise ConfigError(f"slurm settings refused by submitit: {error}") from error
         return executor
 
+    def _submit(self, jobs: list[JobSpec]) -> list:
+        """Submit ``jobs`` as one array; on a refusal remove what submitit left in the folder and raise
+        ``ConfigError`` with sbatch's own words."""
+        from irbench.sweep.scheduler import one_line
+
+        executor = self._executor()
+        before = set(self.folder.iterdir()) if self.folder.is_dir() else None
+        said = io.StringIO()
+        try:  # submitit prints sbatch's error itself before raising it: keep it for the one-line message
+            with contextlib.redirect_stderr(said), contextlib.redirect_stdout(said):
+                return executor.map_array(SweepJob(), jobs)
+        except (RuntimeError, OSError) as error:  # FailedJobError (sbatch exited non-zero), FailedSubmissionError
+            self._remove_new(before)
+            reason = one_line(str(error)) or one_line(said.getvalue()) or type(error).__name__
+            raise ConfigError(f"sbatch refused the sweep's job array: {reason}") from error
+
+    def _remove_new(self, before: set | None) -> None:
+        """Remove the pickles and submission files a refused submission left in the folder."""
+        if not self.folder.is_dir():
+            return
+        for entry in set(self.folder.iterdir()) - (before or set()):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        if before is None:
+            try:
+                self.folder.rmdir()
+            except OSError:
+                pass
+
     def run(self, jobs: list[JobSpec], progress: ProgressView) -> None:
         """Submit ``jobs`` as one array (``map_array``), mark their cells queued, and unless ``--no-wait``
-        collect them as they complete."""
-        from submitit.core.utils import FailedSubmissionError
-        from submitit.helpers import as_completed
+        follow them until each has ended (:func:`irbench.sweep.watch.watch`).
 
-        try:
-            submitted = self._executor().map_array(SweepJob(), jobs)
-        except (FailedSubmissionError, OSError) as error:
-            raise ConfigError(f"sbatch refused the sweep's job array: {error}") from error
+        Raises ``ConfigError`` with sbatch's reason when it refuses the array (nothing is left behind)."""
+        from irbench.sweep.watch import watch
+
+        quiet_repeats()
+        for note in getattr(self, "notes", []):
+            progress.show(f"note: {note}")
+        submitted = self._submit(jobs)
         for job, spec in zip(submitted, jobs):
             for cell in spec.cells:
                 claims.write_marker(self.results_dir, cell, "queued", self.name, str(job.job_id),
                                     str(job.paths.stderr))
-        array = str(submitted[0].job_id).split("_")[0] if submitted else "-"
-        progress.show(f"[sweep] submitted {len(jobs)} job(s) as Slurm array {array}; logs in {self.folder}/")
+        first = str(submitted[0].job_id) if submitted else "-"
+        what = f"{len(jobs)} jobs as Slurm array {first.split('_')[0]}" if len(jobs) > 1 else \
+            f"1 job as Slurm job {first}"
+        progress.show(f"[sweep] submitted {what}; logs in {self.folder}/")
         if not self.settings.wait:
             return
-        by_id = {str(job.job_id): spec for job, spec in zip(submitted, jobs)}
         progress.active = "queued or running"
         progress.started([cell for spec in jobs for cell in spec.cells])
-        for job in as_completed(submitted, poll_frequency=max(self.settings.poll_s, 10.0)):
-            collect(job, by_id[str(job.job_id)], progress.finished)
+        poll = os.environ.get(POLL_VARIABLE)  # tests and impatient users; squeue is asked once per poll
+        watch(list(zip(submitted, jobs)), progress, float(poll) if poll else max(self.settings.poll_s, 10.0))

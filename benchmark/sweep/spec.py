@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from irbench.run.preflight import check_threads
 import itertools
 
 from irbench.sweep.cells import (
+    MAX_CELLS,
     Cell,
     parse_data_homes,
     parse_seeds,
@@ -147,12 +150,19 @@ def build_spec(values: GridValues, cwd: Path | None = None) -> SweepSpec:
         TASKS.get(name)
     for name in baselines:
         BASELINES.get(name)
+    vary = parse_vary(values.vary)
+    configurations = math.prod(len(listed) for _, listed in vary)
+    cells = len(tasks) * len(baselines) * configurations * len(seeds)
+    if cells > MAX_CELLS:
+        raise ConfigError(f"the grid has {cells} cells (tasks x baselines x configurations x seeds = {len(tasks)} x "
+                          f"{len(baselines)} x {configurations} x {len(seeds)}), more than the {MAX_CELLS} a sweep "
+                          "holds: split it into several sweeps")
     device = values.device or "auto"
     if device not in DEVICES:
         raise ConfigError(f"--device {device!r}: use auto, cpu or cuda")
     spec = SweepSpec(
         tasks=tasks, baselines=baselines, seeds=seeds, data_homes=_data_homes(values.data_homes, tasks, cwd),
-        config=_scoped(values.config, baselines, "--config"), vary=parse_vary(values.vary),
+        config=_scoped(values.config, baselines, "--config"), vary=vary,
         frontends=dict(_scoped(values.frontend, baselines, "--frontend")),
         max_epochs=_non_negative(values.max_epochs, "--max-epochs"), device=device,
         threads=check_threads(values.threads if values.threads is not None else DEFAULT_THREADS),
@@ -160,12 +170,41 @@ def build_spec(values: GridValues, cwd: Path | None = None) -> SweepSpec:
         cache_dir=_absolute(values.cache_dir or Path(".cache/irbench"), cwd),
         workers=_positive(values.workers, "--workers"), skip_bad=bool(values.skip_bad),
     )
+    check_folder(spec.results_dir, "--results-dir (or the grid file's results_dir)")
     for scope, value in spec.config:
         if "=" not in value:
             where = f"{scope}:" if scope else ""
             raise ConfigError(f"--config {where}{value!r}: expected key=value (or BASELINE:key=value)")
     spec.planned()  # every baseline accepts its overrides and front end
     return spec
+
+
+def check_folder(path: Path, option: str) -> None:
+    """Raise ``ConfigError`` naming ``option`` when ``path``, or the nearest part of it that exists, is not a
+    folder (a results folder that is a file, or lies under one)."""
+    for part in (path, *path.parents):
+        if part.exists() or part.is_symlink():
+            if not part.is_dir():
+                what = "is a file" if part == path else f"lies under {part}, which is a file"
+                raise ConfigError(f"{option} {path}: {what}, not a folder")
+            return
+
+
+def check_writable(path: Path, option: str = "--results-dir") -> None:
+    """Make sure records can be written under ``path``: create it if needed and write and remove a probe
+    file in it. Raises ``ConfigError`` naming ``option`` and the system's reason (a read-only folder or file
+    system, no permission)."""
+    import tempfile
+
+    check_folder(path, option)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        descriptor, probe = tempfile.mkstemp(prefix=".irbench-write-probe-", dir=path)
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as error:
+        raise ConfigError(f"{option} {path}: records cannot be written there ({error.strerror or error}); "
+                          "pass a writable --results-dir") from error
 
 
 def _absolute(path: Path, cwd: Path) -> Path:
@@ -211,7 +250,7 @@ def _scoped(values: list[str], baselines: list[str], option: str) -> list[tuple[
     for value in values:
         if not isinstance(value, str):
             raise ConfigError(f"{option}: expected text, got {value!r}")
-        scope, rest = split_scoped(value, option)
+        scope, rest = split_scoped(value, option, baselines)
         if scope is not None and scope not in baselines:
             raise ConfigError(f"{option} {value!r}: {scope!r} is not a baseline of this sweep "
                               f"(baselines: {', '.join(baselines)})")

@@ -2,7 +2,8 @@
 
 ==============  ===========================================================================================
 ``done``        a record made with the planned configuration
-``running``     a job holds the cell (its lock), or a Slurm job that has it is running
+``running``     a job holds the cell (its lock), or a Slurm job that has it is running (a record outranks a
+                marker that neither backs)
 ``queued``      submitted, or waiting in a job for an earlier seed
 ``failed``      a failure record of the planned configuration
 ``interrupted`` a job ended without a record (killed, node lost): the next sweep resumes it from its last
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+import shutil
 from pathlib import Path
 
 from irbench.errors import IrbenchError
@@ -51,25 +53,32 @@ class CellState:
 
 
 def cell_states(cells: list[Cell], results_dir: Path, planned: dict[tuple, PlannedConfig],
-                check_slurm: bool = True) -> list[CellState]:
-    """The state of every cell, in order; ``check_slurm`` asks ``sacct`` (once) about the Slurm jobs that
-    markers name, when ``sacct`` is on ``PATH``."""
+                check_slurm: bool = True, notes: list[str] | None = None) -> list[CellState]:
+    """The state of every cell, in order; ``check_slurm`` asks Slurm (``squeue``, then ``sacct``, once each)
+    about the Slurm jobs that markers name, when Slurm's commands are on ``PATH``; what Slurm could not tell
+    is appended to ``notes``."""
+    from irbench.sweep.scheduler import job_states
+
     slurm = {}
     if check_slurm:
         markers = [claims.read_marker(results_dir, cell) for cell in cells]
-        slurm = claims.slurm_job_states({m.job_id for m in markers if m and m.executor == "slurm" and m.job_id})
+        ids = {m.job_id for m in markers if m and m.executor == "slurm" and m.job_id}
+        if ids and (shutil.which("squeue") or shutil.which("sacct")):
+            slurm, said = job_states(ids)
+            if notes is not None:
+                notes.extend(said)
     return [cell_state(cell, results_dir, planned[cell.key], slurm) for cell in cells]
 
 
 def cell_state(cell: Cell, results_dir: Path, planned: PlannedConfig,
-               slurm_states: dict[str, str] | None = None) -> CellState:
+               slurm_states: dict | None = None) -> CellState:
     """The state of one cell (see :func:`cell_states`)."""
     now = claims.activity(results_dir, cell, slurm_states)
-    if now is not None and now.state in ("queued", "running"):
-        return CellState(cell, State(now.state), now.detail)
     path = existing_record(results_dir, cell.task, cell.baseline, planned.configuration, cell.seed) \
         or cell.record(results_dir)
-    if path.exists():
+    if now is not None and now.state in ("queued", "running") and (now.confirmed or not path.exists()):
+        return CellState(cell, State(now.state), now.detail)
+    if path.exists():  # a record outranks a marker that no lock or Slurm backs (a dead job's, a reused pid)
         return _recorded(cell, path, planned)
     failure, note = _failure(results_dir, cell, planned)
     if failure is not None:
