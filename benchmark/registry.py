@@ -19,6 +19,10 @@ lazily:
 - a plugin that fails to import, calls ``sys.exit`` at import, or fails the check is recorded in
   ``plugin_errors``, reported with a ``PluginWarning`` and skipped: looking it up raises ``UnknownNameError``
   saying why;
+- a plugin whose import takes longer than :data:`SLOW_IMPORT_SECONDS` is named on stderr while it is still
+  importing, with the way to skip plugins (a hung import cannot be interrupted safely inside the process:
+  Python offers no way to stop a thread, and a module half imported by a signal handler is left broken, so
+  irbench says which plugin it waits for instead of guessing a timeout);
 - ``IRBENCH_DISABLE_PLUGINS=1`` turns discovery off.
 """
 
@@ -28,8 +32,11 @@ import difflib
 import importlib
 import os
 import re
+import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Generic, TypeVar
@@ -38,6 +45,8 @@ from irbench.errors import UnknownNameError
 
 DISABLE_PLUGINS = "IRBENCH_DISABLE_PLUGINS"
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")  # task, baseline and other registered names
+SLOW_IMPORT_SECONDS = 5.0
+"""Seconds a plugin may take to import before irbench names it on stderr (it keeps waiting for it)."""
 
 
 class PluginWarning(UserWarning):
@@ -62,6 +71,26 @@ def plugins_disabled() -> bool:
 def _package(point: metadata.EntryPoint) -> str:
     dist = getattr(point, "dist", None)
     return dist.name if dist is not None else "unknown package"
+
+
+@contextmanager
+def _named_if_slow(what: str) -> Iterator[None]:
+    """While the block runs longer than ``SLOW_IMPORT_SECONDS``, one line on stderr says that importing
+    ``what`` is taking long and how to skip plugins (a ``threading.Timer``; the block itself is never
+    interrupted, see the module docstring)."""
+
+    def say() -> None:
+        sys.stderr.write(f"irbench: importing {what} has taken over {SLOW_IMPORT_SECONDS:g} s and is still "
+                         f"running; if it hangs, stop irbench and set {DISABLE_PLUGINS}=1 to skip plugins\n")
+        sys.stderr.flush()
+
+    timer = threading.Timer(SLOW_IMPORT_SECONDS, say)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 class Registry(Generic[T]):
@@ -161,7 +190,8 @@ class Registry(Generic[T]):
             return False
         package = _package(point)
         try:
-            loaded = point.load()
+            with _named_if_slow(f"{self.kind} plugin {name!r} from package {package!r}"):
+                loaded = point.load()
             problem = self.check(loaded) if self.check is not None else None
         except (Exception, SystemExit) as error:  # a broken plugin must not break (or end) irbench
             problem = f"failed to import ({type(error).__name__}: {error})"

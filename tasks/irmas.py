@@ -44,6 +44,7 @@ import re
 from pathlib import Path
 
 from irbench.data.datasets import AudioFormat, DatasetCard, Reference
+from irbench.data.files import audio_files
 from irbench.errors import DataNotFoundError, DatasetLayoutError
 from irbench.evaluation.protocols import thresholded
 from irbench.data.mirdata_source import MirdataSource
@@ -67,7 +68,7 @@ OTHER_AGGREGATIONS = ("s1",)
 
 _TRAINING_NAME = re.compile(
     r"^(?:(?P<prefix>\d+)__)?\[(?P<cls>[a-z]{3})\](?:\[(?P<drums>dru|nod|---)\])?"
-    r"\[(?P<genre>[a-z]{3}(?:_[a-z]{3})?)\](?P<song>\d+)__(?P<excerpt>\d+)\.wav$"
+    r"\[(?P<genre>[a-z]{3}(?:_[a-z]{3})?)\](?P<song>\d+)__(?P<excerpt>\d+)\.[wW][aA][vV]$"
 )
 
 CARD = DatasetCard(
@@ -155,7 +156,7 @@ def read_test_labels(path: Path) -> tuple[str, ...]:
     if not path.exists():
         raise DatasetLayoutError(path, "label file missing for this test clip")
     labels: list[str] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig", errors="replace").splitlines(), 1):
         label = line.strip()
         if not label:
             continue
@@ -166,6 +167,14 @@ def read_test_labels(path: Path) -> tuple[str, ...]:
     if not labels:
         raise DatasetLayoutError(path, "label file holds no label")
     return tuple(labels)
+
+
+def _label_file(clip: Path) -> Path:
+    """A test clip's label file: ``<name>.txt``, or ``<name>.TXT`` when only that exists (a clip named
+    ``.WAV`` copied from Windows may come with one)."""
+    lower = clip.with_suffix(".txt")
+    upper = clip.with_suffix(".TXT")
+    return upper if not lower.exists() and upper.exists() else lower
 
 
 def excerpt_track(path: Path) -> str:
@@ -202,17 +211,17 @@ class IrmasTask(Task):
         training_root = data_home / TRAINING_FOLDER
         if not training_root.is_dir():
             raise DataNotFoundError(_missing_data_message(data_home, f"training data ({TRAINING_FOLDER}/)"))
-        training = [self._training_clip(data_home, p) for p in sorted(training_root.glob("*/*.wav"))]
+        training = [self._training_clip(data_home, p) for p in audio_files(training_root, "*/*", ".wav")]
         if not training:
             raise DataNotFoundError(_missing_data_message(data_home, "training clips"))
         test = [
             Clip(
                 clip_id=p.relative_to(data_home).as_posix(),
                 path=p,
-                labels=read_test_labels(p.with_suffix(".txt")),
+                labels=read_test_labels(_label_file(p)),
                 group=excerpt_track(p),
             )
-            for p in sorted(data_home.glob(f"{TESTING_GLOB}/*/*.wav"))
+            for p in audio_files(data_home, f"{TESTING_GLOB}/*/*", ".wav")
         ]
         if not test:
             raise DataNotFoundError(_missing_data_message(data_home, "test clips (IRMAS-TestingData-Part*/)"))

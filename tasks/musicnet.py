@@ -41,6 +41,7 @@ strings, brass, woodwind and flute); ``musicnet-instruments`` MusicNet's 11 inst
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,6 +49,8 @@ import mir_eval
 import numpy as np
 import soundfile
 
+from irbench.data.audio import check_sample_rate
+from irbench.data.files import audio_files
 from irbench.data.csvfiles import read_rows
 from irbench.data.datasets import AudioFormat, DatasetCard, Reference
 from irbench.errors import AudioDecodeError, DataNotFoundError, DatasetLayoutError
@@ -121,21 +124,37 @@ def read_note_labels(path: Path, program_to_class: dict[int, str]) -> dict[str, 
 
     Raises
     ------
-    DatasetLayoutError: a missing column, a non-numeric time, an end before its start, or an instrument
-        outside the task's classes; names the file and the line.
+    DatasetLayoutError: a missing column, a time that is not a finite non-negative sample count (``inf``,
+        ``nan``, ``-5``), an end before its start, or an instrument outside the task's classes; names the
+        file and the line.
     """
     intervals: dict[str, list[tuple[float, float]]] = {}
     for line, row in read_rows(path, LABEL_COLUMNS):
+        start, end = (_sample_count(path, line, row, column) for column in ("start_time", "end_time"))
         try:
-            start, end, program = int(float(row["start_time"])), int(float(row["end_time"])), int(row["instrument"])
+            program = int(row["instrument"])
         except ValueError as error:
-            raise DatasetLayoutError(path, f"non-numeric start_time, end_time or instrument ({error})", line) from error
+            raise DatasetLayoutError(path, f"non-numeric instrument {row['instrument'][:40]!r}", line) from error
         if end <= start:
             raise DatasetLayoutError(path, f"note ends (sample {end}) before it starts (sample {start})", line)
         if program not in program_to_class:
             raise DatasetLayoutError(path, f"instrument {program} is not in this task's classes", line)
         intervals.setdefault(program_to_class[program], []).append((start / SAMPLE_RATE, end / SAMPLE_RATE))
     return {name: np.array(sorted(v)) for name, v in intervals.items()}
+
+
+def _sample_count(path: Path, line: int, row: dict[str, str], column: str) -> int:
+    """``row[column]`` as a whole sample count (a float such as ``1024.0`` allowed), finite and >= 0.
+
+    Raises ``DatasetLayoutError`` naming the file, the line and the column."""
+    text = row[column]
+    try:
+        value = float(text)
+    except ValueError:
+        raise DatasetLayoutError(path, f"non-numeric {column} {text[:40]!r}", line) from None
+    if not math.isfinite(value) or value < 0:
+        raise DatasetLayoutError(path, f"{column} {text[:40]!r} is not a finite, non-negative sample count", line)
+    return int(value)
 
 
 def sounding_grid(intervals: dict[str, np.ndarray], seconds: float) -> dict[str, np.ndarray]:
@@ -240,7 +259,7 @@ class MusicNetTask(Task):
         missing: list[str] = []
         labeller = NoteSpanLabeller()
         for split in ("train", "test"):
-            recordings = sorted((data_home / f"{split}_data").glob("*.wav"))
+            recordings = audio_files(data_home / f"{split}_data", "*", ".wav")
             if not recordings:
                 raise DataNotFoundError(f"no MusicNet recordings in {data_home / f'{split}_data'}. {how}")
             clips = []
@@ -263,9 +282,11 @@ class MusicNetTask(Task):
     @staticmethod
     def _windows(audio: Path, intervals: dict[str, np.ndarray], labeller: NoteSpanLabeller) -> list[Clip]:
         try:
-            seconds = soundfile.info(str(audio)).duration
+            info = soundfile.info(str(audio))
         except (soundfile.LibsndfileError, RuntimeError) as error:
             raise AudioDecodeError(audio, str(error)) from error
+        check_sample_rate(audio, info.samplerate)  # a 1 Hz header would make hours of segments
+        seconds = info.duration
         grid = sounding_grid(intervals, seconds)
         labeller.grids[audio] = grid
         return [replace(clip, labels=span_labels(grid, *clip.segment), group=audio.stem)

@@ -95,7 +95,9 @@ def audio_path(data_home: Path, sample_key: str) -> Path:
 def read_labels(path: Path) -> dict[str, dict[str, float]]:
     """Aggregated labels: sample_key -> {instrument: relevance in [0, 1]} for the annotated pairs.
 
-    Raises ``DatasetLayoutError`` (file and line) for an unknown instrument or a relevance outside [0, 1].
+    Raises ``DatasetLayoutError`` (file and line) for an unknown instrument, a relevance outside [0, 1], or
+    a second row for the same sample_key and instrument with another relevance (a row repeated with the same
+    relevance is read once).
     """
     labels: dict[str, dict[str, float]] = {}
     for line, row in read_rows(path, ("sample_key", "instrument", "relevance")):
@@ -107,7 +109,12 @@ def read_labels(path: Path) -> dict[str, dict[str, float]]:
             relevance = -1.0
         if not 0.0 <= relevance <= 1.0:
             raise DatasetLayoutError(path, f"relevance {row['relevance']!r} is not a number in [0, 1]", line)
-        labels.setdefault(row["sample_key"], {})[row["instrument"]] = relevance
+        pairs = labels.setdefault(row["sample_key"], {})
+        if pairs.get(row["instrument"], relevance) != relevance:
+            raise DatasetLayoutError(path, f"sample_key {row['sample_key'][:40]!r} has instrument "
+                                     f"{row['instrument']!r} twice, with relevance {pairs[row['instrument']]:g} "
+                                     f"and {relevance:g}", line)
+        pairs[row["instrument"]] = relevance
     return labels
 
 

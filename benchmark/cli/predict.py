@@ -47,12 +47,16 @@ def predict(
     placed as the task's evaluation places them (IRMAS: non-overlapping; a trailing remainder shorter than
     a window is not scored); MusicNet runs score each 3-s segment as their test clips were scored. A file
     whose loudest 400-ms block is under -50 dBFS holds "no sound". Memory stays bounded for long files."""
+    from irbench.data.audio import check_audio_file
     from irbench.errors import ConfigError
-    from irbench.predict import load_run, predict_file
+    from irbench.predict import predict_file
 
     if fmt not in ("table", "json", "csv"):
         raise ConfigError(f"--format takes table, json or csv, not {fmt!r}")
-    loaded = load_run(run)
+    for path in audio:  # a damaged header or NaN samples are refused before the model is loaded
+        if path.is_file():
+            check_audio_file(path)
+    loaded = _load(run)
     results = [predict_file(loaded, path) for path in audio]
     if fmt == "json":
         _json(loaded, run, results)
@@ -60,6 +64,32 @@ def predict(
         _csv(loaded, run, results)
     else:
         _tables(loaded, run, results, top, windows)
+
+
+def _load(run: Path):
+    """:func:`irbench.predict.load_run`, with what a hand-edited or damaged record can hold said in one line.
+
+    Raises ``IrbenchError``: the record names no checkpoint (``checkpoint_file`` null), or its
+    ``config.training`` does not validate with its baseline's training settings (names the record, the
+    baseline and the first bad setting); what ``load_run`` raises otherwise."""
+    from pydantic import ValidationError
+
+    from irbench.errors import ConfigError, IrbenchError
+    from irbench.predict import load_run
+    from irbench.store.records import read_record
+
+    record = read_record(run)  # a plain file name or null (validated); null cannot be predicted from
+    if record.checkpoint_file is None:
+        raise IrbenchError(f"{run}: the record names no checkpoint (checkpoint_file is null), so its model "
+                           f"cannot be rebuilt; re-run `irbench run --task {record.task} --baseline "
+                           f"{record.baseline} --overwrite`")
+    try:
+        return load_run(run)
+    except ValidationError as error:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ())) or "?"
+        raise ConfigError(f"{run}: config.training does not fit baseline {record.baseline!r}: {where}: "
+                          f"{first.get('msg', str(error))} ({error.error_count()} problem(s))") from error
 
 
 def _run_fields(loaded, record_path: Path) -> dict:

@@ -13,6 +13,12 @@ from irbench.errors import AudioDecodeError
 
 RESAMPLER_QUALITY = "HQ"  # soxr quality; part of every feature cache key
 MONO_MIX = "mean"  # channels are averaged; part of every feature cache key
+MIN_SAMPLE_RATE = 1_000
+"""Lowest sample rate (Hz) a header may state: below it a header is taken as damaged or hostile, since a 3-s
+file whose header says 1 Hz would be resampled to hours of audio (minutes of work, no output)."""
+MAX_SAMPLE_RATE = 384_000
+"""Highest sample rate (Hz) a header may state: the highest rate of studio converters (DXD x 4)."""
+SCAN_FRAMES = 1 << 16  # frames per block when a file's samples are checked without decoding it whole
 
 
 @dataclass(frozen=True)
@@ -39,25 +45,72 @@ def mono_mix(audio: np.ndarray) -> np.ndarray:
     return audio.mean(axis=1)
 
 
+def check_sample_rate(path: Path, rate: float) -> None:
+    """Refuse a header's sample rate ``rate`` (Hz) outside ``MIN_SAMPLE_RATE`` .. ``MAX_SAMPLE_RATE``.
+
+    Raises ``AudioDecodeError`` naming the file and the rate; called before any sample is read or
+    resampled."""
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioDecodeError(path, f"its header states an implausible sample rate of {rate} Hz (irbench "
+                               f"reads {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz); the header is damaged")
+
+
+def check_finite(path: Path, samples: np.ndarray, offset: int = 0) -> None:
+    """Refuse ``samples`` (``(frames,)`` or ``(frames, channels)``) holding NaN or infinite values;
+    ``offset`` is the file's frame index of ``samples[0]``, so the message names the first bad frame of the
+    file. Raises ``AudioDecodeError`` naming the file."""
+    finite = np.isfinite(samples)
+    if finite.all():
+        return
+    first = int(np.flatnonzero(~finite.reshape(len(samples), -1).all(axis=1))[0])
+    raise AudioDecodeError(path, f"it holds NaN or infinite samples (the first at frame {offset + first}); "
+                           "such audio gives NaN features and scores")
+
+
+def check_audio_file(path: Path) -> None:
+    """Check a file libsndfile reads before any work is spent on it: a plausible header sample rate (at
+    once, from the header) and no NaN or infinite sample (read ``SCAN_FRAMES`` frames at a time, so memory
+    stays bounded for any length). Files libsndfile cannot open are left to the decoder that reads them
+    (its own error names the problem).
+
+    Raises ``AudioDecodeError`` naming the file and the problem."""
+    try:
+        sound = soundfile.SoundFile(str(path))
+    except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError):
+        return
+    with sound:
+        check_sample_rate(path, sound.samplerate)
+        offset = 0
+        try:
+            for block in sound.blocks(blocksize=SCAN_FRAMES, dtype="float32", always_2d=True):
+                check_finite(path, block, offset)
+                offset += len(block)
+        except (soundfile.LibsndfileError, RuntimeError) as error:
+            raise AudioDecodeError(path, f"it cannot be decoded past frame {offset} ({error})") from error
+
+
 def decode_audio(path: Path, sample_rate: int) -> DecodedAudio:
     """Read ``path``, average its channels to mono and resample to ``sample_rate`` Hz (soxr, ``HQ``).
 
     Raises
     ------
-    AudioDecodeError: the file is missing, unreadable, not audio, holds no samples, or decodes to NaN or
-        infinite values.
+    AudioDecodeError: the file is missing, unreadable, not audio, holds no samples, states an implausible
+        sample rate (refused from the header, before any sample is read: :func:`check_sample_rate`), or
+        holds NaN or infinite values (refused before resampling).
     """
     try:
-        audio, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        with soundfile.SoundFile(str(path)) as sound:
+            rate = sound.samplerate
+            check_sample_rate(path, rate)
+            audio = sound.read(dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError) as error:
         raise AudioDecodeError(path, str(error)) from error
     if audio.size == 0:
         raise AudioDecodeError(path, "the file holds no audio samples")
+    check_finite(path, audio)
     mono = mono_mix(audio)
     if rate != sample_rate:
         mono = soxr.resample(mono, rate, sample_rate, quality=RESAMPLER_QUALITY)
-    if not np.all(np.isfinite(mono)):
-        raise AudioDecodeError(path, "the decoded audio holds NaN or infinite samples")
     return DecodedAudio(np.ascontiguousarray(mono, dtype=np.float32), int(audio.shape[0]), int(rate))
 
 

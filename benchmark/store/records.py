@@ -10,13 +10,16 @@ never replaced unless the caller asks.
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from irbench.store.atomic import atomic_write_text
 from irbench.errors import DatasetLayoutError, RecordExistsError, RecordLockedError
@@ -54,6 +57,21 @@ MIGRATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 """Schema version -> a function that lifts a record's JSON content to the next version; ``read_record``
 applies them in turn until the content is at ``SCHEMA_VERSION``. Add one whenever ``SCHEMA_VERSION`` changes."""
 READABLE_SCHEMA_VERSIONS = (*MIGRATIONS, SCHEMA_VERSION)
+
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+"""Largest run record read (bytes). Records irbench writes are tens of kB (measured: 11.5 kB for an IRMAS
+probe record with its hyperparameter trials, 8 kB for a constant one; 20 OpenMIC classes, a 19-point
+threshold curve and an 11 x 11 confusion matrix stay far under 100 kB): 16 MiB is over 1000 times that, room
+for tens of thousands of skipped files listed, and still read and validated in about a second."""
+MAX_RECORD_DEPTH = 32
+"""Deepest nesting of objects and lists read (the deepest record measured: 8, a probe's selection trials)."""
+MAX_NAME_CHARS = 256
+"""Longest name read: every object key (class, metric, setting names) and the task, baseline, metric and
+label names (the longest measured: 23). A name is drawn in plots and tables; 10 MB of it stalls a report."""
+UNIT_RANGE = (0.0, 1.0)
+"""Range of every registered metric (:data:`irbench.evaluation.metric_registry.METRICS`: F1, precision,
+recall, mAP, LRAP, accuracy, ROC-AUC, Hamming loss, their ``s1_`` variants) and of per-class precision,
+recall, F1, AP, ROC-AUC and accuracy."""
 
 
 class ClassMetrics(BaseModel):
@@ -128,17 +146,72 @@ class RunRecord(BaseModel):
     checkpoint_file: str | None
     provenance: Provenance
 
+    @field_validator("predictions_file", "checkpoint_file")
+    @classmethod
+    def _plain_file_name(cls, name: str | None) -> str | None:
+        """A file beside the record: a plain name (no folder, not ``.`` or ``..``), or ``None`` (no
+        checkpoint)."""
+        if name is None:
+            return None
+        if not name or name in (".", "..") or any(c in name for c in "/\\\0") or len(name) > 255:
+            raise ValueError(f"{name[:80]!r} is not a plain file name beside the record")
+        return name
+
+    @field_validator("task", "task_version", "baseline", "main_score")
+    @classmethod
+    def _short_name(cls, name: str) -> str:
+        """A name of at most ``MAX_NAME_CHARS`` characters."""
+        if len(name) > MAX_NAME_CHARS:
+            raise ValueError(f"a name of {len(name)} characters (at most {MAX_NAME_CHARS})")
+        return name
+
+    @model_validator(mode="after")
+    def _plausible_values(self) -> RunRecord:
+        """Registered metrics and per-class scores in ``UNIT_RANGE``, class names short. A non-finite
+        value is left to the reader (``irbench report`` drops such a metric with a warning, and skips the
+        record when it is the main score); a finite one out of range (``micro_f1 = 1e308``) is refused."""
+        from irbench.evaluation.metric_registry import metric
+
+        low, high = UNIT_RANGE
+
+        def out_of_range(value: Any) -> bool:
+            return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+                and not low <= value <= high
+
+        bad = next((key for key, value in self.metrics.items() if metric(key) is not None
+                    and out_of_range(value)), None)
+        if bad is not None:
+            raise ValueError(f"metric {bad[:80]} = {self.metrics[bad]!r} is outside its range [{low:g}, {high:g}]")
+        for label, scores in self.per_class.items():
+            for name in ("precision", "recall", "f1", "ap", "roc_auc", "accuracy"):
+                value = getattr(scores, name, None)
+                if out_of_range(value):
+                    raise ValueError(f"per_class {label[:80]} {name} = {value!r} is outside [{low:g}, {high:g}]")
+        labels = [*self.extra.classes_without_support, *(self.extra.confusion_matrix.labels
+                                                         if self.extra.confusion_matrix else ())]
+        long = next((label for label in labels if len(label) > MAX_NAME_CHARS), None)
+        if long is not None:
+            raise ValueError(f"a class name of {len(long)} characters (at most {MAX_NAME_CHARS})")
+        return self
+
 
 def record_path(results_dir: Path, task: str, baseline: str, configuration: str, seed: int) -> Path:
     """``results_dir/<task>/<baseline>/<configuration>/seed-<seed>.json``; ``configuration`` is the folder
     name of :attr:`irbench.run.configuration.Configuration.folder` (``default-3f2a9c1b``)."""
-    return Path(results_dir) / task / baseline / configuration / f"seed-{seed}.json"
+    return Path(results_dir) / task / baseline_folder(baseline) / configuration / f"seed-{seed}.json"
+
+
+def baseline_folder(baseline: str) -> str:
+    """The folder name of a baseline's records: its name, with the ``:`` of ``probe:<embedder>`` and
+    ``zero-shot:<tagger>`` names as ``+`` (``probe+hear+my_module``), since a ``:`` in a path is read as a URL
+    scheme in a link and is refused by some file systems (``+`` is in no registered name)."""
+    return baseline.replace(":", "+")
 
 
 def legacy_record_path(results_dir: Path, task: str, baseline: str, seed: int) -> Path:
     """Where irbench before 0.2 wrote a record: ``results_dir/<task>/<baseline>/seed-<seed>.json`` (one
     configuration per baseline). Such records are still read, and count for their configuration."""
-    return Path(results_dir) / task / baseline / f"seed-{seed}.json"
+    return Path(results_dir) / task / baseline_folder(baseline) / f"seed-{seed}.json"
 
 
 @contextmanager
@@ -191,17 +264,74 @@ def migrate(content: dict[str, Any]) -> dict[str, Any]:
     return content
 
 
+def _record_text(path: Path) -> str:
+    """The text of a run record, read only from a regular file of at most ``MAX_RECORD_BYTES``.
+
+    A FIFO, device, socket or folder (a ``seed-0.json`` linked to ``/dev/zero`` or a pipe) is refused from
+    its ``os.stat`` before it is opened, and the file is opened non-blocking and checked again, so nothing
+    can block the read or feed it without end. Raises ``DatasetLayoutError`` naming the file."""
+    try:
+        before = os.stat(path)
+        if not stat.S_ISREG(before.st_mode):
+            raise DatasetLayoutError(path, "not a regular file (a pipe, device or folder), so not a run record")
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode):
+                raise DatasetLayoutError(path, "not a regular file (replaced while opened), so not a run record")
+            if info.st_size > MAX_RECORD_BYTES:
+                raise DatasetLayoutError(path, f"{info.st_size} bytes, over the {MAX_RECORD_BYTES}-byte limit of "
+                                         "a run record")
+            with os.fdopen(os.dup(descriptor), "rb") as handle:
+                data = handle.read(MAX_RECORD_BYTES + 1)
+        finally:
+            os.close(descriptor)
+    except OSError as error:
+        raise DatasetLayoutError(path, f"not a readable irbench run record ({error.strerror or error})") from error
+    if len(data) > MAX_RECORD_BYTES:
+        raise DatasetLayoutError(path, f"over the {MAX_RECORD_BYTES}-byte limit of a run record (it grew while read)")
+    return data.decode("utf-8")
+
+
+def _check_shape(path: Path, content: Any) -> None:
+    """Refuse nesting deeper than ``MAX_RECORD_DEPTH`` and object keys longer than ``MAX_NAME_CHARS`` (an
+    iterative walk: no recursion whatever the depth). Raises ``DatasetLayoutError`` naming the file."""
+    stack = [(content, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+            long = next((key for key in value if len(key) > MAX_NAME_CHARS), None)
+            if long is not None:
+                raise DatasetLayoutError(path, f"a name of {len(long)} characters ({long[:40]!r}...); names in "
+                                         f"a run record have at most {MAX_NAME_CHARS}")
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_RECORD_DEPTH:
+            raise DatasetLayoutError(path, f"nested deeper than {MAX_RECORD_DEPTH} levels, so not a run record")
+        stack.extend((child, depth + 1) for child in children)
+
+
 def read_record(path: Path) -> RunRecord:
     """Load and validate one record (schema versions in ``READABLE_SCHEMA_VERSIONS``).
 
-    Older records are lifted through ``MIGRATIONS`` first. Raises ``DatasetLayoutError`` naming the file on
-    invalid content or an unknown schema version."""
+    Older records are lifted through ``MIGRATIONS`` first. Bounded: only a regular file of at most
+    ``MAX_RECORD_BYTES`` is read (never a pipe or device), nesting of at most ``MAX_RECORD_DEPTH``, names
+    of at most ``MAX_NAME_CHARS``; registered metrics must lie in ``UNIT_RANGE`` and the checkpoint and
+    predictions files be plain names beside the record. Raises ``DatasetLayoutError`` naming the file on
+    any of these, invalid content or an unknown schema version."""
     try:
-        content = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        content = json.loads(_record_text(path))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DatasetLayoutError(path, f"not a readable irbench run record ({error})") from error
+    except RecursionError as error:
+        raise DatasetLayoutError(path, f"nested deeper than {MAX_RECORD_DEPTH} levels, so not a run record") \
+            from error
     if not isinstance(content, dict):
         raise DatasetLayoutError(path, f"not an irbench run record (a JSON {type(content).__name__}, not an object)")
+    _check_shape(path, content)
     try:
         content = migrate(content)
     except ValueError as error:
@@ -209,7 +339,18 @@ def read_record(path: Path) -> RunRecord:
     try:
         return RunRecord.model_validate(content)
     except ValidationError as error:
-        raise DatasetLayoutError(path, f"not a valid irbench run record ({error})") from error
+        raise DatasetLayoutError(path, f"not a valid irbench run record ({_first_problem(error)})") from error
+
+
+def _first_problem(error: ValidationError) -> str:
+    """``N problem(s), first: <field>: <why>`` on one line (a name in it cut to 80 characters)."""
+    problems = error.errors()
+    if not problems:
+        return " ".join(str(error).split())[:300]
+    first = problems[0]
+    where = " ".join(".".join(str(part)[:80] for part in first.get("loc", ())).split()) or "record"
+    why = " ".join(str(first.get("msg", "")).removeprefix("Value error, ").split())[:300]
+    return f"{error.error_count()} problem(s), first: {where}: {why}"
 
 
 def find_records(results_dir: Path) -> list[Path]:
