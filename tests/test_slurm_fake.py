@@ -257,7 +257,7 @@ def test_submitit_warnings_are_printed_once():
     import io
 
     import submitit  # noqa: F401 - configures its logger
-    from irbench.sweep.executors import quiet_repeats
+    from irbench.sweep.submitit_logs import quiet_repeats
 
     logger = logging.getLogger("submitit")
     streams = {handler.get_name(): io.StringIO() for handler in logger.handlers}

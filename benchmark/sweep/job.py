@@ -130,7 +130,7 @@ class SweepJob(Checkpointable):
 
     def __call__(self, spec: JobSpec) -> list[CellOutcome]:
         """Run ``spec``'s cells (see :func:`run_job`); submitit's warnings go to the job's log once."""
-        from irbench.sweep.executors import quiet_repeats
+        from irbench.sweep.submitit_logs import quiet_repeats
 
         quiet_repeats()
         return run_job(spec)

@@ -16,7 +16,8 @@ import time
 from collections import deque
 
 from irbench.errors import ConfigError
-from irbench.sweep.executors import SweepExecutor, collect, parse_minutes, quiet_repeats
+from irbench.sweep.executors import SweepExecutor, collect, parse_minutes
+from irbench.sweep.submitit_logs import quiet_repeats
 from irbench.sweep.job import JobSpec, SweepJob
 from irbench.sweep.progress import ProgressView, plural
 

@@ -22,7 +22,8 @@ from typing import Any
 
 from irbench.errors import ConfigError
 from irbench.sweep import claims
-from irbench.sweep.executors import SweepExecutor, parse_minutes, quiet_repeats
+from irbench.sweep.executors import SweepExecutor, parse_minutes
+from irbench.sweep.submitit_logs import quiet_repeats
 from irbench.sweep.job import JobSpec, SweepJob
 from irbench.sweep.progress import ProgressView
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
