@@ -34,9 +34,10 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import torch
+from pydantic import ValidationError
 
 from irbench import __version__
-from irbench.data.audio import load_audio
+from irbench.data.audio import check_audio_file, load_audio
 from irbench.baselines.base import Baseline, ModelSpec
 from irbench.errors import AudioDecodeError, IrbenchError
 from irbench.evaluation.aggregation import aggregate
@@ -149,7 +150,7 @@ def load_run(record_path: Path, baseline: Baseline | None = None, task: Task | N
     UnknownNameError: the record's task is not registered and no ``task`` was given.
     """
     record = read_record(record_path)
-    checkpoint = Path(record_path).with_name(record.checkpoint_file or "")
+    checkpoint = Path(record_path).with_name(record.checkpoint_file or "no-checkpoint")
     if not record.checkpoint_file or not checkpoint.is_file():
         raise IrbenchError(f"the checkpoint of {record_path} is missing (expected {checkpoint}); re-run "
                            f"`irbench run --task {record.task} --baseline {record.baseline} --overwrite`")
@@ -157,8 +158,12 @@ def load_run(record_path: Path, baseline: Baseline | None = None, task: Task | N
         raise IrbenchError(f"{record_path} is a run of baseline {record.baseline!r}, not of {baseline.name!r}")
     baseline = baseline if baseline is not None else recorded_baseline(record, Path(record_path))
     recorded = record.config.training
-    config = type(baseline.training).model_validate({**recorded, **({"checkpoint": None} if "checkpoint" in recorded
-                                                                     else {})})
+    try:
+        config = type(baseline.training).model_validate({**recorded, **({"checkpoint": None} if "checkpoint" in
+                                                                         recorded else {})})
+    except ValidationError as error:
+        raise IrbenchError(f"{record_path}: config.training does not fit baseline {record.baseline!r} "
+                           f"({error.error_count()} problem(s), first: {error.errors()[0]['msg']})") from None
     baseline.configure(config)
     described = record.config.baseline
     frontend_name = described.frontend
@@ -362,6 +367,7 @@ def predict_file(run: LoadedRun, path: Path, batch_size: int | None = None) -> F
         raise AudioDecodeError(path, "no such file")
     if not path.is_file():
         raise AudioDecodeError(path, "not a file")
+    check_audio_file(path)  # an implausible sample rate or NaN/infinite samples, before any work
     source = _source(run, path)
     clips, segmented = _test_clips(run.task, path, source.seconds)
     frames = source.frames

@@ -219,6 +219,10 @@ class Registry(Generic[T]):
         for name in list(self._discover()):
             self._load(name)
 
+    def is_builtin(self, name: object) -> bool:
+        """Whether ``name`` is one of irbench's own entries (imports nothing, discovers no plugin)."""
+        return name in self._entries and self._sources.get(name) == "irbench"
+
     def source(self, name: str) -> str:
         """The package that registered ``name`` (``irbench`` for built-ins); raises ``UnknownNameError``."""
         if not self._has(name):

@@ -35,7 +35,7 @@ class Frontend(torch.nn.Module):
     name: ClassVar[str]
     config_class: ClassVar[type[BaseModel]]
     frame_local: ClassVar[bool] = True  # each frame depends only on the samples under it (streamable)
-    in_process: ClassVar[bool] = False  # True: computed in the run's process, never in feature workers
+    in_process: ClassVar[bool] = False  # True: computed in the run's process, never in workers (built-ins only)
     from_file: ClassVar[bool] = False  # True: read by ``file_features(path)`` from a dataset's own files
 
     def file_features(self, audio):

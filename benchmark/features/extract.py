@@ -275,7 +275,8 @@ def _run_jobs(paths: list[Path], digests: dict[Path, str], root: Path, frontend_
     description = f"Features ({frontend_name})"
     from irbench.features import FRONTENDS
 
-    in_process = FRONTENDS.get(frontend_name).in_process  # e.g. an embedding model: loaded once, here
+    # e.g. an embedding model, loaded once, here; a plugin front end is not imported here (workers find it)
+    in_process = FRONTENDS.is_builtin(frontend_name) and FRONTENDS.get(frontend_name).in_process
     if workers > 1 and len(jobs) > workers and not in_process:
         outcomes = parallel_map(_compute, jobs, workers, description, show_progress, initializer=_limit_threads)
     else:
