@@ -162,8 +162,10 @@ def load_run(record_path: Path, baseline: Baseline | None = None, task: Task | N
         config = type(baseline.training).model_validate({**recorded, **({"checkpoint": None} if "checkpoint" in
                                                                          recorded else {})})
     except ValidationError as error:
-        raise IrbenchError(f"{record_path}: config.training does not fit baseline {record.baseline!r} "
-                           f"({error.error_count()} problem(s), first: {error.errors()[0]['msg']})") from None
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "config.training"
+        raise IrbenchError(f"{record_path}: config.training does not fit baseline {record.baseline!r}: {where}: "
+                           f"{first['msg']} ({error.error_count()} problem(s))") from None
     baseline.configure(config)
     described = record.config.baseline
     frontend_name = described.frontend

@@ -253,3 +253,14 @@ def test_a_dataset_s_own_features_on_another_task_is_a_clear_error(tmp_path, mon
                            "--cache-dir", str(tmp_path / "cache"))
     assert code == 2 and "Traceback" not in err
     assert "VGGish" in err or "openmic" in err
+
+
+def test_validate_probe_refuses_an_embedder_whose_embeddings_depend_on_the_batch(tmp_path, monkeypatch, capsys):
+    leaky = hear_module(tmp_path, monkeypatch, "batch_max")
+    code, out, _ = run_cli(monkeypatch, capsys, "validate", f"probe:hear:{leaky}", "--config", "device=cpu")
+    assert code == 1
+    failed = [line for line in out.splitlines() if "FAILED" in line]
+    assert any("batch" in line for line in failed), out
+    clean = hear_module(tmp_path, monkeypatch, "clean")
+    code, out, _ = run_cli(monkeypatch, capsys, "validate", f"probe:hear:{clean}", "--config", "device=cpu")
+    assert code == 0 and "FAILED" not in out, out

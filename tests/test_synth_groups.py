@@ -21,6 +21,7 @@ from irbench.synth.base import apportion
 from irbench.synth.irmas import REAL_TEST_TRACKS, SCALES, IrmasStandIn, label_text
 from irbench.synth.medley_solos import MIN_SONGS_PER_INSTRUMENT, REAL_SONG_SIZES, SUBSET_SIZES, MedleySolosStandIn
 from irbench.synth.musicnet import MusicNetStandIn
+from irbench.synth import openmic as openmic_stand_in
 from irbench.synth.openmic import SPLIT_SIZES, OpenMicStandIn
 from irbench.synth.render import default_soundfont, soundfont_sha256
 from irbench.tasks import get_task
@@ -55,6 +56,10 @@ def write_layout(task: str, scale: str, out: Path) -> list:
         path.touch()
         if task == "irmas" and p.is_test:
             path.with_suffix(".txt").write_text(label_text(p.labels))
+        if task == "openmic":  # render writes each clip's VGGish file, which finish gathers into the npz
+            vggish = openmic_stand_in.vggish_path(out, p.sample_key)
+            vggish.parent.mkdir(parents=True, exist_ok=True)
+            vggish.write_text(json.dumps({"time_points": [0.0], "features": [[0] * 128]}))
     generator.finish(plans, out)
     return plans
 
