@@ -112,6 +112,13 @@ class Baseline(ABC):
         del config
         return {}
 
+    def fit_directly(self, built: BuiltModel, train: Any, validation: Any, config: TrainingConfig, seed: int):
+        """Fit a model that is not trained by gradient descent (a random forest) on the training windows
+        (:class:`irbench.windowing.dataset.Windows`) and return a ``irbench.run.training.FitResult``; ``None``
+        (the default) trains ``built.module`` with the harness's Lightning loop instead."""
+        del built, train, validation, config, seed
+        return None
+
     def weights_notes(self, config: TrainingConfig) -> dict[str, Any]:
         """What the run's record will say about pretrained weights, known before any model is built, so the
         run's configuration (:mod:`irbench.run.configuration`) is fixed before training: ``weights_sha256`` (and

@@ -78,7 +78,9 @@ def model_options(options: dict[str, str], factory: Any, cache_dir: Any) -> dict
 class ProbeConfig(TrainingConfig):
     """probe-v1's settings (every one recorded and part of the configuration).
 
-    pooling: ``mean`` or ``mean+max`` over a window's frames. probe: ``linear`` or ``mlp``.
+    pooling: ``mean`` or ``mean+max`` over a window's frames. probe: ``linear``, ``mlp``, or ``random-forest``
+    (OpenMIC-2018's official baseline model, :mod:`irbench.baselines.forest`: one forest per class of
+    ``n_estimators`` trees of depth ``max_depth`` on time-averaged features; no learning-rate grid).
     learning_rates: the grid chosen from on validation (``learning_rate`` itself is unused). window_seconds:
     the window the embeddings are pooled over (s; ``None``: 3 s, or the whole clip for a dataset's own
     features). model_file: passed to the embedder (a HEAR module's
@@ -88,7 +90,9 @@ class ProbeConfig(TrainingConfig):
     """
 
     pooling: Literal["mean", "mean+max"] = "mean"
-    probe: Literal["linear", "mlp"] = "linear"
+    probe: Literal["linear", "mlp", "random-forest"] = "linear"
+    n_estimators: int = Field(100, ge=1, le=1000)
+    max_depth: int = Field(8, ge=1, le=12)
     learning_rates: tuple[float, ...] = Field(LEARNING_RATES, min_length=1)
     window_seconds: float | None = Field(None, gt=0, le=60, allow_inf_nan=False)
     model_file: str = ""
@@ -208,8 +212,25 @@ class ProbeBaseline(Baseline):
         return super().describe(notes)
 
     def selection_grid(self, config: ProbeConfig) -> dict[str, list]:
-        """probe-v1 chooses ``learning_rate`` from ``config.learning_rates`` on validation loss."""
-        return {"learning_rate": list(config.learning_rates)}
+        """probe-v1 chooses ``learning_rate`` from ``config.learning_rates`` on validation loss (a random
+        forest has none: ``{}``)."""
+        return {} if config.probe == "random-forest" else {"learning_rate": list(config.learning_rates)}
+
+    def fit_directly(self, built: BuiltModel, train, validation, config: ProbeConfig, seed: int):
+        """Fit the random forests of ``probe=random-forest`` on the training windows' time averages (masked
+        pairs left out); ``None`` for the gradient-trained probes."""
+        if config.probe != "random-forest":
+            return None
+        import time
+
+        from irbench.baselines.forest import fit_forests
+        from irbench.run.training import FitResult
+
+        start = time.perf_counter()
+        pooled = np.concatenate([batch.mean(axis=-1) for batch in train.batches(1024)]) if len(train) else \
+            np.zeros((0, built.module.feature.shape[0]))
+        built.notes["forest"] = fit_forests(built.module, pooled, train.targets, train.mask, seed)
+        return FitResult(0, None, None, False, time.perf_counter() - start, False, 0)
 
     def build(self, spec: ModelSpec, config: ProbeConfig) -> BuiltModel:
         """A :class:`ProbeNet` for ``spec`` (its feature statistics are the training windows'), noted with
@@ -220,8 +241,15 @@ class ProbeBaseline(Baseline):
         if spec.feature_mean is None or spec.feature_std is None:
             raise ConfigError(f"{self.name}: the probe needs the training windows' feature statistics")
         n_features = spec.input_shape[0]
-        module = ProbeNet(n_features, spec.n_classes, spec.feature_mean, spec.feature_std, config.pooling,
-                          config.probe)
+        if config.probe == "random-forest":
+            from irbench.baselines.forest import ForestNet
+
+            if config.pooling != "mean":
+                raise ConfigError(f"{self.name}: probe=random-forest averages features over time (pooling=mean)")
+            module = ForestNet(spec.n_classes, config.n_estimators, config.max_depth, spec.prediction_type)
+        else:
+            module = ProbeNet(n_features, spec.n_classes, spec.feature_mean, spec.feature_std, config.pooling,
+                              config.probe)
         notes = {"track": PROTOCOL, "protocol": PROTOCOL, "embedder": dict(self._embedder_description),
                  "pooling": config.pooling, "probe": config.probe}
         return BuiltModel(module, notes)

@@ -199,8 +199,11 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
             raise ConfigError(f"baseline {baseline.name}: building the model changed its configuration "
                               f"({'; '.join(configuration.differences(built_as))}); its build() must note the "
                               "weights its weights_notes() announces")
-        result = fit(built.module, spec.prediction_type, prepared.dataset("train"), prepared.dataset("validation"),
-                     trial_config, seed, device, trial_dir, options.show_progress, callbacks=built.callbacks)
+        train, validation = prepared.dataset("train"), prepared.dataset("validation")
+        result = baseline.fit_directly(built, train, validation, trial_config, seed)
+        if result is None:
+            result = fit(built.module, spec.prediction_type, train, validation, trial_config, seed, device, trial_dir,
+                         options.show_progress, callbacks=built.callbacks)
         return built, result
 
     with cpu_threads(options.threads), stages("train"):
