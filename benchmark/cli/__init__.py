@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from irbench import __version__
-from irbench.cli import cache, data, inspect, predict, report, run
+from irbench.cli import cache, check, data, inspect, predict, report, run
 from irbench.cli.interrupt import as_interrupted, interruptible
 from irbench.cli import sweep as sweep_command
 from irbench.errors import Interrupted, IrbenchError
@@ -31,6 +31,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(cache.app, name="cache")
 app.command("list")(inspect.list_entries)
 app.command("validate")(inspect.validate)
+app.command("check")(check.check)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,43 @@
+"""``irbench check``: the same seed twice gives identical records and weights, and a difference is found."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import torch
+
+from helpers import run_cli
+from irbench.check import compare_runs, run_check
+
+
+def test_quick_check_finds_identical_runs_and_writes_its_figures(tmp_path, tiny_irmas, monkeypatch, capsys):
+    os.symlink(tiny_irmas, tmp_path / "irmas-tiny")  # the stand-in the check would render
+    code, out, err = run_cli(monkeypatch, capsys, "check", "--device", "cpu", "--quick", "--baseline", "constant",
+                             "--baseline", "mlp", "--work-dir", str(tmp_path))
+    assert code == 0, err
+    figures = json.loads((tmp_path / "check.json").read_text())
+    assert [c["baseline"] for c in figures["checks"]] == ["constant", "mlp"]
+    assert all(c["identical"] and not c["differences"] for c in figures["checks"])
+    assert figures["checks"][1]["train_windows_per_second"] > 0
+    assert all(len(line) <= 80 for line in out.splitlines() if not line.startswith("figures:"))
+
+    first, second = (next((tmp_path / f"results-{a}").rglob("mlp/*/seed-0.json")) for a in "ab")
+    checkpoint = second.with_name("seed-0.ckpt")
+    payload = torch.load(checkpoint, weights_only=True)
+    name = next(iter(payload["state_dict"]))
+    payload["state_dict"][name] = payload["state_dict"][name] + 1e-7
+    torch.save(payload, checkpoint)
+    assert compare_runs(first, second) == [f"weights {name}"]
+
+
+def test_an_unknown_device_or_baseline_stops_the_check_before_training(tmp_path):
+    import pytest
+
+    from irbench.errors import ConfigError, UnknownNameError
+
+    with pytest.raises(ConfigError):
+        run_check(tmp_path, device="tpu", baselines=("constant",))
+    with pytest.raises(UnknownNameError):
+        run_check(tmp_path, device="cpu", baselines=("nosuch",))
+    assert not (tmp_path / "check.json").exists()
