@@ -53,3 +53,17 @@ def messages_to(show: Callable[[str, int], None], level: int = logging.INFO) -> 
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+
+
+def message_console(stderr: bool = True):
+    """A rich ``Console`` for the command line's messages and results, on standard error (or output).
+
+    On a terminal, rich wraps text at the terminal's width between words. Anywhere else (a log file, a pipe,
+    a Slurm job's output) rich would wrap at 80 columns, breaking a result line mid-sentence; there this
+    console never wraps text (``soft_wrap``), so each message is one line of the log. Tables are laid out at
+    the console's width either way."""
+    from rich.console import Console
+
+    console = Console(stderr=stderr)
+    console.soft_wrap = not console.is_terminal
+    return console

@@ -28,7 +28,7 @@ import soundfile
 import soxr
 import torch
 
-from irbench.data.audio import RESAMPLER_QUALITY, mono_mix
+from irbench.data.audio import RESAMPLER_QUALITY, check_finite, check_sample_rate, mono_mix
 from irbench.errors import AudioDecodeError
 
 CHUNK_SECONDS = 60.0
@@ -39,16 +39,30 @@ CONTEXT_SAMPLES = 2048  # at least half the longest FFT of any built-in front en
 def resampled_blocks(path: Path, sample_rate: int, block_seconds: float = CHUNK_SECONDS) -> Iterator[np.ndarray]:
     """Mono float32 blocks of ``path`` resampled to ``sample_rate`` Hz, in order (soxr ``HQ``, streaming).
 
-    Raises ``AudioDecodeError`` naming the file when soundfile cannot read it."""
+    The header's sample rate is checked before any sample is read (:func:`irbench.data.audio.check_sample_rate`:
+    a 3-s file claiming 1 Hz would be resampled to hours of audio), and every block read before it is mixed or
+    resampled (:func:`irbench.data.audio.check_finite`, naming the file's first bad frame), so streaming
+    refuses such files itself, whoever calls it.
+
+    Raises ``AudioDecodeError`` naming the file: soundfile cannot read it, its header states a sample rate
+    outside 1-384 kHz, or it holds NaN or infinite samples."""
     try:
         with quiet_native_stderr():  # libmpg123 prints "Illegal Audio-MPEG-Header" for a non-audio file
             info = soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError) as error:
+        raise AudioDecodeError(path, "not a readable audio file (libsndfile does not recognise its format)") \
+            from error
+    check_sample_rate(path, info.samplerate)
+    read = 0  # frames of the file read so far, for naming the first non-finite one
+    try:
         blocks = soundfile.blocks(str(path), blocksize=max(1, int(info.samplerate * block_seconds)),
                                   dtype="float32", always_2d=True)
         resampler = None if info.samplerate == sample_rate else soxr.ResampleStream(
             info.samplerate, sample_rate, 1, dtype="float32", quality=RESAMPLER_QUALITY)
         pending = next(blocks, None)
         while pending is not None:
+            check_finite(path, pending, read)
+            read += len(pending)
             following = next(blocks, None)
             mono = np.ascontiguousarray(mono_mix(pending))
             if resampler is not None:

@@ -14,6 +14,7 @@ from rich.markup import escape
 from irbench import __version__
 from irbench.cli import cache, check, data, inspect, predict, report, run
 from irbench.cli.interrupt import as_interrupted, interruptible
+from irbench.cli.pages import read_well
 from irbench.cli import sweep as sweep_command
 from irbench.errors import Interrupted, IrbenchError
 
@@ -25,7 +26,8 @@ app.command("run")(interruptible(run.run))
 app.command("report")(report.report)
 app.command("predict")(predict.predict)
 sweep_command.app.callback(invoke_without_command=True)(interruptible(sweep_command.sweep))
-sweep_command.app.command("run-cell")(interruptible(sweep_command.run_cell))
+sweep_command.app.command("run-cell", short_help="Run one cell of a plan file (any array scheduler's task).")(
+    interruptible(sweep_command.run_cell))
 app.add_typer(sweep_command.app, name="sweep")
 app.add_typer(data.app, name="data")
 app.add_typer(cache.app, name="cache")
@@ -45,6 +47,9 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Benchmark harness and leaderboard for musical instrument recognition."""
+
+
+read_well(app)  # every command and group, sub-apps included: unwrapped help, no <bool> (irbench.cli.pages)
 
 
 def _usage_error(error: Exception) -> bool:

@@ -8,7 +8,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from irbench.logs import message_console
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(no_args_is_help=True, help="The feature cache: sizes per front end, and clearing it.")
 
@@ -22,25 +26,49 @@ def _megabytes(count: int) -> str:
 
 @app.command("info")
 def info(cache_dir: Path = CACHE_OPTION) -> None:
-    """Size of the cache per front-end configuration (entries, MB, left-over partial writes) and of the
-    memoised audio hashes."""
+    """Size of the cache per front end and of the memoised audio hashes.
+
+    One block per part of the cache: its configuration, entries, size in MB, left-over partial writes of
+    interrupted runs, and its folder under CACHE_DIR."""
     from irbench.features.inventory import cache_parts
 
     parts = cache_parts(cache_dir)
-    console = Console()
+    console = Console()  # a page laid out at the width, in a file too (80 columns there)
     if not parts:
         console.print(f"no irbench cache at {escape(str(cache_dir))}", highlight=False)
         return
-    table = Table(title=f"irbench cache at {escape(str(Path(cache_dir).expanduser().resolve()))}")
-    for column, justify in (("part", "left"), ("configuration", "left"), ("entries", "right"),
-                            ("size", "right"), ("partial files", "right"), ("folder", "left")):
-        table.add_column(column, justify=justify)
+    for block in info_blocks(parts, Path(cache_dir).expanduser().resolve()):
+        console.print(block, highlight=False)
+
+
+def _configuration(config: dict | None) -> str:
+    """``key=value, key=value`` (values as JSON), or ``-`` for an unknown configuration."""
+    if not config:
+        return "-"
+    return ", ".join(f"{key}={json.dumps(value)}" for key, value in sorted(config.items()))
+
+
+def info_blocks(parts: list, root: Path) -> list:
+    """What ``irbench cache info`` prints, block by block: a table of five narrow columns (part, entries,
+    size in MB, partial writes, folder; about 75 characters wide) and under it each front end's
+    configuration as a paragraph indented under its folder's name, so nothing is squeezed into a column at
+    80 columns. Strings are rich markup (escaped)."""
+    table = Table()
+    for column, justify in (("part", "left"), ("entries", "right"), ("size", "right"), ("partial", "right"),
+                            ("folder", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
     for part in parts:
-        config = json.dumps(part.config, sort_keys=True) if part.config else "-"
-        table.add_row(escape(part.name), escape(config), f"{part.entries:,}", _megabytes(part.bytes),
-                      str(part.partial), escape(part.path.name))
-    table.add_row("total", "", "", _megabytes(sum(p.bytes for p in parts)), "", "")
-    console.print(table)
+        table.add_row(escape(part.name), f"{part.entries:,}", _megabytes(part.bytes), str(part.partial),
+                      escape(part.path.name))
+    table.add_row("total", "", _megabytes(sum(p.bytes for p in parts)), "", "")
+    blocks: list = [Text(f"irbench cache at {root}", overflow="fold"), table]
+    if any(part.partial for part in parts):
+        blocks.append("partial: files left by interrupted writes; `irbench cache clear` removes them with their "
+                      "part")
+    for part in (part for part in parts if part.kind == "features"):
+        blocks += [f"{escape(part.path.name)} ({escape(part.name)}) configuration:",
+                   Padding(Text(_configuration(part.config)), (0, 0, 0, 4))]
+    return blocks
 
 
 @app.command("clear")
@@ -53,11 +81,13 @@ def clear(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be removed; remove nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
-    """Remove cached features (all, or those of --frontend) and the hash memo (all, or with --hashes).
-    Lists what it removes first; only folders irbench writes are touched."""
+    """Remove cached features and memoised audio hashes.
+
+    All of them by default; --frontend NAME only that front end's features, --hashes only the hash memo. Lists
+    what it removes first and asks (--yes does not); only folders irbench writes are touched."""
     from irbench.features.inventory import cache_parts, remove, select
 
-    console = Console()
+    console = message_console(stderr=False)
     chosen = select(cache_parts(cache_dir), list(frontend), hashes)
     if not chosen:
         console.print("nothing to remove", highlight=False)

@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from irbench.logs import message_console
+
+from irbench.cli.guidance import check_case
 from irbench.cli.interrupt import interruptible
 from irbench.run.parallel import default_workers
 
@@ -38,9 +40,10 @@ def synth(
     """
     from irbench.synth import stand_in_generator
 
+    check_case(task, "task")
     generator = stand_in_generator(task)(seed, soundfont)
     marker = generator.synthesise(out, scale, workers, show_progress=not quiet)
-    Console(stderr=True).print(
+    message_console(stderr=True).print(
         f"[green]stand-in ready:[/] {escape(str(out))} ({marker['n_train']} training and {marker['n_test']} test clips, "
         f"scale {scale}, seed {seed})", highlight=False,
     )
@@ -63,6 +66,7 @@ def download(
     from irbench.data.download import download as fetch
     from irbench.data.download import resolve
 
+    check_case(name, "task")
     target = resolve(name, data_home, cache_dir)
     fetch(name, data_home, cache_dir)
     command = f"irbench data verify {name}"
@@ -70,7 +74,7 @@ def download(
         command += f" --data-home {target.destination}"
     elif cache_dir is not None:
         command += f" --cache-dir {cache_dir}"
-    Console(stderr=True).print(f"[green]downloaded:[/] {escape(str(target.destination))}; now run "
+    message_console(stderr=True).print(f"[green]downloaded:[/] {escape(str(target.destination))}; now run "
                                f"`{escape(command)}`", highlight=False)
 
 
@@ -84,19 +88,21 @@ def verify(
                                        "the files that are there."),
     cache_dir: Path | None = CACHE_OPTION,
 ) -> None:
-    """Check NAME: a dataset's layout, counts, audio headers and checksums, or downloaded weights' checksum;
-    exit 1 listing what is wrong."""
+    """Check a dataset or downloaded weights; exit 1 listing what is wrong.
+
+    A dataset: its layout, counts, audio headers and checksums. Weights: their checksum."""
     from rich.table import Table
 
     from irbench.data.verify import verify as check
 
+    check_case(name, "task")
     report = check(name, data_home, index, cache_dir)
     table = Table(title=f"{escape(name)} at {escape(str(report.data_home))}")
     for column in ("found", "missing", "corrupt", "expected (full dataset)", "checksums compared"):
         table.add_column(column, justify="right")
     table.add_row(str(len(report.found)), str(len(report.missing) + report.shortfall), str(len(report.corrupt)),
                   "stand-in" if report.stand_in else str(report.expected or "-"), str(report.checksummed))
-    console = Console()
+    console = message_console(stderr=False)
     console.print(table)
     if report.checksum_reference and report.checksummed:
         console.print(f"checksums from {escape(report.checksum_reference)}", highlight=False)

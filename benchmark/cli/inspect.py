@@ -4,16 +4,20 @@ keeps its contract."""
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.markup import escape
+
+from irbench.cli.guidance import check_case
+from irbench.logs import message_console
 from rich.table import Table
 
 
 def list_entries(
     what: str = typer.Argument(..., help="baselines, tasks, frontends, embedders or taggers"),
 ) -> None:
-    """List registered baselines, tasks, front ends, embedders or taggers: name, source package and a one-line
-    description (plugins' included; HEAR modules are named ``hear:<module>`` and need no registration)."""
+    """List registered baselines, tasks, front ends, embedders or taggers.
+
+    Name, source package and a one-line description, plugins' included; HEAR modules are named
+    hear:<module> and need no registration."""
     import warnings
 
     from irbench.baselines import BASELINES
@@ -28,7 +32,7 @@ def list_entries(
     if what not in registries:
         raise ConfigError(f"irbench list takes {', '.join(registries)}, not {what!r}")
     registry = registries[what]
-    console = Console()
+    console = message_console(stderr=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         names = registry.names()
@@ -43,7 +47,7 @@ def list_entries(
         table.add_row(escape(name), escape(registry.source(name)), escape(str(description).splitlines()[0]))
     console.print(table)
     for warning in caught:
-        Console(stderr=True).print(f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False)
+        message_console(stderr=True).print(f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False)
 
 
 def validate(
@@ -52,7 +56,9 @@ def validate(
     config: list[str] = typer.Option([], "--config", "-c", help="Embedder or tagger option key=value (repeatable), "
                                      "e.g. model_file=PATH for a HEAR module's load_model, weights=random."),
 ) -> None:
-    """Check a baseline, a task or an embedder against its contract. A baseline: builds for every prediction
+    """Check a baseline, a task, an embedder or a tagger against its contract.
+
+    A baseline: builds for every prediction
     type, forward pass shapes, one training step, same seed same output. A task: consistent metadata, and its
     protocol emits the main score, per-class metrics and a rescore for bootstrap intervals on a synthetic
     set. An embedder (hear:<module> or registered): what HEAR's hear-validator checks, plus batch and padding
@@ -63,6 +69,7 @@ def validate(
     from irbench.embedders import is_embedder_name
     from irbench.tasks import TASKS
 
+    check_case(name, "task", "baseline")
     scheme, _, target = name.partition(":")
     if scheme in ("probe", "zero-shot") and target:  # check the embedder or tagger the baseline is built on
         return (_validate_embedder if scheme == "probe" else _validate_tagger)(target, config)
@@ -103,7 +110,7 @@ def _print_table(name: str, checks: list) -> None:
         table.add_column(column)
     for check in checks:
         table.add_row(escape(check.name), "[green]pass[/]" if check.passed else "[red]FAIL[/]", escape(check.detail))
-    Console().print(table)
+    message_console(stderr=False).print(table)
     if not all(check.passed for check in checks):
         raise typer.Exit(1)
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.markup import escape
+
+from irbench.logs import message_console
 from rich.table import Table
 
 
@@ -41,7 +42,9 @@ def predict(
     windows: bool = typer.Option(False, "--windows", "-w", help="Also show every window, and every segment for "
                                  "a segmented task (table); json and csv always hold them."),
 ) -> None:
-    """Per instrument: its probability (the mean window probability, S1), the run's decision score when it
+    """Which instruments play in AUDIO, by a finished run's model and decision rule.
+
+    Per instrument: its probability (the mean window probability, S1), the run's decision score when it
     decides on another aggregation (S2 for IRMAS, not a probability), whether it is present under the run's
     decision rule (threshold chosen on validation), and where in the file it is most present. Windows are
     placed as the task's evaluation places them (IRMAS: non-overlapping; a trailing remainder shorter than
@@ -161,7 +164,7 @@ def _tables(loaded, record_path: Path, results, top: int, windows: bool) -> None
     from irbench.evaluation.aggregation import describe
     from irbench.streaming import SILENCE_GATE_DBFS
 
-    console = Console()
+    console = message_console(stderr=False)
     record, rule = loaded.record, loaded.record.threshold
     labels, names = loaded.labels, dict(zip(loaded.labels, loaded.label_names))
     aggregation, layout = rule.aggregation, loaded.task.metadata.window_layout

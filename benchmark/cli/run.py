@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from irbench.logs import messages_to
+from irbench.cli.guidance import check_case, inside_dataset
+from irbench.logs import message_console, messages_to
 from irbench.run.parallel import default_workers
 
 
@@ -45,7 +49,7 @@ def run(
     """
     from irbench.run.runner import RunOptions, run_seeds
 
-    console = Console(stderr=True)
+    console = message_console(stderr=True)
     options = RunOptions(
         task=task, baseline=baseline, data_home=data_home, results_dir=results_dir, cache_dir=cache_dir,
         seed=seed[0], device=device, max_epochs=max_epochs, config=list(config), workers=workers, threads=threads,
@@ -56,8 +60,13 @@ def run(
         word = "[red]warning:[/]" if level >= logging.WARNING else "[yellow]note:[/]"
         console.print(f"{word} {escape(message)}", highlight=False)
 
+    check_case(task, "task")
+    check_case(baseline, "baseline")
+    warning = cpu_cost_warning(baseline, device)
+    if warning is not None:
+        show(warning, logging.WARNING)
     finished = []
-    with messages_to(show):
+    with messages_to(show), _data_home_advice(task, data_home):
         for outcome in run_seeds(options, list(dict.fromkeys(seed))):
             if outcome.record is None:
                 console.print(f"[yellow]skipped:[/] {escape(outcome.kept or '')}", highlight=False)
@@ -68,6 +77,64 @@ def run(
         console.print(_summary(finished), highlight=False)
         for line in _stopping_lines(finished):
             console.print(line, highlight=False)
+
+
+@dataclass(frozen=True)
+class MeasuredCost:
+    """What one epoch of a baseline cost on CPU, measured by hand: peak resident memory of the whole
+    ``irbench run`` (GB, 10**9 bytes; /usr/bin/time -v), seconds per training epoch (the record's train stage
+    over its epochs), on the tiny IRMAS stand-in (132 training clips), ``--threads 2``, on ``machine``."""
+
+    gigabytes: float
+    seconds_per_epoch: float
+    measured: str  # date
+    machine: str
+
+
+# /usr/bin/time -v irbench run --task irmas --baseline B --data-home <tiny stand-in, seed 0> --device cpu
+# --max-epochs 2 -q, no pretrained weights: multistft-panns 6,274,296 kB peak, train stage 239.2 s for 2 epochs;
+# cnn14 3,463,988 kB peak, 119.2 s for 2 epochs (2 cores shared with other work, so an upper end)
+_MACHINE = "2 cores of an AMD EPYC, torch 2.13 CPU"
+CPU_COSTS = {
+    "multistft-panns": MeasuredCost(6.4, 120, "2026-12-02", _MACHINE),
+    "cnn14": MeasuredCost(3.5, 60, "2026-12-02", _MACHINE),
+}
+TINY_TRAINING_CLIPS, IRMAS_TRAINING_CLIPS = 132, 6705
+
+
+def cpu_cost_warning(baseline: str, device: str) -> str | None:
+    """One line for a baseline known to be heavy on CPU (:data:`CPU_COSTS`) when the run will be on CPU
+    (``--device cpu``, or ``auto`` without CUDA): its measured peak memory and seconds per epoch on the tiny
+    stand-in, and that an epoch grows with the training clips. ``None`` otherwise (or for a bad --device,
+    which the run itself refuses)."""
+    cost = CPU_COSTS.get(baseline)
+    if cost is None or device not in ("auto", "cpu"):
+        return None
+    if device == "auto":
+        import torch
+
+        if torch.cuda.is_available():
+            return None
+    return (f"{baseline} on CPU is heavy: about {cost.gigabytes:g} GB of memory and {cost.seconds_per_epoch:g} s "
+            f"per epoch on the tiny IRMAS stand-in ({TINY_TRAINING_CLIPS} training clips; measured "
+            f"{cost.measured} on {cost.machine}); an epoch grows with the training clips ({IRMAS_TRAINING_CLIPS:,} "
+            f"in the real IRMAS: about {cost.seconds_per_epoch * IRMAS_TRAINING_CLIPS / TINY_TRAINING_CLIPS / 60:.0f} "
+            "min), so a GPU (--device cuda) is advised")
+
+
+@contextmanager
+def _data_home_advice(task: str, data_home: Path) -> Iterator[None]:
+    """Within the block, a ``DataNotFoundError`` for a ``--data-home`` that is a folder inside the dataset
+    (``.../IRMAS-TrainingData``) becomes one naming the parent to pass (:func:`inside_dataset`)."""
+    from irbench.errors import DataNotFoundError
+
+    try:
+        yield
+    except DataNotFoundError as error:
+        better = inside_dataset(task, data_home, error)
+        if better is error:
+            raise
+        raise better from error
 
 
 def _print_result(console: Console, record, path: Path) -> None:

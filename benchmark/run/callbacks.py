@@ -189,8 +189,9 @@ def resume_point(latest: Path, max_epochs: int) -> bool:
     """Whether training resumes from the work folder's ``latest.ckpt``, saying from which epoch (1-based) on
     this module's logger (INFO; WARNING for a checkpoint set aside).
 
-    A checkpoint of a run that had already ended (``max_epochs`` done, or stopped early) is said to be one:
-    training resumes there only to keep its best epoch, and trains none. The checkpoint is opened with
+    A checkpoint of a run that had already ended (``max_epochs`` done, more than that, or stopped early) is
+    said to be one, never "resuming from epoch 4 of 3": training resumes there only to keep its best epoch,
+    trains none, and the run goes on to evaluate (as after an evaluation that was interrupted). The checkpoint is opened with
     ``torch.load(weights_only=True)`` first, so a file planted in a left-over work folder never runs code; one
     that cannot be read that way (damaged, or not irbench's) is renamed to ``latest.ckpt.unreadable`` and
     training starts over, saying so. The best weights beside it (``best.pt``) are checked the same way: an
@@ -211,7 +212,7 @@ def resume_point(latest: Path, max_epochs: int) -> bool:
             return False
     try:
         checkpoint = torch.load(latest, map_location="cpu", weights_only=True)
-        completed = int(checkpoint["epoch"]) + 1  # Lightning's 0-based index of the last epoch it saved
+        completed = max(int(checkpoint["epoch"]) + 1, 0)  # Lightning's 0-based index of the last epoch saved
         states = checkpoint.get("callbacks", {})
         stopped_at = next((state["stopped_at"] for state in states.values()
                            if isinstance(state, dict) and state.get("stopped_at") is not None), None)
@@ -223,8 +224,12 @@ def resume_point(latest: Path, max_epochs: int) -> bool:
     if stopped_at is not None:
         LOG.info(f"training had stopped early at epoch {stopped_at} of {max_epochs} (checkpoint {latest}); keeping "
             "its best epoch")
-    elif completed >= max_epochs:
-        LOG.info(f"training had finished all {max_epochs} epochs (checkpoint {latest}); keeping its best epoch")
+    elif completed > max_epochs:  # a checkpoint of a longer run (the baseline's epochs lowered since)
+        LOG.info(f"training had finished: {completed} epochs done, more than the {max_epochs} asked for "
+                 f"(checkpoint {latest}); training none, evaluating its best epoch")
+    elif completed == max_epochs:  # e.g. the evaluation after the last epoch was interrupted
+        LOG.info(f"training had finished all {max_epochs} epochs ({completed} of {max_epochs} done, checkpoint "
+                 f"{latest}); training none, evaluating its best epoch")
     else:
         LOG.info(f"resuming from epoch {completed + 1} of {max_epochs} ({completed} done, checkpoint {latest})")
     return True
