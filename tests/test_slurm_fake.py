@@ -234,6 +234,35 @@ def test_without_sacct_a_job_gone_from_the_queue_fails_and_it_is_said_once(monke
     assert len(notes) == 1 and "Connection refused" in notes[0] and "come from squeue" in notes[0]
 
 
+def test_a_job_neither_queued_nor_in_sacct_has_ended(monkeypatch, tmp_path):
+    """An array task cancelled before it started leaves the queue and gets no line in ``sacct`` (Slurm 22.05):
+    it is GONE, so that a waiting sweep fails its cell and a rerun after a killed driver runs it again."""
+    from irbench.run.runner import RunOptions
+    from irbench.sweep.failures import failure_path, read_failure
+    from irbench.sweep.job import JobSpec
+    from irbench.sweep.progress import ProgressView
+    from irbench.sweep.scheduler import job_states
+    from irbench.sweep.watch import watch
+
+    slurm = FakeSlurm(tmp_path, monkeypatch)
+    slurm.write("squeue", "1234_0|RUNNING|None")
+    slurm.write("sacct", "1234_0|RUNNING|0:0|None")
+    states, notes = job_states({"1234_0", "1234_1"})
+    assert states["1234_0"].running and states["1234_1"].state == "GONE" and notes == []
+    slurm.write("squeue", "", exit_code=1, err="squeue: error: Unable to contact slurm controller")
+    states, _ = job_states({"1234_1"})
+    assert "1234_1" not in states  # squeue cannot answer: nothing is known, nothing is failed
+    slurm.write("squeue", "", exit_code=1, err="slurm_load_jobs error: Invalid job id specified")
+    slurm.write("sacct", "")
+    results = tmp_path / "results"
+    spec = JobSpec(RunOptions(task="irmas", baseline="constant", data_home=tmp_path, results_dir=results), [1],
+                   "slurm", "digest", configuration="cfg")
+    progress = ProgressView(spec.cells, 1, [].append)
+    watch([(FakeJob("1234_1", results / ".submitit"), spec)], progress, poll_s=0, grace_s=0)
+    failure = read_failure(failure_path(results, _cell(1)))
+    assert failure.error == "GONE" and "left the queue" in failure.message
+
+
 def test_a_requeue_adds_the_earlier_attempts_seconds():
     from irbench.run.runner import RunOptions
     from irbench.sweep import job as job_module

@@ -160,9 +160,10 @@ def job_states(job_ids: set[str]) -> tuple[dict[str, JobState], list[str]]:
     """Job id -> :class:`JobState` for every id Slurm could tell about, and notes on what it could not
     (``sacct`` missing: states come from ``squeue``, and a job gone from the queue is ``GONE``).
 
-    Jobs in the queue: ``squeue``'s word (it has the pending reason); the others: ``sacct``'s. A job neither
-    lists is left out (just submitted, or purged from accounting), unless ``sacct`` could not answer and
-    ``squeue`` could: then it is ``GONE``."""
+    Jobs in the queue: ``squeue``'s word (it has the pending reason); the others: ``sacct``'s. A job that
+    ``squeue`` answered without and ``sacct`` cannot tell about (``sacct`` down or absent; or it has no line for
+    it: an array task cancelled before it started, a job purged from accounting) is ``GONE``. Only when
+    ``squeue`` cannot answer is a job left out (nothing known)."""
     if not job_ids:
         return {}, []
     notes = []
@@ -183,4 +184,7 @@ def job_states(job_ids: set[str]) -> tuple[dict[str, JobState], list[str]]:
                       for job_id in left})
     else:
         found.update({job_id: state for job_id, state in accounted.items() if job_id in left})
+        if queued is not None:  # sbatch returns once the job is queued: not in the queue now means it ended
+            found.update({job_id: JobState(GONE, reason="left the queue; sacct has no record of it", source="gone")
+                          for job_id in left - set(accounted)})
     return found, notes

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 DEFAULT_TIME = "4:00:00"
 JOB_NAME = "irbench-sweep"
 POLL_VARIABLE = "IRBENCH_SLURM_POLL_S"  # seconds between looks at the queue (default 10)
+GRACE_VARIABLE = "IRBENCH_SLURM_GRACE_S"  # seconds a job that ended may still show its result (default 30)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _OPTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 
@@ -231,4 +232,6 @@ class SlurmSweepExecutor(SweepExecutor):
         progress.active = "queued or running"
         progress.started([cell for spec in jobs for cell in spec.cells])
         poll = os.environ.get(POLL_VARIABLE)  # tests and impatient users; squeue is asked once per poll
-        watch(list(zip(submitted, jobs)), progress, float(poll) if poll else max(self.settings.poll_s, 10.0))
+        grace = os.environ.get(GRACE_VARIABLE)  # tests: the results folder is local, no NFS delay to wait out
+        watch(list(zip(submitted, jobs)), progress, float(poll) if poll else max(self.settings.poll_s, 10.0),
+              **({"grace_s": float(grace)} if grace else {}))
