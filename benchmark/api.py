@@ -77,6 +77,9 @@ def evaluate(
         record that cannot be read is a ``DatasetLayoutError``; ``overwrite=True`` replaces it).
     TrainingDivergedError, OutputError, RecordLockedError: as ``irbench run``.
     """
+    from irbench.run.determinism import prepare_determinism
+
+    prepare_determinism()  # before torch touches CUDA
     from irbench.run.parallel import default_workers
     from irbench.store.records import read_record
     from irbench.store.results import Results

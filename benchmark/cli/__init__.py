@@ -68,6 +68,9 @@ def main() -> None:
     """Console-script entry point: usage errors print the usage and exit 2; ``IrbenchError`` prints one line
     and exits 2; an interruption says what happened and exits 130 (Ctrl-C) or 143 (``SIGTERM``); never a
     traceback for a user's mistake."""
+    from irbench.run.determinism import prepare_determinism
+
+    prepare_determinism()  # before torch touches CUDA (imports nothing heavy)
     try:
         status = app(standalone_mode=False)  # click returns a typer.Exit's code instead of raising it
     except Interrupted as error:

@@ -7,7 +7,8 @@ A configuration is everything that can change a result besides the task and the 
 - the baseline's identity: front end and its settings (sample rate in Hz, hop length in samples, mel bands,
   ...) and the window length in frames;
 - every training setting after ``--config`` overrides and ``--max-epochs`` (the baseline's
-  ``TrainingConfig``), except the ``checkpoint`` path, which machines spell differently;
+  ``TrainingConfig``), except the ``checkpoint`` path, which machines spell differently, and settings newer
+  than the records at their default (:data:`OMITTED_AT_DEFAULT`: ``precision=32-true``);
 - the pretrained weights that initialised the model, by SHA-256 (``None`` when it trained from scratch), so
   a run from AudioSet weights and one from scratch are two configurations on every machine;
 - the device, only when it was asked for by name (``--device cpu`` or ``cuda``); ``auto`` runs of one
@@ -42,6 +43,9 @@ BASELINE_KEYS = ("frontend", "frontend_config", "input_frames")
 """Keys of a baseline's description that belong to the configuration (its name is the record's own field)."""
 NOT_A_SETTING = frozenset({"checkpoint"})
 """Training settings left out: the checkpoint's path (its weights count by SHA-256 instead)."""
+OMITTED_AT_DEFAULT = {"precision": "32-true"}
+"""Training settings added after records existed, left out of the identity at these values (so a default run
+keeps the digest, label and folder it had before the setting existed; any other value counts)."""
 NAMED_DEVICES = ("cpu", "cuda")
 DEFAULT_THREADS = 2
 """The intra-op thread count (``torch.set_num_threads``) of every run unless ``--threads`` says otherwise:
@@ -153,7 +157,8 @@ def _changes(baseline: str, settings: dict[str, Any], weights_name: str | None) 
 
 
 def _training(training: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in training.items() if key not in NOT_A_SETTING}
+    return {key: value for key, value in training.items() if key not in NOT_A_SETTING
+            and (key not in OMITTED_AT_DEFAULT or value != OMITTED_AT_DEFAULT[key])}
 
 
 def configuration(baseline: str, description: Mapping[str, Any], training: Mapping[str, Any],

@@ -2,8 +2,9 @@
 hash the audio, compute or check the features, refuse truncated files, index the windows of each split and
 compute the training windows' statistics.
 
-Nothing here holds a split's features in memory: the window indexes and the reader stream them from the
-cache (see :mod:`irbench.windowing`).
+Nothing here holds a split's features in memory: the training and validation windows are packed once into
+one memory-mapped file per split (:mod:`irbench.features.packed`, reused by every seed and run of the same
+data), the test windows are streamed from the cache by the reader (see :mod:`irbench.windowing`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import soundfile
 from irbench.errors import AudioDecodeError, DataNotFoundError
 from irbench.features import frontend_grid
 from irbench.features.base import FrameGrid
-from irbench.features.cache import AudioDuration, CachedFeatures
+from irbench.features.cache import AudioDuration, CachedFeatures, frontend_key
 from irbench.features.extract import ExtractedFeatures, HashedAudio, extract_features, hash_audio
+from irbench.features.packed import PackedWindows, pack_split
 from irbench.features.reader import WindowReader
 from irbench.run.provenance import dataset_fingerprint
 from irbench.task import Clip, Task, TaskData
@@ -29,6 +31,8 @@ from irbench.windowing.dataset import WindowDataset, feature_statistics
 from irbench.windowing.index import WindowIndex, build_index
 
 SPLITS = ("train", "validation", "test")
+PACKED_SPLITS = ("train", "validation")
+"""Splits whose windows are packed (read every epoch); the test split is read once per seed, from the cache."""
 LOG = logging.getLogger(__name__)
 
 
@@ -65,6 +69,8 @@ class PreparedData:
     feature_mean, feature_std: ``(n_features,)`` statistics of every frame of the training windows.
     skipped: ``{"file", "reason"}`` of files left out (unreadable, truncated, missing with ``--skip-bad``).
     seconds: seconds per preparation stage.
+    packed: split -> its packed store (training and validation splits with windows, when the model reads
+        features).
     """
 
     data: TaskData
@@ -78,10 +84,13 @@ class PreparedData:
     feature_std: np.ndarray
     skipped: list[dict[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    packed: dict[str, PackedWindows] = field(default_factory=dict)
 
-    def dataset(self, split: str) -> WindowDataset:
-        """The windows of ``split`` as a torch ``Dataset``."""
-        return WindowDataset(self.indexes[split], self.reader)
+    def dataset(self, split: str) -> PackedWindows | WindowDataset:
+        """The windows of ``split`` as a torch ``Dataset``: its pack when it has one, else read from the cache
+        (the same values either way)."""
+        packed = self.packed.get(split)
+        return packed if packed is not None else WindowDataset(self.indexes[split], self.reader)
 
     def window_summary(self, window_seconds: float) -> dict[str, object]:
         """Windows per split and how many extend past a clip too short for one window, for the record."""
@@ -161,7 +170,7 @@ def prepare(
     workers: processes for computing missing features (threads for hashing and checking).
     skip_bad: leave out unreadable or truncated files (listed in ``skipped``) instead of raising.
     stages: collects seconds per stage (``features.hash``, ``features.extract``, ``features.verify``,
-        ``index``, ``statistics``).
+        ``index`` (which includes writing or verifying the packs), ``statistics``).
     hashed: the audio's hashes when the caller already has them (:func:`irbench.features.extract.hash_audio`).
 
     Raises
@@ -206,7 +215,12 @@ def prepare(
                 grid.frames_per_second, task.metadata.window_layout, labeller, task.metadata.labels)
             for name, clips in splits.items()
         }
-    reader = WindowReader(grid.pad_value)
+        reader = WindowReader(grid.pad_value)
+        packed = {}
+        if frontend_name is not None:
+            key = frontend_key(frontend_name, frontend_config)
+            packed = {name: pack_split(cache_dir, key, name, indexes[name], reader) for name in PACKED_SPLITS
+                      if len(indexes[name])}
     for name, index in indexes.items():
         if index.padded and frontend_name is not None:
             LOG.info(f"{index.padded} {name} window(s) come from clips shorter than the model's "
@@ -216,6 +230,6 @@ def prepare(
         observed = train.mask.sum(axis=0)
         priors = np.divide((train.targets * train.mask).sum(axis=0), observed, out=np.zeros_like(observed),
                            where=observed > 0)
-        mean, std = feature_statistics(WindowDataset(train, reader))
+        mean, std = feature_statistics(packed["train"] if "train" in packed else WindowDataset(train, reader))
     return PreparedData(data, splits, indexes, reader, extracted, fingerprint, priors, mean, std, skipped,
-                        dict(stages.seconds))
+                        dict(stages.seconds), packed)

@@ -73,8 +73,13 @@ def slurm_ids() -> dict[str, str]:
 
 
 def base_provenance() -> dict[str, object]:
-    """The fields that do not depend on the run: versions, python, platform."""
+    """The fields that do not depend on the run: versions, python, platform, and ``determinism``: the
+    process's reproducibility flags (:func:`irbench.run.determinism.determinism_flags`: cuBLAS workspace and
+    whether it was set before CUDA started, strict deterministic algorithms, cuDNN benchmark off, TF32, the
+    fixed evaluation batch size). ``Provenance`` keeps extra keys, so older readers ignore it."""
+    from irbench.run.determinism import determinism_flags
+
     return {
         "irbench_version": __version__, "git_revision": git_revision(), "packages": package_versions(),
-        "python": sys.version.split()[0], "platform": platform.platform(),
+        "python": sys.version.split()[0], "platform": platform.platform(), "determinism": determinism_flags(),
     }

@@ -40,7 +40,7 @@ from irbench.evaluation.types import ClipScores
 from irbench.task import Task
 from irbench.tasks import get_task
 from irbench.run.selection import fit_selected
-from irbench.run.training import fit, predict_dataset, resolve_device
+from irbench.run.training import EVALUATION_BATCH_SIZE, fit, predict_dataset, resolve_device
 from irbench.windowing.dataset import clip_window_scores
 
 
@@ -162,11 +162,11 @@ def _digest(identity: dict) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def _scores(task, model, prepared: PreparedData, split: str, device: str, batch_size: int) -> ClipScores:
+def _scores(task, model, prepared: PreparedData, split: str, device: str, precision: str) -> ClipScores:
     """Window probabilities per clip of ``split``, predicted batch by batch from the cache."""
     index = prepared.indexes[split]
     probabilities = predict_dataset(model, prepared.dataset(split), task.metadata.train_prediction_type, device,
-                                    batch_size)
+                                    EVALUATION_BATCH_SIZE, precision)
     clips = prepared.splits[split]
     return ClipScores(index.clip_ids, clip_window_scores(index, probabilities), task.targets(clips),
                       task.mask(clips))
@@ -213,7 +213,7 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         notes = {**built.notes, **({"selection": selected.summary} if selected.summary else {})}
         model, described = built.module, baseline.describe(notes)
     with cpu_threads(options.threads), stages("evaluate"):
-        scores = {name: _scores(task, model, prepared, name, device, config.batch_size)
+        scores = {name: _scores(task, model, prepared, name, device, getattr(config, "precision", "32-true"))
                   for name in ("validation", "test")}
         evaluation = task.evaluate(scores["validation"], scores["test"])
     with stages("bootstrap"):
@@ -237,7 +237,7 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
             "epochs": result.epochs, "best_epoch": result.best_epoch,
             "best_validation_loss": result.best_validation_loss, "stopped_early": result.stopped_early,
             "resumed": result.resumed, "n_parameters": sum(p.numel() for p in model.parameters()),
-            "max_epochs": result.max_epochs, "patience": result.patience,
+            "max_epochs": result.max_epochs, "patience": result.patience, "input_store": result.input_store,
         },
         windows={"layout": task.metadata.window_layout, **prepared.window_summary(window_seconds)}
         if window_seconds is not None else None,

@@ -8,10 +8,10 @@ Epochs are counted from 1 in everything this module reports (results, messages, 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +26,15 @@ from irbench.errors import (
     TrainingInterrupted,
     TrainingTerminated,
 )
+from irbench.features.packed import PackedWindows, place
 from irbench.task import PredictionType
+from irbench.run.determinism import EVALUATION_BATCH_SIZE, prepare_determinism
 from irbench.run.training_config import TrainingConfig
 from irbench.windowing.dataset import ArrayWindows, Windows, already_batched
+
+__all__ = ["EVALUATION_BATCH_SIZE", "FitResult", "autocast", "fit", "input_store", "predict", "predict_dataset",
+           "prepare_determinism", "resolve_device"]
+AUTOCAST_DTYPES = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
 
 
 def _quiet_lightning() -> None:
@@ -91,6 +97,8 @@ class FitResult:
     loss. resumed: whether it resumed a work folder's checkpoint. seconds: wall time of this call.
     stopped_early: early stopping ended training before ``max_epochs``. max_epochs: the configured limit.
     patience: epochs without a lower validation loss before stopping (``None`` when nothing watched it).
+    input_store: where training read its windows: ``per-file`` (the cache, one read per window), ``packed``
+    (the split's memory-mapped pack, copied per batch) or ``device`` (the pack resident on the device).
     """
 
     epochs: int
@@ -101,6 +109,23 @@ class FitResult:
     stopped_early: bool
     max_epochs: int = 0
     patience: int | None = None
+    input_store: str = "per-file"
+
+
+def input_store(windows: Windows) -> str:
+    """``device``, ``packed`` or ``per-file``: where ``windows`` are read from (see :class:`FitResult`)."""
+    if windows.resident_device is not None:
+        return "device"
+    return "packed" if isinstance(windows, PackedWindows) else "per-file"
+
+
+def autocast(device: str, precision: str):
+    """The autocast context of Lightning's ``precision`` for inference on ``device`` (``32-true``: none), so
+    evaluation computes in the precision training used."""
+    dtype = AUTOCAST_DTYPES.get(precision)
+    if dtype is None:
+        return nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=dtype)
 
 
 def _module(model: torch.nn.Module, prediction_type: PredictionType, config: TrainingConfig):
@@ -150,17 +175,20 @@ def _module(model: torch.nn.Module, prediction_type: PredictionType, config: Tra
     return ClassifierModule()
 
 
-def _loader(dataset: Windows, batch_size: int, shuffle: bool, seed: int):
+def _loader(dataset: Windows, batch_size: int, shuffle: bool, seed: int, device: str = "cpu"):
     """A loader whose shuffle depends only on (seed, epoch): Lightning calls ``set_epoch`` on the
     single-replica ``DistributedSampler``, so a resumed run sees the same batches as an uninterrupted one.
-    Each batch is read from the feature cache when it is needed (``Windows.__getitems__``)."""
+    Each batch is read when it is needed (``Windows.__getitems__``: from the pack or the cache on the host,
+    gathered on the device for a resident store). Host batches bound for CUDA are pinned, and Lightning
+    copies pinned batches with ``non_blocking=True``."""
     from torch.utils.data import DataLoader, DistributedSampler
 
     sampler = DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=True, seed=seed) if shuffle else None
     # BatchNorm cannot train on a last batch of one window
     drop_last = shuffle and len(dataset) % batch_size == 1 and len(dataset) > batch_size
     # an own generator keeps the loader from drawing on torch's global random state
-    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last,
+    pin = torch.device(device).type == "cuda" and dataset.resident_device is None
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last, pin_memory=pin,
                       collate_fn=already_batched, generator=torch.Generator().manual_seed(seed))
 
 
@@ -173,7 +201,8 @@ def fit(
 
     Parameters
     ----------
-    train, validation: windows streamed from the feature cache; items are ``(window (n_features, frames),
+    train, validation: windows from the split's pack or the feature cache (a pack that fits the device's
+        budget is moved there once: :func:`irbench.features.packed.place`); items are ``(window (n_features, frames),
         targets (n_classes,), mask (n_classes,))`` float32, the mask all ones unless the task has partial
         labels. Without validation windows, training runs ``max_epochs`` and keeps the last epoch.
     seed: seeds Python, NumPy, torch and loader workers (``lightning.seed_everything``).
@@ -205,7 +234,10 @@ def fit(
 
     _quiet_lightning()
 
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
+    if config.precision == "16-mixed" and device != "cuda":
+        raise ConfigError("precision=16-mixed needs CUDA; on the CPU use precision=bf16-mixed or 32-true")
+    prepare_determinism()  # a no-op when the entry point already ran it (before CUDA started)
+    train, validation = place(train, device), place(validation, device)
     L.seed_everything(seed, workers=True, verbose=False)
     module = _module(model, prediction_type, config)
     has_validation = len(validation) > 0
@@ -227,7 +259,7 @@ def fit(
     plugins = [SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else None
     trainer = L.Trainer(
         plugins=plugins, accelerator="gpu" if device == "cuda" else "cpu", devices=1, max_epochs=config.max_epochs,
-        deterministic=True, logger=False, callbacks=callbacks, enable_progress_bar=interactive,
+        deterministic=True, benchmark=False, precision=config.precision, logger=False, callbacks=callbacks, enable_progress_bar=interactive,
         enable_model_summary=False, num_sanity_val_steps=0, default_root_dir=work_dir,
         gradient_clip_val=config.gradient_clip,
         limit_val_batches=1.0 if has_validation else 0,
@@ -242,8 +274,9 @@ def fit(
         try:
             trainer.fit(
                 module,
-                train_dataloaders=_loader(train, config.batch_size, True, seed),
-                val_dataloaders=_loader(validation, config.batch_size, False, seed) if has_validation else None,
+                train_dataloaders=_loader(train, config.batch_size, True, seed, device),
+                val_dataloaders=_loader(validation, config.batch_size, False, seed, device) if has_validation
+                else None,
                 ckpt_path=str(last) if resumed else None, weights_only=True,
             )
         except OSError as error:  # a full disk or lost folder while writing the work folder's checkpoints
@@ -279,25 +312,33 @@ def fit(
         epochs=trainer.current_epoch, best_epoch=best_epoch, best_validation_loss=best_loss, resumed=resumed,
         seconds=time.perf_counter() - start, stopped_early=stopper is not None and stopper.stopped_at is not None,
         max_epochs=config.max_epochs, patience=config.patience if stopper is not None else None,
+        input_store=input_store(train),
     )
 
 
 @torch.inference_mode()
 def predict_dataset(
     model: torch.nn.Module, dataset: Windows, prediction_type: PredictionType, device: str,
-    batch_size: int = 256,
+    batch_size: int = EVALUATION_BATCH_SIZE, precision: str = "32-true",
 ) -> np.ndarray:
     """Class probabilities ``(n_windows, n_classes)`` float32 of every window of ``dataset``, read and scored
-    batch by batch (memory: one batch of windows)."""
+    batch by batch (memory: one batch of windows, or none for a pack resident on the device).
+
+    ``batch_size`` is part of the protocol (GPU convolutions depend on batch composition): evaluation uses
+    :data:`EVALUATION_BATCH_SIZE` whatever the training batch size. ``precision`` is the training's
+    (Lightning's name): ``bf16-mixed`` and ``16-mixed`` score under the same autocast."""
     model = model.to(device).eval()
-    out = [probabilities(model(torch.from_numpy(batch).to(device)), prediction_type).float().cpu().numpy()
-           for batch in dataset.batches(batch_size)]
+    dataset = place(dataset, device)
+    with autocast(device, precision):
+        # probabilities from float32 logits: bf16 softmax outputs would tie and round the ranking metrics
+        out = [probabilities(model(batch).float(), prediction_type).cpu().numpy()
+               for batch in dataset.tensor_batches(batch_size, device)]
     return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
 
 
 def predict(
     model: torch.nn.Module, windows: np.ndarray, prediction_type: PredictionType, device: str,
-    batch_size: int = 256,
+    batch_size: int = EVALUATION_BATCH_SIZE,
 ) -> np.ndarray:
     """Class probabilities ``(n_windows, n_classes)`` float32 for in-memory ``windows (n_windows, n_features,
     frames)`` (see :func:`predict_dataset`)."""

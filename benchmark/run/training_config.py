@@ -17,7 +17,8 @@ class TrainingConfig(BaseModel):
 
     optimizer (``adam`` or ``sgd``), learning_rate, momentum (SGD only), weight_decay (L2), batch_size
     (windows), max_epochs, patience (epochs without a better validation loss before early stopping),
-    gradient_clip (maximum gradient norm, or ``None``). Baselines subclass it to add their own fields.
+    gradient_clip (maximum gradient norm, or ``None``), precision (Lightning's: ``32-true`` float32,
+    ``bf16-mixed`` or ``16-mixed`` autocast; ``16-mixed`` needs CUDA; evaluation uses the same). Baselines subclass it to add their own fields.
     Rates, decay and clipping must be finite: ``learning_rate=inf`` or ``nan`` is refused before any work.
     """
 
@@ -31,3 +32,4 @@ class TrainingConfig(BaseModel):
     max_epochs: int = Field(40, ge=0)
     patience: int = Field(8, ge=1)
     gradient_clip: float | None = Field(None, gt=0, allow_inf_nan=False)
+    precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "32-true"

@@ -29,6 +29,8 @@ class Windows(torch.utils.data.Dataset):
 
     targets: np.ndarray
     mask: np.ndarray
+    resident_device: str | None = None
+    """The device whose memory holds every window (batches are gathered there); ``None``: read on the host."""
 
     def windows(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """``(len(rows), n_features, window_frames)`` float32 features of the given windows."""
@@ -51,10 +53,27 @@ class Windows(torch.utils.data.Dataset):
         for first in range(0, len(self), batch_size):
             yield self.windows(np.arange(first, min(first + batch_size, len(self))))
 
+    def tensor_batches(self, batch_size: int, device: str | torch.device) -> Iterator[torch.Tensor]:
+        """:meth:`batches` as tensors on ``device`` (pinned, copied without blocking on CUDA: :func:`to_device`)."""
+        for batch in self.batches(batch_size):
+            yield to_device(batch, device)
+
     @property
     def n_features(self) -> int:
         """Feature rows of a window."""
         return int(self.windows([0]).shape[1]) if len(self) else 0
+
+
+def to_device(batch: np.ndarray | torch.Tensor, device: str | torch.device) -> torch.Tensor:
+    """``batch`` as a tensor on ``device``. To CUDA a host batch is copied into pinned (page-locked) memory
+    and sent with ``non_blocking=True``, so the copy overlaps the previous step's kernels (a later kernel on
+    the same stream waits for it: the values are those of a blocking copy); elsewhere a plain ``.to``."""
+    tensor = torch.from_numpy(batch) if isinstance(batch, np.ndarray) else batch
+    if torch.device(device).type == "cuda":
+        if tensor.device.type == "cpu":
+            tensor = tensor.pin_memory()
+        return tensor.to(device, non_blocking=True)
+    return tensor.to(device)
 
 
 class WindowDataset(Windows):

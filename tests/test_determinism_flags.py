@@ -1,0 +1,190 @@
+"""Determinism and precision settings: cuBLAS's workspace set at the entry points, strict deterministic
+algorithms, cuDNN autotuning off, the fixed evaluation batch size, pinned non-blocking copies on CUDA (tested
+with stand-ins for CUDA tensors), every flag in the record's provenance, and the precision setting as part of
+the configuration."""
+
+import logging
+from unittest import mock
+
+import numpy as np
+import pytest
+import torch
+
+import irbench
+from irbench.baselines import get_baseline
+from irbench.baselines.base import TrainingConfig
+from irbench.baselines.vgg import VGGNet
+from irbench.errors import ConfigError
+from irbench.run import determinism, training
+from irbench.run.configuration import configuration, planned
+from irbench.run.overrides import apply_overrides
+from irbench.run.provenance import base_provenance
+from irbench.store.records import Provenance
+from irbench.task import PredictionType
+from irbench.windowing.dataset import ArrayWindows, Windows, to_device
+
+
+@pytest.fixture
+def fresh_state(monkeypatch):
+    """A process that has not run ``prepare_determinism`` yet; torch's global flags restored afterwards."""
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+             torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
+    monkeypatch.setitem(determinism._STATE, "cublas_before_cuda", None)
+    yield
+    torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+    torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = saved[2], saved[3]
+
+
+def test_the_entry_sets_cublas_s_workspace_and_strict_flags(monkeypatch, fresh_state):
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = True
+    flags = training.prepare_determinism()
+    assert training.prepare_determinism is determinism.prepare_determinism
+    import os
+
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8" == flags["cublas_workspace_config"]
+    assert torch.are_deterministic_algorithms_enabled() and not torch.is_deterministic_algorithms_warn_only_enabled()
+    assert torch.backends.cudnn.benchmark is False and torch.backends.cudnn.deterministic is True
+    assert flags["cublas_before_cuda"] is True and flags["deterministic_warn_only"] is False
+    assert flags["evaluation_batch_size"] == determinism.EVALUATION_BATCH_SIZE == 64
+
+
+@pytest.mark.parametrize("given, kept", [(":16:8", ":16:8"), (":4096:8", ":4096:8"), (":0:0", ":4096:8")])
+def test_a_deterministic_workspace_a_user_chose_is_kept(monkeypatch, fresh_state, given, kept):
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", given)
+    assert determinism.prepare_determinism()["cublas_workspace_config"] == kept
+
+
+def test_cuda_started_before_the_entry_is_warned_about_and_recorded(monkeypatch, fresh_state, caplog):
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    monkeypatch.setattr(determinism, "_cuda_started", lambda: True)
+    with caplog.at_level(logging.WARNING, logger="irbench.run.determinism"):
+        flags = determinism.prepare_determinism()
+    assert "CUDA started before irbench set CUBLAS_WORKSPACE_CONFIG" in caplog.text
+    assert flags["cublas_before_cuda"] is False and flags["cublas_workspace_config"] == ":4096:8"
+
+
+def test_evaluate_prepares_determinism_before_anything_else(monkeypatch, tmp_path):
+    class Called(Exception):
+        pass
+
+    def called():
+        raise Called
+
+    monkeypatch.setattr(determinism, "prepare_determinism", called)
+    with pytest.raises(Called):
+        irbench.evaluate("vgg", "irmas", tmp_path / "nothing-here")
+
+
+def test_the_provenance_names_every_flag_and_the_record_keeps_them():
+    provenance = base_provenance()
+    flags = provenance["determinism"]
+    assert {"cublas_workspace_config", "cublas_before_cuda", "deterministic_algorithms", "deterministic_warn_only",
+            "cudnn_benchmark", "cudnn_deterministic", "cuda_matmul_tf32", "cudnn_tf32", "evaluation_batch_size",
+            "pinned_host_batches"} <= set(flags)
+    model = Provenance(**provenance, device="cpu", device_name="x", dataset_fingerprint="0" * 64, data_home="d",
+                       seconds={})
+    assert Provenance.model_validate_json(model.model_dump_json()).determinism == flags
+
+
+def _model_and_data():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 32, 32)).astype(np.float32)
+    labels = rng.integers(0, 3, 40)
+    x[np.arange(40), labels * 8] += 3.0
+    torch.manual_seed(0)
+    return VGGNet(3, (32, 32)), ArrayWindows(x, np.eye(3, dtype=np.float32)[labels])
+
+
+def test_training_runs_strict_not_warn_with_autotuning_off(tmp_path, monkeypatch):
+    import lightning
+
+    seen = {}
+    original = lightning.Trainer.__init__
+
+    def recording(self, *args, **kwargs):
+        seen.update(kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(lightning.Trainer, "__init__", recording)
+    model, data = _model_and_data()
+    training.fit(model, PredictionType.SINGLE_LABEL, data, data, TrainingConfig(max_epochs=1, batch_size=16), 0,
+                 "cpu", tmp_path, show_progress=False)
+    assert seen["deterministic"] is True and seen["benchmark"] is False and seen["precision"] == "32-true"
+    assert torch.are_deterministic_algorithms_enabled() and not torch.is_deterministic_algorithms_warn_only_enabled()
+    assert torch.backends.cudnn.benchmark is False
+
+
+def test_bf16_mixed_trains_and_evaluates_on_the_cpu(tmp_path):
+    model, data = _model_and_data()
+    config = apply_overrides(TrainingConfig(max_epochs=1, batch_size=16), ["precision=bf16-mixed"], None)
+    assert config.precision == "bf16-mixed"
+    result = training.fit(model, PredictionType.SINGLE_LABEL, data, data, config, 0, "cpu", tmp_path,
+                          show_progress=False)
+    assert result.epochs == 1 and np.isfinite(result.best_validation_loss)
+    mixed = training.predict_dataset(model, data, PredictionType.SINGLE_LABEL, "cpu", precision="bf16-mixed")
+    full = training.predict_dataset(model, data, PredictionType.SINGLE_LABEL, "cpu")
+    assert mixed.dtype == np.float32 and np.allclose(mixed.sum(axis=1), 1, atol=1e-3)
+    assert not np.array_equal(mixed, full) and np.abs(mixed - full).max() < 0.1  # bf16 rounding, same model
+
+
+def test_precision_16_mixed_needs_cuda_and_unknown_precisions_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="precision"):
+        apply_overrides(TrainingConfig(), ["precision=fp8"], None)
+    model, data = _model_and_data()
+    with pytest.raises(ConfigError, match="needs CUDA"):
+        training.fit(model, PredictionType.SINGLE_LABEL, data, data,
+                     TrainingConfig(max_epochs=1, precision="16-mixed"), 0, "cpu", tmp_path, show_progress=False)
+
+
+def test_precision_is_part_of_the_configuration_and_the_default_keeps_old_digests():
+    baseline = get_baseline("vgg")
+    default = planned(baseline, baseline.training)
+    mixed = planned(baseline, apply_overrides(baseline.training, ["precision=bf16-mixed"], None))
+    assert mixed.digest != default.digest and "precision=bf16-mixed" in mixed.label
+    assert default.label == "default" and "precision" not in default.settings["training"]
+    before_the_setting = {k: v for k, v in baseline.training.model_dump().items() if k != "precision"}
+    old = configuration(baseline.name, baseline.describe(), before_the_setting)
+    assert old.digest == default.digest
+
+
+def test_evaluation_batches_are_fixed_whatever_the_training_batch_size():
+    sizes = []
+
+    class Counting(Windows):
+        def __init__(self, n):
+            self.targets = self.mask = np.zeros((n, 3), np.float32)
+
+        def windows(self, rows):
+            sizes.append(len(rows))
+            return np.zeros((len(rows), 32, 32), np.float32)
+
+    model, _ = _model_and_data()
+    training.predict_dataset(model, Counting(150), PredictionType.SINGLE_LABEL, "cpu")
+    assert sizes == [64, 64, 22]
+
+
+def test_host_batches_to_cuda_are_pinned_and_copied_without_blocking():
+    tensor = mock.MagicMock()
+    tensor.device.type = "cpu"
+    pinned = tensor.pin_memory.return_value
+    assert to_device(tensor, "cuda") is pinned.to.return_value
+    pinned.to.assert_called_once_with("cuda", non_blocking=True)
+    on_gpu = mock.MagicMock()
+    on_gpu.device.type = "cuda"
+    to_device(on_gpu, "cuda:0")
+    on_gpu.pin_memory.assert_not_called()
+    on_gpu.to.assert_called_once_with("cuda:0", non_blocking=True)
+    host = torch.ones(2)
+    assert to_device(host, "cpu") is host  # the CPU: a plain .to, no pinning
+
+
+def test_the_loader_pins_host_stores_for_cuda_only(tmp_path):
+    from irbench.features.packed import DeviceWindows
+
+    _, data = _model_and_data()
+    assert training._loader(data, 8, True, 0, "cuda").pin_memory is True
+    assert training._loader(data, 8, True, 0, "cpu").pin_memory is False
+    resident = DeviceWindows(torch.from_numpy(data.features), data.targets, data.mask)
+    assert training._loader(resident, 8, True, 0, "cuda").pin_memory is False  # nothing to copy
