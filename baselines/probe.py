@@ -75,6 +75,17 @@ def model_options(options: dict[str, str], factory: Any, cache_dir: Any) -> dict
     return options
 
 
+def identity_options(options: dict[str, str], built: Any) -> dict[str, str]:
+    """The options that identify a built embedder or tagger in its front end's configuration (the feature
+    cache key): ``options`` without ``cache_dir`` (where the cache is says nothing about the model), plus the
+    weights file it found there (``built.model_file``), whose SHA-256 the configuration also holds."""
+    stored = {key: value for key, value in options.items() if key != "cache_dir"}
+    resolved = getattr(built, "model_file", None)
+    if "cache_dir" in options and resolved and "model_file" not in stored:
+        stored["model_file"] = str(resolved)
+    return stored
+
+
 class ProbeConfig(TrainingConfig):
     """probe-v1's settings (every one recorded and part of the configuration).
 
@@ -177,10 +188,7 @@ class ProbeBaseline(Baseline):
             hop_length, first_ms = measure_hop(embedder)
         except ValueError as error:
             raise ConfigError(str(error)) from error
-        stored = {k: v for k, v in options.items() if k != "cache_dir"}  # the folder is no identity...
-        resolved = getattr(embedder, "model_file", None)
-        if "cache_dir" in options and resolved and "model_file" not in stored:
-            stored["model_file"] = str(resolved)  # ...the weights file found in it is (with its SHA-256)
+        stored = identity_options(options, embedder)
         self.frontend_config = EmbeddingConfig(
             embedder=self.embedder_name, options=stored, version=str(embedder.version),
             weights_sha256=embedder.weights_sha256, sample_rate=int(embedder.sample_rate),

@@ -72,7 +72,7 @@ class LabelMapNet(nn.Module):
 
 class ZeroShotBaseline(Baseline):
     """``zero-shot:<tagger>`` (see the module docstring); :meth:`configure` builds the tagger to read its
-    version, weights, sample rate and labels.
+    version, weights, sample rate and labels (``tagger_labels``: the tagger's labels in score-column order).
 
     Raises ``UnknownNameError`` or ``TaggerError`` from :meth:`configure`, and ``ConfigError`` from
     :meth:`build` when no label map exists for the task or a map names a label the tagger lacks."""
@@ -90,12 +90,12 @@ class ZeroShotBaseline(Baseline):
         self.name = f"{PREFIX}{tagger}"
         self.frontend_config = None
         self._configured_for: tuple | None = None
-        self._tagger_labels: tuple[str, ...] = ()
+        self.tagger_labels: tuple[str, ...] = ()
         self._tagger_description: dict[str, Any] = {}
 
     def configure(self, config: ZeroShotConfig) -> None:
         """Build the tagger with ``config``'s options; fix the front end and the window in frames."""
-        from irbench.baselines.probe import model_options
+        from irbench.baselines.probe import identity_options, model_options
         from irbench.features.tagger_scores import TaggerScoresConfig
         from irbench.taggers import TAGGERS, get_tagger
 
@@ -105,10 +105,7 @@ class ZeroShotBaseline(Baseline):
         if self._configured_for == key:
             return
         tagger = get_tagger(self.tagger_name, **options)
-        stored = {k: v for k, v in options.items() if k != "cache_dir"}  # the folder is no identity...
-        resolved = getattr(tagger, "model_file", None)
-        if "cache_dir" in options and resolved and "model_file" not in stored:
-            stored["model_file"] = str(resolved)  # ...the weights file found in it is (with its SHA-256)
+        stored = identity_options(options, tagger)
         rate = int(tagger.sample_rate)
         hop = max(1, round(config.hop_seconds * rate))
         self.frontend_config = TaggerScoresConfig(
@@ -116,7 +113,7 @@ class ZeroShotBaseline(Baseline):
             weights_sha256=tagger.weights_sha256, sample_rate=rate, n_labels=len(tagger.labels),
             segment_seconds=config.segment_seconds, hop_length=hop)
         self.input_frames = max(1, round(config.window_seconds * rate / hop))
-        self._tagger_labels = tuple(tagger.labels)
+        self.tagger_labels = tuple(tagger.labels)
         self._tagger_description = dict(tagger.describe())
         self._configured_for = key
 
@@ -130,22 +127,22 @@ class ZeroShotBaseline(Baseline):
         """The map of ``task``'s classes to this tagger's labels: ``config.label_map_file`` or the built-in."""
         from irbench.taggers.label_maps import label_map
 
-        return label_map(self.tagger_name, task, file=config.label_map_file or None, labels=self._tagger_labels)
+        return label_map(self.tagger_name, task, file=config.label_map_file or None, labels=self.tagger_labels)
 
     def build(self, spec: ModelSpec, config: ZeroShotConfig) -> BuiltModel:
         """A :class:`LabelMapNet` for the task named in ``spec``, noted with the protocol, the tagger, the
         label map and the unmapped classes."""
         if not spec.labels:
             raise ConfigError(f"{self.name}: the task's class labels are needed to map the tagger's labels")
-        if not self._tagger_labels:
+        if not self.tagger_labels:
             self.configure(config)
         mapping = self.label_map(spec.task, config)
-        index = {label: i for i, label in enumerate(self._tagger_labels)}
+        index = {label: i for i, label in enumerate(self.tagger_labels)}
         unknown = sorted({label for labels in mapping.classes.values() for label in labels} - set(index))
         if unknown:
             raise ConfigError(f"{self.name}: the label map names labels the tagger does not have: "
                               f"{', '.join(map(repr, unknown[:5]))}")
-        assignment = np.zeros((len(spec.labels), len(self._tagger_labels)), dtype=np.float32)
+        assignment = np.zeros((len(spec.labels), len(self.tagger_labels)), dtype=np.float32)
         for row, label in enumerate(spec.labels):
             for tagger_label in mapping.classes.get(label, ()):
                 assignment[row, index[tagger_label]] = 1.0

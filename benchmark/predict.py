@@ -37,7 +37,7 @@ import torch
 from pydantic import ValidationError
 
 from irbench import __version__
-from irbench.data.audio import check_audio_file, load_audio
+from irbench.data.audio import check_finite, load_audio
 from irbench.baselines.base import Baseline, ModelSpec
 from irbench.errors import AudioDecodeError, IrbenchError
 from irbench.evaluation.aggregation import aggregate
@@ -226,8 +226,8 @@ def _whole_file(path: Path, sample_rate: int) -> np.ndarray:
     formats libsndfile lacks (MP3 on old builds, M4A). Raises ``AudioDecodeError`` naming the problem."""
     try:
         with quiet_native_stderr():
-            return load_audio(path, sample_rate)
-    except AudioDecodeError as first:
+            soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError) as first:  # a format libsndfile lacks: try audioread
         try:
             import warnings
 
@@ -241,7 +241,10 @@ def _whole_file(path: Path, sample_rate: int) -> np.ndarray:
                                    "recognises its format)") from first
         if audio.size == 0:
             raise AudioDecodeError(path, "not a readable audio file (it holds no audio samples)") from None
+        check_finite(path, audio)
         return audio.astype(np.float32)
+    with quiet_native_stderr():  # libsndfile reads it: its rate, NaN and decoding errors stand as they are
+        return load_audio(path, sample_rate)
 
 
 
@@ -369,7 +372,6 @@ def predict_file(run: LoadedRun, path: Path, batch_size: int | None = None) -> F
         raise AudioDecodeError(path, "no such file")
     if not path.is_file():
         raise AudioDecodeError(path, "not a file")
-    check_audio_file(path)  # an implausible sample rate or NaN/infinite samples, before any work
     source = _source(run, path)
     clips, segmented = _test_clips(run.task, path, source.seconds)
     frames = source.frames

@@ -49,6 +49,22 @@ SLOW_IMPORT_SECONDS = 5.0
 """Seconds a plugin may take to import before irbench names it on stderr (it keeps waiting for it)."""
 
 
+def concrete_subclass(base: type, spelled: str) -> Callable[[object], str | None]:
+    """A registry check: an entry must be a subclass of ``base`` (named ``spelled`` in the message, e.g.
+    ``irbench.Embedder``) with no abstract method left unimplemented; the check returns what is wrong or
+    ``None``."""
+    import inspect
+
+    def check(entry: object) -> str | None:
+        if not (isinstance(entry, type) and issubclass(entry, base)):
+            return f"is a {type(entry).__name__}, not a subclass of {spelled}"
+        if inspect.isabstract(entry):
+            return f"leaves abstract methods unimplemented: {', '.join(sorted(entry.__abstractmethods__))}"
+        return None
+
+    return check
+
+
 class PluginWarning(UserWarning):
     """A plugin was skipped: it failed to import or its check, or its name clashes with a built-in."""
 

@@ -54,7 +54,7 @@ def test_every_task_s_built_in_map_scores_its_classes_from_the_tagger_s_labels(t
 
     baseline = get_baseline("zero-shot:cnn14-audioset")
     labels = tuple(audioset_labels())
-    baseline._tagger_labels = labels  # the labels configure() would read, without building Cnn14
+    baseline.tagger_labels = labels  # the labels configure() would read, without building Cnn14
     built = baseline.build(spec_for(task, len(labels)), baseline.training)
     mapped = {label: i for i, label in enumerate(labels)}
     scores = torch.zeros(2, len(labels), 6)
@@ -80,7 +80,7 @@ def test_a_map_naming_a_label_the_tagger_lacks_is_refused(tmp_path):
     baseline = get_baseline("zero-shot:cnn14-audioset")
     from irbench.taggers.audioset import audioset_labels
 
-    baseline._tagger_labels = tuple(audioset_labels())
+    baseline.tagger_labels = tuple(audioset_labels())
     config = baseline.training.model_copy(update={"label_map_file": str(bad)})
     with pytest.raises(ConfigError, match="Grand piano of doom"):
         baseline.build(spec_for("medley-solos-binary", 527), config)

@@ -118,10 +118,16 @@ def _print_table(name: str, checks: list) -> None:
 def _validate_embedder(name: str, config: list[str]) -> None:
     """Each embedder check as ok/FAILED with what was measured, at most 80 columns; exit 1 on a failure."""
     from irbench.embedders import parse_options
-    from irbench.embedders.validate import report_lines
     from irbench.validate import validate_embedder
 
-    checks = validate_embedder(name, parse_options(config))
+    _print_checks(name, validate_embedder(name, parse_options(config)))
+
+
+def _print_checks(name: str, checks: list) -> None:
+    """Embedder or tagger checks (``EmbedderCheck``) as ok/FAILED lines of at most 80 columns; exit 1 on a
+    failure."""
+    from irbench.embedders.validate import report_lines
+
     typer.echo(f"irbench validate {name}")
     for line in report_lines(checks, width=80):
         typer.echo(line)
@@ -141,12 +147,6 @@ def _is_tagger(name: str) -> bool:
 def _validate_tagger(name: str, config: list[str]) -> None:
     """Each tagger check as ok/FAILED with what was measured, at most 80 columns; exit 1 on a failure."""
     from irbench.embedders import parse_options
-    from irbench.embedders.validate import report_lines
     from irbench.validate import validate_tagger
 
-    checks = validate_tagger(name, parse_options(config))
-    typer.echo(f"irbench validate {name}")
-    for line in report_lines(checks, width=80):
-        typer.echo(line)
-    if not all(check.passed for check in checks):
-        raise typer.Exit(1)
+    _print_checks(name, validate_tagger(name, parse_options(config)))

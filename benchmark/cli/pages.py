@@ -61,9 +61,9 @@ def _no_flag_types(params: list) -> list:
     return params
 
 
-class Command(TyperCommand):
-    """A typer command whose help paragraphs are unwrapped (:func:`unwrap`), whose line in a group's list is
-    its first sentence unless ``short_help`` is given, and whose flags show no ``<bool>``."""
+class _ReadsWell:
+    """Unwrapped help paragraphs (:func:`unwrap`), a first-sentence line in a group's list unless
+    ``short_help`` is given, and flags without a type label: what :class:`Command` and :class:`Group` share."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,17 +75,12 @@ class Command(TyperCommand):
         return _no_flag_types(super().get_params(ctx))
 
 
-class Group(TyperGroup):
-    """:class:`Command`'s reading for a group of commands (``irbench``, ``irbench sweep``, ...)."""
+class Command(_ReadsWell, TyperCommand):
+    """A typer command that reads well at 80 columns (see :class:`_ReadsWell`)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.help = unwrap(self.help)
-        self.short_help = self.short_help or first_sentence(self.help)
 
-    def get_params(self, ctx) -> list:
-        """typer's parameters (``--help`` included), flags without a type label."""
-        return _no_flag_types(super().get_params(ctx))
+class Group(_ReadsWell, TyperGroup):
+    """A group of commands (``irbench``, ``irbench sweep``, ...) that reads well at 80 columns."""
 
 
 def read_well(app: typer.Typer) -> typer.Typer:

@@ -50,15 +50,15 @@ def predict(
     placed as the task's evaluation places them (IRMAS: non-overlapping; a trailing remainder shorter than
     a window is not scored); MusicNet runs score each 3-s segment as their test clips were scored. A file
     whose loudest 400-ms block is under -50 dBFS holds "no sound". Memory stays bounded for long files."""
-    from irbench.data.audio import check_audio_file
+    from irbench.data.audio import check_header_rate
     from irbench.errors import ConfigError
     from irbench.predict import predict_file
 
     if fmt not in ("table", "json", "csv"):
         raise ConfigError(f"--format takes table, json or csv, not {fmt!r}")
-    for path in audio:  # a damaged header or NaN samples are refused before the model is loaded
+    for path in audio:  # an implausible header is refused before the model is loaded (NaN samples: as read)
         if path.is_file():
-            check_audio_file(path)
+            check_header_rate(path)
     loaded = _load(run)
     results = [predict_file(loaded, path) for path in audio]
     if fmt == "json":

@@ -18,7 +18,6 @@ MIN_SAMPLE_RATE = 1_000
 file whose header says 1 Hz would be resampled to hours of audio (minutes of work, no output)."""
 MAX_SAMPLE_RATE = 384_000
 """Highest sample rate (Hz) a header may state: the highest rate of studio converters (DXD x 4)."""
-SCAN_FRAMES = 1 << 16  # frames per block when a file's samples are checked without decoding it whole
 
 
 @dataclass(frozen=True)
@@ -67,26 +66,16 @@ def check_finite(path: Path, samples: np.ndarray, offset: int = 0) -> None:
                            "such audio gives NaN features and scores")
 
 
-def check_audio_file(path: Path) -> None:
-    """Check a file libsndfile reads before any work is spent on it: a plausible header sample rate (at
-    once, from the header) and no NaN or infinite sample (read ``SCAN_FRAMES`` frames at a time, so memory
-    stays bounded for any length). Files libsndfile cannot open are left to the decoder that reads them
-    (its own error names the problem).
+def check_header_rate(path: Path) -> None:
+    """Refuse a file whose header gives an implausible sample rate (:func:`check_sample_rate`), reading the
+    header only; a file libsndfile cannot open is left to the decoder that reads it.
 
-    Raises ``AudioDecodeError`` naming the file and the problem."""
+    Raises ``AudioDecodeError`` naming the file and the rate."""
     try:
-        sound = soundfile.SoundFile(str(path))
+        info = soundfile.info(str(path))
     except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError):
         return
-    with sound:
-        check_sample_rate(path, sound.samplerate)
-        offset = 0
-        try:
-            for block in sound.blocks(blocksize=SCAN_FRAMES, dtype="float32", always_2d=True):
-                check_finite(path, block, offset)
-                offset += len(block)
-        except (soundfile.LibsndfileError, RuntimeError) as error:
-            raise AudioDecodeError(path, f"it cannot be decoded past frame {offset} ({error})") from error
+    check_sample_rate(path, info.samplerate)
 
 
 def decode_audio(path: Path, sample_rate: int) -> DecodedAudio:

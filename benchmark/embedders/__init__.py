@@ -22,19 +22,14 @@ from typing import Any
 
 from irbench.embedders.base import Embedder, EmbedderError, EmbedderOutput
 from irbench.errors import ConfigError
-from irbench.registry import Registry
+from irbench.registry import Registry, concrete_subclass
 
 __all__ = ["EMBEDDERS", "SCHEMES", "Embedder", "EmbedderError", "EmbedderOutput", "check_embedder",
            "construct", "get_embedder", "is_embedder_name", "parse_options"]
 
 
-def check_embedder(entry: object) -> str | None:
-    """What is wrong with a registered embedder: it must be a concrete ``Embedder`` subclass."""
-    if not (isinstance(entry, type) and issubclass(entry, Embedder)):
-        return f"is a {type(entry).__name__}, not a subclass of irbench.Embedder"
-    if inspect.isabstract(entry):
-        return f"leaves abstract methods unimplemented: {', '.join(sorted(entry.__abstractmethods__))}"
-    return None
+check_embedder = concrete_subclass(Embedder, "irbench.Embedder")
+"""What is wrong with a registered embedder: it must be a concrete ``Embedder`` subclass."""
 
 
 EMBEDDERS: Registry[type[Embedder]] = Registry("embedder", entry_point_group="irbench.embedders",

@@ -350,13 +350,18 @@ CHECKS: tuple[Callable[[Session], Outcome], ...] = (
 def run_embedder_checks(embedder: Embedder) -> list[EmbedderCheck]:
     """Every check of this module on ``embedder``, in order; a failure of the contract or output check stops
     the rest. Never raises for the embedder's faults: they are failed checks."""
-    session = Session(embedder)
+    return run_checks(Session(embedder), BASIC_CHECKS, CHECKS)
+
+
+def run_checks(session: Any, basic: tuple, behavioural: tuple) -> list[EmbedderCheck]:
+    """Run ``basic`` checks in order, stopping at the first failure (nothing else can be measured), then every
+    ``behavioural`` one; each a function of ``session`` (see :func:`run_check`)."""
     results = []
-    for check in BASIC_CHECKS:
+    for check in basic:
         results.append(run_check(check, session))
         if not results[-1].passed:
             return results
-    return results + [run_check(check, session) for check in CHECKS]
+    return results + [run_check(check, session) for check in behavioural]
 
 
 def report_lines(checks: list[EmbedderCheck], width: int = 80) -> list[str]:

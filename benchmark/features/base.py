@@ -82,3 +82,17 @@ class Frontend(torch.nn.Module):
         if waveform.dim() == 1:
             return self.transform(waveform[None])[0]
         return self.transform(waveform)
+
+
+def check_declared(kind: str, name: str, declared: dict, config: BaseModel) -> None:
+    """Refuse a pretrained model (an embedder or tagger, ``kind``) that now declares other values than the
+    run was configured with (``declared``: version, weights SHA-256, sample rate in Hz, sizes), so a feature
+    cache never mixes two models' outputs under one key.
+
+    Raises ``ConfigError`` naming the model and each changed value."""
+    from irbench.errors import ConfigError
+
+    wanted = {key: getattr(config, key) for key in declared}
+    if declared != wanted:
+        changed = ", ".join(f"{k} {wanted[k]!r} -> {declared[k]!r}" for k in declared if declared[k] != wanted[k])
+        raise ConfigError(f"{kind} {name!r} changed since this run was configured ({changed})")

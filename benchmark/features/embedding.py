@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from irbench.features.base import FrameGrid, Frontend
+from irbench.features.base import FrameGrid, Frontend, check_declared
 
 MEASURE_SECONDS = 10.0
 """Length of the seeded noise :func:`measure_hop` embeds to read an embedder's frame hop."""
@@ -121,17 +121,11 @@ class EmbeddingFrontend(Frontend):
         """The configured embedder, built once and checked against the configuration."""
         if self._embedder is None:
             from irbench.embedders import get_embedder
-            from irbench.errors import ConfigError
 
             built = get_embedder(self.config.embedder, **self.config.options)
-            declared = {"version": built.version, "weights_sha256": built.weights_sha256,
-                        "sample_rate": int(built.sample_rate), "embedding_size": int(built.embedding_size)}
-            wanted = {key: getattr(self.config, key) for key in declared}
-            if declared != wanted:
-                changed = ", ".join(f"{k} {wanted[k]!r} -> {declared[k]!r}" for k in declared
-                                    if declared[k] != wanted[k])
-                raise ConfigError(f"embedder {self.config.embedder!r} changed since this run was configured "
-                                  f"({changed})")
+            check_declared("embedder", self.config.embedder, {
+                "version": built.version, "weights_sha256": built.weights_sha256,
+                "sample_rate": int(built.sample_rate), "embedding_size": int(built.embedding_size)}, self.config)
             self._embedder = built
         return self._embedder
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from irbench.features.base import FrameGrid, Frontend
+from irbench.features.base import FrameGrid, Frontend, check_declared
 
 SEGMENTS_PER_CALL = 32
 
@@ -64,17 +64,12 @@ class TaggerScores(Frontend):
     def tagger(self):
         """The configured tagger, built once and checked against the configuration."""
         if self._tagger is None:
-            from irbench.errors import ConfigError
             from irbench.taggers import get_tagger
 
             built = get_tagger(self.config.tagger, **self.config.options)
-            declared = {"version": built.version, "weights_sha256": built.weights_sha256,
-                        "sample_rate": int(built.sample_rate), "n_labels": len(built.labels)}
-            wanted = {key: getattr(self.config, key) for key in declared}
-            if declared != wanted:
-                changed = ", ".join(f"{k} {wanted[k]!r} -> {declared[k]!r}" for k in declared
-                                    if declared[k] != wanted[k])
-                raise ConfigError(f"tagger {self.config.tagger!r} changed since this run was configured ({changed})")
+            check_declared("tagger", self.config.tagger, {
+                "version": built.version, "weights_sha256": built.weights_sha256,
+                "sample_rate": int(built.sample_rate), "n_labels": len(built.labels)}, self.config)
             self._tagger = built
         return self._tagger
 

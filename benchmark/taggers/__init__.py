@@ -10,22 +10,16 @@ recorded label map (:mod:`irbench.taggers.label_maps`); ``irbench validate <tagg
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from irbench.registry import Registry
+from irbench.registry import Registry, concrete_subclass
 from irbench.taggers.base import Tagger, TaggerError
 
 __all__ = ["TAGGERS", "Tagger", "TaggerError", "check_tagger", "get_tagger"]
 
 
-def check_tagger(entry: object) -> str | None:
-    """What is wrong with a registered tagger: it must be a concrete ``Tagger`` subclass."""
-    if not (isinstance(entry, type) and issubclass(entry, Tagger)):
-        return f"is a {type(entry).__name__}, not a subclass of irbench.taggers.Tagger"
-    if inspect.isabstract(entry):
-        return f"leaves abstract methods unimplemented: {', '.join(sorted(entry.__abstractmethods__))}"
-    return None
+check_tagger = concrete_subclass(Tagger, "irbench.taggers.Tagger")
+"""What is wrong with a registered tagger: it must be a concrete ``Tagger`` subclass."""
 
 
 TAGGERS: Registry[type[Tagger]] = Registry("tagger", entry_point_group="irbench.taggers", check=check_tagger)

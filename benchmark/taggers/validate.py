@@ -29,7 +29,7 @@ from irbench.embedders.validate import (
     compare,
     fit,
     noise,
-    run_check,
+    run_checks,
     titled,
 )
 from irbench.taggers.base import Tagger, TaggerError, contract_problems
@@ -134,10 +134,4 @@ def run_tagger_checks(tagger: Tagger) -> list[EmbedderCheck]:
     results (name, passed, what was measured, figure, tolerance; :func:`~irbench.embedders.validate.report_lines`
     prints them). A failure of the contract or scores check stops the rest. Never raises for the tagger's
     faults: they are failed checks."""
-    session = TaggerSession(tagger)
-    results = []
-    for check in BASIC_TAGGER_CHECKS:
-        results.append(run_check(check, session))
-        if not results[-1].passed:
-            return results
-    return results + [run_check(check, session) for check in TAGGER_CHECKS]
+    return run_checks(TaggerSession(tagger), BASIC_TAGGER_CHECKS, TAGGER_CHECKS)
