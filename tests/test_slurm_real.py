@@ -36,7 +36,8 @@ def _reachable() -> str | None:
     except subprocess.TimeoutExpired:
         return "sinfo gave no answer in 10 s"
     if done.returncode != 0:
-        return f"sinfo failed: {done.stderr.strip()[:200]} (set SLURM_CONF, or run scripts/slurm-up FOLDER)"
+        first = (done.stderr.strip().splitlines() or ["no message"])[0][:120]
+        return f"sinfo failed ({first}); set SLURM_CONF, or run scripts/slurm-up FOLDER"
     if not any(state.strip() in ("idle", "mix", "mixed") for state in done.stdout.splitlines()):
         return f"no idle node in sinfo: {done.stdout.strip()[:200]!r}"
     return None
