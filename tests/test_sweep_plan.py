@@ -177,7 +177,9 @@ def test_slurm_submits_one_array_with_the_requested_resources(monkeypatch, capsy
         f'cp "$last" "{log}.script"\n'
         'echo "Submitted batch job 1234"\n')
     (bin_dir / "srun").write_text("#!/bin/sh\nexit 0\n")
-    for tool in ("sbatch", "srun"):
+    for tool in ("scontrol", "sinfo", "squeue", "sacct"):  # a real Slurm here must not answer for the fake one
+        (bin_dir / tool).write_text("#!/bin/sh\necho 'Unable to contact slurm controller'\nexit 1\n")
+    for tool in ("sbatch", "srun", "scontrol", "sinfo", "squeue", "sacct"):
         (bin_dir / tool).chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     results = tmp_path / "results"
