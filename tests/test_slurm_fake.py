@@ -263,6 +263,37 @@ def test_a_job_neither_queued_nor_in_sacct_has_ended(monkeypatch, tmp_path):
     assert failure.error == "GONE" and "left the queue" in failure.message
 
 
+def test_a_one_task_array_cancelled_while_pending_takes_sacct_s_line_for_its_main_id(monkeypatch, tmp_path):
+    """Slurm 22.05's ``sacct`` lists a one-task array cancelled while it waits under its main id only
+    (``1234``, not ``1234_0``): the task takes that line, so its cell says CANCELLED, not GONE."""
+    from irbench.sweep.scheduler import job_states
+
+    slurm = FakeSlurm(tmp_path, monkeypatch)
+    slurm.write("squeue", "", exit_code=1, err="slurm_load_jobs error: Invalid job id specified")
+    slurm.write("sacct", "1234|CANCELLED by 0|0:0|None")
+    states, notes = job_states({"1234_0"})
+    assert states["1234_0"].state == "CANCELLED" and states["1234_0"].source == "sacct" and notes == []
+    slurm.write("sacct", "1234_1|COMPLETED|0:0|None\n1234|CANCELLED by 0|0:0|None")
+    states, _ = job_states({"1234_1"})
+    assert states["1234_1"].state == "COMPLETED"  # a task's own line wins over its main id's
+
+
+def test_a_job_gone_from_the_queue_is_never_running_even_where_accounting_lags(monkeypatch, tmp_path):
+    """``squeue`` no longer lists the task but ``sacct`` still says RUNNING (slurmdbd behind): it is GONE, so
+    a waiting sweep cannot wait for it forever; once ``sacct`` has its end, that state is taken."""
+    from irbench.sweep.scheduler import job_states
+
+    slurm = FakeSlurm(tmp_path, monkeypatch)
+    slurm.write("squeue", "", exit_code=1, err="slurm_load_jobs error: Invalid job id specified")
+    slurm.write("sacct", "1234_0|RUNNING|0:0|None")
+    states, _ = job_states({"1234_0"})
+    assert states["1234_0"].state == "GONE" and not states["1234_0"].running
+    assert "sacct still says RUNNING" in states["1234_0"].reason
+    slurm.write("sacct", "1234_0|TIMEOUT|0:0|TimeLimit")
+    states, _ = job_states({"1234_0"})
+    assert states["1234_0"].state == "TIMEOUT"
+
+
 def test_a_requeue_adds_the_earlier_attempts_seconds():
     from irbench.run.runner import RunOptions
     from irbench.sweep import job as job_module

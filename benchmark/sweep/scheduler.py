@@ -6,8 +6,10 @@ answers what it could learn and a ``note`` saying what it could not (shown once 
 
 - :func:`job_states`: job id (``1234_7`` for an array task) -> :class:`JobState`. Jobs still in the queue
   come from ``squeue`` (state and pending reason, one line per array task); jobs that left it from
-  ``sacct``. Without ``sacct`` (absent, or accounting down), a job that left the queue is ``GONE``: it ended,
-  and how is unknown; a cell of it without a record has failed.
+  ``sacct``. Without ``sacct`` (absent, or accounting down: it exits non-zero, or gives no answer in
+  :data:`QUERY_TIMEOUT_S`), a job that left the queue is ``GONE``: it ended, and how is unknown; a cell of it
+  without a record has failed. A job that left the queue is never taken for running or queued, even where
+  accounting lags behind (``sacct`` still says ``RUNNING``): it is ``GONE`` until ``sacct`` has its end.
 - :func:`partition_limits` and :func:`check_limits`: ``--time``, ``--gpus``, ``--cpus`` and ``--mem-gb``
   against the partition's ``MaxTime``, ``TRES`` (its total CPUs, memory, GPUs), ``MaxCPUsPerNode`` and
   ``MaxMemPerNode``, before anything is submitted.
@@ -92,8 +94,20 @@ def run_command(command: list[str]) -> tuple[int, str, str]:
 
 
 def one_line(text: str, limit: int = 300) -> str:
+    """``text``'s lines joined with ``; `` into one, cut to ``limit`` characters."""
     line = "; ".join(part.strip() for part in text.strip().splitlines() if part.strip())
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def last_error(command: str, err: str, code: int) -> str:
+    """What a failed Slurm ``command`` said last, without its ``<command>: error:`` prefix (``sacct`` with
+    slurmdbd down prints three lines, the last one the gist: ``Problem talking to the database: Connection
+    refused``); ``exit <code>`` when it said nothing."""
+    lines = [line.strip() for line in err.strip().splitlines() if line.strip()]
+    if not lines:
+        return f"exit {code}"
+    last = re.sub(rf"^{re.escape(command)}: (error: )?", "", lines[-1])
+    return one_line(last)
 
 
 _ARRAY = re.compile(r"(?P<main>\d+)_\[(?P<ranges>[\d,\-]+)(?:%\d+)?\]")
@@ -142,7 +156,7 @@ def sacct_states(job_ids: set[str]) -> tuple[dict[str, JobState] | None, str]:
     code, out, err = run_command(["sacct", "--noheader", "--parsable2", "--allocations",
                            "--format=JobID,State,ExitCode,Reason", "--jobs", ",".join(mains)])
     if code != 0:
-        return None, f"sacct failed ({one_line(err) or f'exit {code}'})"
+        return None, f"sacct failed ({last_error('sacct', err, code)})"
     found = {}
     for line in out.splitlines():
         parts = line.split("|")
@@ -153,6 +167,10 @@ def sacct_states(job_ids: set[str]) -> tuple[dict[str, JobState] | None, str]:
         reason = parts[3].strip() if len(parts) > 3 else ""
         for job_id in expand_ids(parts[0]):
             found[job_id] = JobState(state, detail, reason, exit_code, source="sacct")
+    for job_id in job_ids:  # a one-task array cancelled before it started: sacct names it by its main id only
+        main = job_id.split("_")[0]
+        if job_id not in found and main != job_id and main in found:
+            found[job_id] = found[main]
     return found, ""
 
 
@@ -162,7 +180,8 @@ def job_states(job_ids: set[str]) -> tuple[dict[str, JobState], list[str]]:
 
     Jobs in the queue: ``squeue``'s word (it has the pending reason); the others: ``sacct``'s. A job that
     ``squeue`` answered without and ``sacct`` cannot tell about (``sacct`` down or absent; or it has no line for
-    it: an array task cancelled before it started, a job purged from accounting) is ``GONE``. Only when
+    it: an array task cancelled before it started, a job purged from accounting) is ``GONE``; so is one that
+    ``sacct`` still calls queued or running when ``squeue`` no longer lists it (accounting behind). Only when
     ``squeue`` cannot answer is a job left out (nothing known)."""
     if not job_ids:
         return {}, []
@@ -187,4 +206,7 @@ def job_states(job_ids: set[str]) -> tuple[dict[str, JobState], list[str]]:
         if queued is not None:  # sbatch returns once the job is queued: not in the queue now means it ended
             found.update({job_id: JobState(GONE, reason="left the queue; sacct has no record of it", source="gone")
                           for job_id in left - set(accounted)})
+            found.update({job_id: JobState(GONE, reason=f"left the queue; sacct still says {state.describe()}",
+                                           source="gone")
+                          for job_id, state in accounted.items() if job_id in left and not state.ended})
     return found, notes
