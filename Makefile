@@ -9,6 +9,9 @@ TORCH_INDEX ?=
 STAND_IN ?= data/irmas-stand-in
 # epochs of VGG per seed on the tiny stand-in (its default, 40, takes minutes on 2 cores)
 QUICKSTART_EPOCHS ?= 10
+# pytest-xdist processes for `make test`: one per core of the 2-core machines CI runs on (modules stay whole:
+# a module's tests share fixtures, and the real-Slurm ones one cluster)
+TEST_WORKERS ?= 2
 BIN := $(VENV)/bin
 
 .PHONY: install quickstart test clean
@@ -30,7 +33,7 @@ quickstart: install
 	$(BIN)/irbench report --results-dir results --out reports
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 clean:
 	rm -rf $(VENV) .cache data results/irmas reports/index.html

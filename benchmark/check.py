@@ -6,25 +6,21 @@ metrics, per-class figures and thresholds, and the two checkpoints' tensors, bit
 windows per second (training windows x epochs / training seconds), the run's peak host memory and, on CUDA,
 the peak device memory, and writes everything as JSON (``check.json`` in the work folder).
 
-``quick`` (what CI runs on CPU) trains on the smallest IRMAS layout that still splits (two clips of two
-recordings per class, three test clips: 22 training windows of 3 s) for one epoch; otherwise the tiny
-stand-in (132 training clips). The first command to run on a machine with a GPU: ``irbench check --device
+``quick`` (what CI runs on CPU) trains on the IRMAS stand-in at scale ``micro``, the smallest layout that
+still splits (two clips of two recordings per class, six test clips: 22 training windows of 3 s), for one
+epoch; otherwise the tiny stand-in (132 training clips). The first command to run on a machine with a GPU: ``irbench check --device
 cuda``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import resource
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 DEFAULT_BASELINES = ("constant", "mlp", "vgg", "transformer", "cnn14", "multistft-panns")
-QUICK_CLIPS_PER_CLASS = 2
-QUICK_TEST_CLIPS = 3
 
 
 @dataclass
@@ -44,37 +40,15 @@ class BaselineCheck:
 
 
 def stand_in(work: Path, quick: bool) -> Path:
-    """The IRMAS stand-in the check trains on, rendered under ``work`` once (tiny; ``quick``: a subset of it
-    linked into ``work/irmas-quick``)."""
+    """The IRMAS stand-in the check trains on, rendered under ``work`` once: scale ``tiny``, or with
+    ``quick`` scale ``micro`` (``work/irmas-micro``)."""
     from irbench.synth.irmas import synthesise_irmas
 
-    tiny = work / "irmas-tiny"
-    if not (tiny / "irbench-stand-in.json").exists():
-        synthesise_irmas(tiny, scale="tiny", seed=0, workers=1, show_progress=False)
-    if not quick:
-        return tiny
-    quick_root = work / "irmas-quick"
-    if quick_root.exists():
-        return quick_root
-    partial = work / "irmas-quick.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    for folder in sorted((tiny / "IRMAS-TrainingData").iterdir()):
-        by_recording: dict[str, Path] = {}
-        for clip in sorted(folder.glob("*.wav")):
-            by_recording.setdefault(clip.name.rsplit("__", 1)[0], clip)
-        for clip in list(by_recording.values())[:QUICK_CLIPS_PER_CLASS]:
-            _link(clip, partial / "IRMAS-TrainingData" / folder.name / clip.name)
-    for clip in sorted(tiny.glob("IRMAS-TestingData-Part1/*/*.wav"))[:QUICK_TEST_CLIPS]:
-        for source in (clip, clip.with_suffix(".txt")):
-            _link(source, partial / source.relative_to(tiny))
-    shutil.copy2(tiny / "irbench-stand-in.json", partial / "irbench-stand-in.json")
-    partial.rename(quick_root)
-    return quick_root
-
-
-def _link(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(source.resolve(), target)
+    scale = "micro" if quick else "tiny"
+    root = work / f"irmas-{scale}"
+    if not (root / "irbench-stand-in.json").exists():
+        synthesise_irmas(root, scale=scale, seed=0, workers=1, show_progress=False)
+    return root
 
 
 def compare_runs(first: Path, second: Path) -> list[str]:

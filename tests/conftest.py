@@ -94,6 +94,25 @@ def stand_in(tmp_path_factory: pytest.TempPathFactory, tiny_irmas: Path):
     return get
 
 
+@pytest.fixture(scope="session")
+def micro_stand_in(tmp_path_factory: pytest.TempPathFactory):
+    """``micro_stand_in(task)`` -> the folder of that task's stand-in at scale ``micro`` (the smallest layout
+    that still splits: for heavy models such as Cnn14 on 2 CPU cores), rendered once per session."""
+    from irbench.synth import shared_stand_in, stand_in_generator
+
+    made: dict[str, Path] = {}
+
+    def get(task: str) -> Path:
+        dataset = shared_stand_in(task)
+        if dataset not in made:
+            out = tmp_path_factory.mktemp(f"{dataset}-micro")
+            stand_in_generator(dataset)(0).synthesise(out, "micro", workers=1, show_progress=False)
+            made[dataset] = out
+        return made[dataset]
+
+    return get
+
+
 def link(source: Path, target: Path) -> None:
     """Symbolic link ``target`` -> ``source`` (never a copy of real dataset files)."""
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,8 @@ from helpers import run_cli
 from irbench.check import compare_runs, run_check
 
 
-def test_quick_check_finds_identical_runs_and_writes_its_figures(tmp_path, tiny_irmas, monkeypatch, capsys):
-    os.symlink(tiny_irmas, tmp_path / "irmas-tiny")  # the stand-in the check would render
+def test_quick_check_finds_identical_runs_and_writes_its_figures(tmp_path, micro_stand_in, monkeypatch, capsys):
+    os.symlink(micro_stand_in("irmas"), tmp_path / "irmas-micro")  # the stand-in the check would render
     code, out, err = run_cli(monkeypatch, capsys, "check", "--device", "cpu", "--quick", "--baseline", "constant",
                              "--baseline", "mlp", "--work-dir", str(tmp_path))
     assert code == 0, err

@@ -37,7 +37,7 @@ def test_drum_tags_match_the_plan_and_both_name_patterns_occur():
 def test_full_scale_has_the_real_sizes():
     plans = IrmasStandIn(0).plan("full")
     assert sum(not p.is_test for p in plans) == 6705 and sum(p.is_test for p in plans) == 2874
-    assert set(SCALES) == {"tiny", "small", "full"}
+    assert set(SCALES) == {"micro", "tiny", "small", "full"}
 
 
 def test_same_seed_same_bytes_other_seed_other_audio(tmp_path):

@@ -1,6 +1,7 @@
-"""zero-shot:<tagger> and probe:cnn14 with random-weight Cnn14 (no download): they run end to end, their records
-name the tagger or embedder, the label map and what it could not map; a tagger that says the same for every
-clip cannot beat the floor; every task's built-in map turns tagger scores into that task's classes."""
+"""zero-shot:<tagger> and probe:cnn14 with random-weight Cnn14 (no download) on every task's micro stand-in:
+they run end to end, their records name the tagger or embedder, the label map, what it could not map and what
+the probe chose; a tagger that says the same for every clip cannot beat the floor; every task's built-in map
+turns tagger scores into that task's classes."""
 
 from __future__ import annotations
 
@@ -21,24 +22,63 @@ def only_record(folder):
     return json.loads(path.read_text())
 
 
-@pytest.mark.parametrize("baseline", ["zero-shot:cnn14-audioset", "probe:cnn14"])
-def test_random_weight_cnn14_runs_zero_shot_and_as_a_probe(baseline, tmp_path, monkeypatch, capsys, micro_irmas):
-    extra = ("--config", "hop_seconds=1.0") if baseline.startswith("zero-shot") else ("--max-epochs", "2")
-    code, _, err = run_cli(monkeypatch, capsys, "run", "--task", "irmas", "--baseline", baseline,
-                           "--data-home", str(micro_irmas), "--results-dir", str(tmp_path / "results"),
-                           "--cache-dir", str(tmp_path / "cache"), "--config", "weights=random", *extra)
-    assert code == 0, err
-    record = only_record(tmp_path / "results")
-    notes = record["config"]["baseline"]["notes"]
-    assert record["baseline"] == baseline
-    if baseline.startswith("zero-shot"):
-        assert notes["track"] == "zero-shot" and notes["tagger"]["n_labels"] == 527
-        assert "random" in notes["tagger"]["version"]
-        assert notes["unmapped_classes"] == []  # every IRMAS instrument has an AudioSet class
-        assert record["training"]["epochs"] == 0
-    else:
-        assert notes["track"] == "probe-v1" and notes["embedder"]["embedding_size"] == 2048
-        assert record["config"]["baseline"]["frontend_config"]["hop_length"] == 10240  # 320 ms at 32 kHz
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory):
+    """One cache for the module: a dataset's two tasks (medley-solos and its binary subset, musicnet and
+    musicnet-instruments) embed and tag each audio file once."""
+    return tmp_path_factory.mktemp("cnn14-cache")
+
+
+@pytest.mark.parametrize("task", sorted(TASKS.names()))
+def test_random_weight_cnn14_runs_as_a_probe_and_zero_shot_on_every_task(task, micro_stand_in, shared_cache,
+                                                                         tmp_path, monkeypatch, capsys):
+    from irbench.taggers.label_maps import label_map
+
+    common = ("--task", task, "--data-home", str(micro_stand_in(task)), "--cache-dir", str(shared_cache),
+              "--config", "weights=random", "--threads", "1")
+    for baseline, extra in (("probe:cnn14", ("--max-epochs", "2")),
+                            ("zero-shot:cnn14-audioset", ("--config", "hop_seconds=1.0"))):
+        results = tmp_path / baseline.replace(":", "+")
+        code, _, err = run_cli(monkeypatch, capsys, "run", *common, "--baseline", baseline,
+                               "--results-dir", str(results), *extra)
+        assert code == 0, err
+        record = only_record(results)
+        notes = record["config"]["baseline"]["notes"]
+        assert record["baseline"] == baseline and record["task"] == task
+        assert 0.0 <= record["metrics"][record["main_score"]] <= 1.0
+        if baseline.startswith("zero-shot"):
+            assert notes["track"] == "zero-shot" and notes["tagger"]["n_labels"] == 527
+            assert "random" in notes["tagger"]["version"]
+            assert notes["unmapped_classes"] == list(label_map("cnn14-audioset", task).unmapped)
+            assert record["training"]["epochs"] == 0
+        else:
+            assert notes["track"] == "probe-v1" and notes["embedder"]["embedding_size"] == 2048
+            assert "random" in notes["embedder"]["version"]
+            assert record["config"]["baseline"]["frontend_config"]["hop_length"] == 10240  # 320 ms at 32 kHz
+            grid = notes["selection"]["grid"]["learning_rate"]
+            assert grid == [3.2e-3, 1e-3, 3.2e-4, 1e-4]  # HEAR's grid, chosen on validation only
+            assert notes["selection"]["chosen"]["learning_rate"] in grid
+
+
+@pytest.mark.parametrize("task", sorted(TASKS.names()))
+def test_pretrained_cnn14_runs_as_a_probe_and_zero_shot_when_its_weights_are_cached(task, micro_stand_in,
+                                                                                   tmp_path, monkeypatch, capsys):
+    from irbench.baselines.panns_checkpoint import find_checkpoint
+
+    checkpoint = find_checkpoint(None).path  # $IRBENCH_CNN14_CHECKPOINT, else the default cache
+    if checkpoint is None or not checkpoint.is_file():
+        pytest.skip("Cnn14's AudioSet checkpoint is not in the cache (irbench data download cnn14-weights, "
+                    "or $IRBENCH_CNN14_CHECKPOINT); the random-weight test above runs instead")
+    for baseline in ("probe:cnn14", "zero-shot:cnn14-audioset"):
+        results = tmp_path / baseline.replace(":", "+")
+        code, _, err = run_cli(monkeypatch, capsys, "run", "--task", task, "--baseline", baseline,
+                               "--data-home", str(micro_stand_in(task)), "--cache-dir", str(tmp_path / "cache"),
+                               "--results-dir", str(results), "--config", f"model_file={checkpoint}",
+                               "--max-epochs", "2", "--threads", "1")
+        assert code == 0, err
+        notes = only_record(results)["config"]["baseline"]["notes"]
+        model = notes["tagger" if baseline.startswith("zero-shot") else "embedder"]
+        assert model["weights_sha256"] and "random" not in model["version"]
 
 
 def spec_for(task: str, n_labels: int) -> ModelSpec:

@@ -65,7 +65,7 @@ class StandInGenerator(ABC):
     bumped whenever a plan changes (names, grouping, labels), so a folder of an older plan is refused."""
 
     dataset: str
-    scales: tuple[str, ...] = ("tiny", "small", "full")
+    scales: tuple[str, ...] = ("micro", "tiny", "small", "full")
     real_data_probe: str
     layout: int = UNVERSIONED_LAYOUT
 

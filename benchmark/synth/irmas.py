@@ -5,7 +5,7 @@ instrument plays a melody (plus chords for keyboards and guitars) at full level,
 an optional bass line accompany it 10-20 dB lower, and drums (tag ``[dru]``) play on some clips. Names follow
 both real patterns: ``NNN__[cls][dru|nod][genre]SSSS__E.wav`` and ``[cls][genre]SSSS__E.wav``; three
 excerpts share a song number, like most of IRMAS's recordings (real: 2,157 of 2,257 songs have 3, the rest
-1-2; mirdata's full index).
+1-2; mirdata's full index); at scale ``micro`` one, so each class's two clips are two recordings.
 Test clips: 5-20 s with 1-3 labelled instruments at similar levels, in ``IRMAS-TestingData-Part{1,2,3}``
 (Part2's inner folder is ``IRTestingData-Part2`` as in the real archive), labels in ``.txt`` with one label
 and a TAB per line. Test excerpts come in tracks, named ``<NN> - Stand-in Piece No. <track>-<n>.wav`` (the
@@ -18,9 +18,10 @@ at least ``MIN_TEST_TRACKS`` tracks per part (tiny: 6 tracks of 24 excerpts, sma
 from the real ones and rescaled to the part's count. A track fixes its genre, drums, tempo, key and a pool
 of 2-4 instruments (no more than it has excerpts) that its excerpts' labels are drawn from, every pool member
 labelling at least one excerpt, so excerpts of one track are correlated as in real recordings; pools are
-dealt from shuffled decks of the 11 labels, so every class is in the test set at every scale. Deviations:
-the real label mix, excerpt lengths and tempo changes within a track are not reproduced (lengths are
-uniform in 5-20 s); a training song's three excerpts are still rendered independently.
+dealt from shuffled decks of the 11 labels, so every class is in the test set at every scale but micro (its
+6 test clips hold 6 classes). Deviations: the real label mix, excerpt lengths and tempo changes within a
+track are not reproduced (lengths are uniform in 5-20 s); a training song's three excerpts are still
+rendered independently.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ VOICES: dict[str, Voice] = {
 # Real IRMAS per-class training counts (its README) and test sizes per part (mirdata's full index).
 FULL_TRAINING = dict(zip(LABELS, (388, 505, 451, 637, 760, 682, 721, 626, 577, 580, 778)))
 SCALES: dict[str, tuple[dict[str, int], tuple[int, int, int]]] = {
+    "micro": ({label: 2 for label in LABELS}, (2, 2, 2)),
     "tiny": ({label: 12 for label in LABELS}, (8, 8, 8)),
     "small": ({label: 60 for label in LABELS}, (70, 80, 70)),
     "full": (FULL_TRAINING, (807, 1301, 766)),
@@ -62,6 +64,9 @@ REAL_TEST_TRACKS: tuple[tuple[int, ...], ...] = (
     (40, 35, 29, 28, 27, 24, 24, 22, 21, 20, 20, 19, 19, 18, 18, 17, 16, 16, 16, 16, 16, 15, 15, 14, 14, 14, 13,
      13, 13, 12, 11, 11, 10, 10, 10, 9, 9, 9, 9, 9, 9, 8, 8, 8, 8, 7, 7, 7, 7, 6, 5, 3, 2),
 )
+# Training excerpts per song (the real files come in songs of about three); at micro one, so the two clips
+# per class are two recordings and one of them can go to validation.
+EXCERPTS_PER_SONG = {"micro": 1}
 MIN_TEST_TRACKS = 2  # per part, so a tiny stand-in still has bootstrap units to resample
 __all__ = ["IN_PROGRESS", "IrmasStandIn", "REAL_TEST_TRACKS", "SCALES", "label_text", "synthesise_irmas",
            "track_sizes"]
@@ -125,15 +130,16 @@ class IrmasStandIn(StandInGenerator):
         rng = np.random.default_rng([self.seed, 0])
         plans: list[ClipPlan] = []
         song = 0
+        per_song = EXCERPTS_PER_SONG.get(scale, 3)
         for label in LABELS:
             for excerpt_index in range(training_counts[label]):
-                if excerpt_index % 3 == 0:
+                if excerpt_index % per_song == 0:
                     song += 1
                     genre = str(rng.choice(GENRES))
                     drums = genre != "cla" and bool(rng.random() < 0.5)
                     tagged = bool(rng.random() < 0.6)
                 tags = f"{song % 1000:03d}__[{label}][{'dru' if drums else 'nod'}]" if tagged else f"[{label}]"
-                name = f"{tags}[{genre}]{song:04d}__{excerpt_index % 3 + 1}.wav"
+                name = f"{tags}[{genre}]{song:04d}__{excerpt_index % per_song + 1}.wav"
                 plans.append(ClipPlan(f"{TRAINING_FOLDER}/{label}/{name}", (label,), TRAINING_SECONDS, drums,
                                       genre, len(plans), False, song))
         track, deck = 0, []  # deck: labels not yet given to a track's pool, so every class is in the test set

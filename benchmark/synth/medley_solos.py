@@ -43,7 +43,7 @@ VOICES = (
     Voice(71, 50, 84), Voice(30, 40, 79, True), Voice(53, 57, 79), Voice(73, 60, 93), Voice(0, 36, 96, True),
     Voice(66, 44, 72), Voice(56, 55, 82), Voice(40, 55, 93),
 )
-SUBSET_SIZES = {"tiny": (48, 24, 48), "small": (240, 120, 240), "full": (5841, 3494, 12236)}
+SUBSET_SIZES = {"micro": (16, 16, 16), "tiny": (48, 24, 48), "small": (240, 120, 240), "full": (5841, 3494, 12236)}
 SUBSETS = ("training", "validation", "test")
 # Clips per real song, per subset, sorted (the official metadata; see the module docstring).
 REAL_SONG_SIZES: dict[str, tuple[int, ...]] = {

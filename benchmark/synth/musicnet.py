@@ -38,7 +38,7 @@ ENSEMBLES = {
 }
 NOTE_VALUES = {0.25: "Sixteenth", 0.5: "Eighth", 0.75: "Dotted Eighth", 1.0: "Quarter", 1.5: "Dotted Quarter",
                2.0: "Half", 3.0: "Dotted Half", 4.0: "Whole"}
-SIZES = {"tiny": (6, 2, (20, 40)), "small": (30, 10, (30, 90)), "full": (320, 10, (60, 600))}
+SIZES = {"micro": (3, 1, (10, 15)), "tiny": (6, 2, (20, 40)), "small": (30, 10, (30, 90)), "full": (320, 10, (60, 600))}
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ VOICES: dict[str, Voice] = {
     "trombone": Voice(57, 40, 72), "trumpet": Voice(56, 55, 82), "ukulele": Voice(24, 60, 81, True),
     "violin": Voice(40, 55, 93), "voice": Voice(53, 48, 79),
 }
-SPLIT_SIZES = {"tiny": (60, 20), "small": (400, 120), "full": (14915, 5085)}
+SPLIT_SIZES = {"micro": (12, 6), "tiny": (60, 20), "small": (400, 120), "full": (14915, 5085)}
 MAX_TRACK_ID = 155_320  # FMA track ids of the real keys reach 155,311
 VGGISH_RATE, VGGISH_HOP_SECONDS, VGGISH_FRAMES, VGGISH_SIZE = 16_000, 0.96, 10, 128
 NPZ = "openmic-2018.npz"

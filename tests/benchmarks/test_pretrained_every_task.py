@@ -4,7 +4,7 @@ beside the floor (``constant``): each runs end to end and its main score and sec
 Cnn14 on a CPU core embeds about 4 s of audio per second, so the six tasks take tens of minutes: this runs
 when benchmarks are measured (``pytest tests/benchmarks/test_pretrained_every_task.py --benchmark-enable
 -s``), not in ``make test`` (whose budget is 10 minutes on 2 cores; ``tests/test_zero_shot.py`` runs both on
-the micro IRMAS stand-in there, and checks every task's label map without Cnn14).
+every task's micro stand-in there).
 """
 
 from __future__ import annotations
