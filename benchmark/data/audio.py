@@ -44,6 +44,28 @@ def mono_mix(audio: np.ndarray) -> np.ndarray:
     return audio.mean(axis=1)
 
 
+PCM16_SCALE = np.float32(1.0 / 32768.0)
+"""libsndfile's scale from 16-bit PCM to float (``SFC_SET_NORM_FLOAT``, the default): ``sample / 32768``."""
+
+
+def pcm16_mono(audio: np.ndarray) -> np.ndarray:
+    """``(n, channels)`` int16 PCM -> ``(n,)`` float32 mono: bit for bit ``mono_mix`` of the float32 samples
+    libsndfile would have decoded (``sample / 32768``), without making the float32 ``(n, channels)`` array.
+
+    Exact because every step is exact in float32: an int16 times ``2**-15`` is representable, and so is the
+    sum of two (17 bits) times ``0.5``. More than two channels take the float path (``mono_mix``'s mean
+    rounds). Raises nothing."""
+    channels = audio.shape[1]
+    if channels == 1:
+        return np.multiply(audio[:, 0], PCM16_SCALE, dtype=np.float32)
+    if channels == 2:
+        samples = audio.astype(np.float32)  # integers, exact; their sum too (17 bits)
+        mono = samples[:, 0] + samples[:, 1]
+        mono *= PCM16_SCALE * np.float32(0.5)
+        return mono
+    return mono_mix(np.multiply(audio, PCM16_SCALE, dtype=np.float32))
+
+
 def check_sample_rate(path: Path, rate: float) -> None:
     """Refuse a header's sample rate ``rate`` (Hz) outside ``MIN_SAMPLE_RATE`` .. ``MAX_SAMPLE_RATE``.
 
@@ -81,6 +103,9 @@ def check_header_rate(path: Path) -> None:
 def decode_audio(path: Path, sample_rate: int) -> DecodedAudio:
     """Read ``path``, average its channels to mono and resample to ``sample_rate`` Hz (soxr, ``HQ``).
 
+    16-bit PCM is read as integers and mixed by :func:`pcm16_mono` (the same float32 numbers as reading
+    floats, at a third of the cost); every other encoding is read as float32.
+
     Raises
     ------
     AudioDecodeError: the file is missing, unreadable, not audio, holds no samples, states an implausible
@@ -91,13 +116,17 @@ def decode_audio(path: Path, sample_rate: int) -> DecodedAudio:
         with soundfile.SoundFile(str(path)) as sound:
             rate = sound.samplerate
             check_sample_rate(path, rate)
-            audio = sound.read(dtype="float32", always_2d=True)
+            pcm16 = sound.subtype == "PCM_16"  # read as integers: half the bytes, always finite, same numbers
+            audio = sound.read(dtype="int16" if pcm16 else "float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError) as error:
         raise AudioDecodeError(path, str(error)) from error
     if audio.size == 0:
         raise AudioDecodeError(path, "the file holds no audio samples")
-    check_finite(path, audio)
-    mono = mono_mix(audio)
+    if pcm16:
+        mono = pcm16_mono(audio)
+    else:
+        check_finite(path, audio)
+        mono = mono_mix(audio)
     if rate != sample_rate:
         mono = soxr.resample(mono, rate, sample_rate, quality=RESAMPLER_QUALITY)
     return DecodedAudio(np.ascontiguousarray(mono, dtype=np.float32), int(audio.shape[0]), int(rate))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -37,6 +38,7 @@ class Frontend(torch.nn.Module):
     frame_local: ClassVar[bool] = True  # each frame depends only on the samples under it (streamable)
     in_process: ClassVar[bool] = False  # True: computed in the run's process, never in workers (built-ins only)
     from_file: ClassVar[bool] = False  # True: read by ``file_features(path)`` from a dataset's own files
+    thread_safe: ClassVar[bool] = False  # True: ``forward`` may run in several threads at once (pure torch ops)
 
     def file_features(self, audio):
         """``(n_features, frames)`` float32 read for the audio file ``audio`` from the dataset's files (front
@@ -76,6 +78,51 @@ class Frontend(torch.nn.Module):
     def transform(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> ``(batch, n_features, frames)``."""
         raise NotImplementedError
+
+    def frames(self, samples: int) -> int:
+        """Frames of a waveform of ``samples`` samples: ``1 + samples // hop_length`` (centred frames)."""
+        return 1 + samples // self.hop_length
+
+    def spectra(self, waveform: torch.Tensor):
+        """The batch stage of :meth:`transform_files`: ``(batch, samples)`` -> whatever :meth:`finish` reads
+        (e.g. ``|STFT|**2`` ``(batch, bins, frames)``), computed frame by frame, so that the first
+        :meth:`frames` frames of a zero-padded waveform are those of the waveform itself; ``None`` when the
+        front end has no such stage (each file is then transformed on its own)."""
+        return None
+
+    def finish(self, spectra, index: int, samples: int) -> torch.Tensor:
+        """The per-file stage of :meth:`transform_files`: the features ``(n_features, frames)`` of item
+        ``index`` of :meth:`spectra`'s output, whose waveform had ``samples`` samples before padding."""
+        raise NotImplementedError(f"front end {self.name!r} has no batch stage")
+
+    def transform_files(self, waveforms: Sequence[torch.Tensor], device: torch.device | str | None = None,
+                        ) -> list[torch.Tensor]:
+        """Features of several files at once on ``device`` (default: where this module's buffers are; the
+        module is moved there): waveforms ``(samples_i,)`` float32 -> ``(n_features, frames_i)`` each, on
+        ``device``, the same numbers as ``forward`` on each file (on CPU, bit for bit).
+
+        The waveforms are zero-padded to the longest into one ``(files, samples)`` tensor made on
+        ``device``; :meth:`spectra` runs on it once, then :meth:`finish` cuts each file's frames back to
+        its own :meth:`frames` before anything that mixes frames (projections whose float rounding depends
+        on the frame count, a clip-level dB floor). Centre padding is exact this way: a centred frame of a
+        file reaches at most ``n_fft // 2`` samples past the file's end, where the per-file path pads zeros
+        and the batch holds the padding's zeros. A front end without :meth:`spectra` transforms each file
+        alone, on ``device``. Raises ``ValueError`` for a waveform that is not one-dimensional."""
+        if any(w.dim() != 1 for w in waveforms):
+            raise ValueError("transform_files takes one-dimensional waveforms, one per file")
+        if not waveforms:
+            return []
+        if device is None:
+            device = next(iter(self.buffers()), torch.empty(0)).device
+        self.to(device)
+        lengths = [int(w.shape[0]) for w in waveforms]
+        batch = torch.zeros(len(waveforms), max(lengths), dtype=torch.float32, device=device)
+        for row, waveform in enumerate(waveforms):
+            batch[row, : lengths[row]] = waveform.to(device)
+        spectra = self.spectra(batch)
+        if spectra is None:
+            return [self(batch[row, :length]) for row, length in enumerate(lengths)]
+        return [self.finish(spectra, row, length) for row, length in enumerate(lengths)]
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` or ``(samples,)`` -> features, batch axis kept only if given."""

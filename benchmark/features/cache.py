@@ -12,8 +12,9 @@ An entry is two files under ``CACHE_DIR/features/<front end key>/<first two hex 
 - ``<sha256>.json``: the array's shape and dtype, a BLAKE2b checksum of its bytes, and the decoded audio's
   duration (seconds, samples, source sample rate) for the tasks' truncation checks.
 
-Both are written atomically, the array first; an entry exists once its ``.json`` does. Reading an entry in
-full (:meth:`FeatureCache.verify`) checks the ``.npy`` header against the ``.json`` and the file's size, and
+Both are written atomically (a temporary file beside it, renamed into place), the array first, by the
+holder of its group's lock (:meth:`FeatureCache.entry_lock`); an entry exists once its ``.json`` does.
+Reading an entry in full (:meth:`FeatureCache.verify`) checks the ``.npy`` header against the ``.json`` and the file's size, and
 the checksum against the bytes: a damaged entry raises :class:`CacheEntryDamaged` and is removed, so the
 caller recomputes it instead of training on damaged numbers.
 """
@@ -21,15 +22,16 @@ caller recomputes it instead of training on damaged numbers.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import threading
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from irbench.store.atomic import atomic_path, atomic_write_text
 from irbench.data.audio import MONO_MIX, RESAMPLER_QUALITY
 from irbench.errors import IrbenchError
 
@@ -37,17 +39,43 @@ FEATURE_CODE_VERSION = "2"  # 2: time-major arrays with a checksummed sidecar
 DTYPE = np.dtype("<f4")
 
 
+def lock_group(audio_sha256: str) -> str:
+    """Which of the sixteen entry locks guards this entry: the hash's first hex digit."""
+    return audio_sha256[:1]
+
+
+def lock_batches(jobs: list, size: int) -> list[list]:
+    """Split ``jobs`` (anything with a ``digest``: hex SHA-256, sorted) into batches of whole lock groups
+    (:func:`lock_group`), each closed once it holds at least ``size`` jobs: every
+    group's lock is taken once per call whatever the batch size, and no two batches share a lock (threads
+    never wait on each other). Raises ``ValueError`` when ``size < 1``."""
+    if size < 1:
+        raise ValueError(f"a batch holds at least one job, not {size}")
+    batches: list[list] = []
+    current: list = []
+    for _, group in itertools.groupby(jobs, key=lambda job: lock_group(job.digest)):
+        current.extend(group)
+        if len(current) >= size:
+            batches.append(current)
+            current = []
+    if current:
+        batches.append(current)
+    return batches
+
+
 class CacheEntryDamaged(IrbenchError):
     """A cache entry's files disagree with each other or with their checksum (truncated, overwritten)."""
 
 
-def frontend_key(name: str, config: dict) -> str:
-    """Folder name for one front-end configuration: ``<name>-<16 hex digits>``."""
-    payload = json.dumps(
-        {"frontend": name, "config": config, "mono": MONO_MIX, "resampler": f"soxr-{RESAMPLER_QUALITY}",
-         "code": FEATURE_CODE_VERSION},
-        sort_keys=True,
-    )
+def frontend_key(name: str, config: dict, device_type: str = "cpu") -> str:
+    """Folder name for one front-end configuration: ``<name>-<16 hex digits>``. ``device_type``: the torch
+    device type the features are computed on; any but ``cpu`` (e.g. ``cuda``, whose FFTs round otherwise)
+    is part of the key, so GPU and CPU numbers never share a folder (CPU keys are those of before)."""
+    described = {"frontend": name, "config": config, "mono": MONO_MIX, "resampler": f"soxr-{RESAMPLER_QUALITY}",
+                 "code": FEATURE_CODE_VERSION}
+    if device_type != "cpu":
+        described["device"] = device_type
+    payload = json.dumps(described, sort_keys=True)
     return f"{name}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
 
 
@@ -74,6 +102,35 @@ class CachedFeatures:
     checksum: str
 
 
+@dataclass
+class ExtractedFeatures:
+    """Features of a set of audio files, ready to be read window by window.
+
+    Attributes
+    ----------
+    entries: path -> where its verified features lie in the cache (time-major ``(frames, n_features)``).
+    audio_sha256: path -> hex SHA-256 of the file's bytes (also for skipped files that could be hashed).
+    skipped: (path, reason) of unreadable files, when ``skip_bad`` was given.
+    computed: files whose features were computed in this call (the rest came from the cache).
+    hashed: files read in full to hash them (the rest came from the memo).
+    repaired: what was wrong with each damaged cache entry that was found, removed and recomputed.
+    seconds: seconds spent in ``hash``, ``extract`` and ``verify``.
+    """
+
+    entries: dict[Path, CachedFeatures]
+    audio_sha256: dict[Path, str]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    computed: int = 0
+    hashed: int = 0
+    repaired: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def array(self, path: Path) -> np.ndarray:
+        """The features of one file as ``(n_features, frames)`` float32 (read from the cache)."""
+        entry = self.entries[Path(path)]
+        return np.load(entry.path).T
+
+
 def _checksum(data: bytes | memoryview) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -96,24 +153,48 @@ def _parse_header(handle) -> tuple[tuple[int, ...], np.dtype, bool, int]:
 
 
 class FeatureCache:
-    """Feature arrays of one front-end configuration under ``root/features/<frontend key>/``."""
+    """Feature arrays of one front-end configuration under ``root/features/<frontend key>/`` (computed on
+    ``device_type``: see :func:`frontend_key`)."""
 
-    def __init__(self, root: Path, name: str, config: dict):
-        self.directory = Path(root).expanduser().resolve() / "features" / frontend_key(name, config)
+    def __init__(self, root: Path, name: str, config: dict, device_type: str = "cpu"):
+        self.directory = Path(root).expanduser().resolve() / "features" / frontend_key(name, config, device_type)
         self.name, self.config = name, config
+        self._folder = str(self.directory)
         self._described = False
+        self._locks: dict[str, object] = {}
+        self._shards: set[str] = set()
+        self._guard = threading.Lock()
+
+    def entry_lock(self, audio_sha256: str):
+        """The inter-process lock (``filelock.FileLock``, reentrant per thread) of the entries whose hash
+        starts with this one's first hex digit (:func:`lock_group`): ``<front end folder>/.lock-<digit>``,
+        sixteen in all, reused after first use. Hold it while computing and storing an entry so two runs
+        sharing a cache never compute it twice; threads of one process exclude each other too.
+
+        Raises ``OSError`` when the front end's folder cannot be created."""
+        group = lock_group(audio_sha256)
+        with self._guard:
+            lock = self._locks.get(group)
+            if lock is None:
+                from filelock import FileLock
+
+                self.directory.mkdir(parents=True, exist_ok=True)
+                lock = self._locks[group] = FileLock(self.directory / f".lock-{group}")
+        return lock
 
     def path(self, audio_sha256: str) -> Path:
         """Where the array of the audio with this hash lives (its ``.json`` sits beside it)."""
-        return self.directory / audio_sha256[:2] / f"{audio_sha256}.npy"
+        return Path(f"{self._folder}/{audio_sha256[:2]}/{audio_sha256}.npy")
 
     def has(self, audio_sha256: str) -> bool:
         """Whether the entry exists (it is complete if its ``.json`` exists: the array is written first)."""
-        return self.path(audio_sha256).with_suffix(".json").exists()
+        return os.path.exists(f"{self._folder}/{audio_sha256[:2]}/{audio_sha256}.json")
 
-    def store(self, audio_sha256: str, features: np.ndarray, duration: AudioDuration) -> None:
-        """Write ``features`` ``(n_features, frames)`` (stored as float32, time-major) and its sidecar.
+    def store(self, audio_sha256: str, features: np.ndarray, duration: AudioDuration) -> CachedFeatures:
+        """Write ``features`` ``(n_features, frames)`` (stored as float32, time-major) and its sidecar; returns
+        where the entry lies (its checksum computed from the bytes written, so it needs no re-reading).
 
+        Call it holding :meth:`entry_lock`: the temporary files are named after the entry, one writer each.
         Raises ``OSError`` when the cache folder cannot be written (disk full, permissions)."""
         if not self._described:
             from irbench.features.inventory import describe_frontend
@@ -122,13 +203,21 @@ class FeatureCache:
             describe_frontend(self.directory, self.name, self.config)
             self._described = True
         array = np.ascontiguousarray(np.asarray(features, dtype=DTYPE).T)
-        path = self.path(audio_sha256)
-        with atomic_path(path) as temporary:
-            with open(temporary, "wb") as handle:
-                np.save(handle, array)
-        sidecar = {"shape": list(array.shape), "dtype": DTYPE.str, "blake2b": _checksum(array.data),
+        checksum = _checksum(array.data)
+        sidecar = {"shape": list(array.shape), "dtype": DTYPE.str, "blake2b": checksum,
                    "seconds": duration.seconds, "samples": duration.samples, "sample_rate": duration.sample_rate}
-        atomic_write_text(path.with_suffix(".json"), json.dumps(sidecar))
+        header = np.lib.format.header_data_from_array_1_0(array)
+        folder = f"{self._folder}/{audio_sha256[:2]}"
+        if audio_sha256[:2] not in self._shards:
+            os.makedirs(folder, exist_ok=True)
+            self._shards.add(audio_sha256[:2])
+        with _replacing(folder, f"{audio_sha256}.npy") as handle:
+            np.lib.format.write_array_header_1_0(handle, header)
+            offset = handle.tell()
+            handle.write(array.data)
+        with _replacing(folder, f"{audio_sha256}.json") as handle:
+            handle.write(json.dumps(sidecar).encode())
+        return CachedFeatures(self.path(audio_sha256), offset, array.shape[0], array.shape[1], duration, checksum)
 
     def remove(self, audio_sha256: str) -> None:
         """Delete an entry's files (a damaged entry, before it is recomputed)."""
@@ -190,6 +279,28 @@ class FeatureCache:
         if checksum != expected_checksum:
             raise CacheEntryDamaged(f"cache entry {path} fails its checksum (its bytes changed after writing)")
         return CachedFeatures(path, offset, shape[0], shape[1], duration, expected_checksum)
+
+
+@contextmanager
+def _replacing(folder: str, name: str):
+    """An open binary file ``folder/.<stem>.partial<suffix>`` that replaces ``folder/name`` in one rename
+    when the block succeeds and is removed when it fails. Its name is fixed, so only the holder of the
+    entry's lock may write it (a left-over of a write that died is overwritten); created with the umask's
+    usual permissions; ``folder`` is made when missing."""
+    stem, dot, suffix = name.rpartition(".")
+    temporary = f"{folder}/.{stem}.partial{dot}{suffix}"
+    try:
+        handle = open(temporary, "wb")
+    except FileNotFoundError:  # the shard folder was removed meanwhile
+        os.makedirs(folder, exist_ok=True)
+        handle = open(temporary, "wb")
+    try:
+        with handle:
+            yield handle
+        os.replace(temporary, f"{folder}/{name}")
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _stream_checksum(handle) -> str:

@@ -53,6 +53,7 @@ class LogMelSpectrogram(Frontend):
 
     name = "log-mel"
     config_class = LogMelConfig
+    thread_safe = True  # buffers only read; torch ops on the calling thread
 
     def __init__(self, config: LogMelConfig | None = None):
         super().__init__(config)
@@ -69,9 +70,25 @@ class LogMelSpectrogram(Frontend):
         return FrameGrid(config.sample_rate, config.hop_length,
                          math.log10(config.floor) * (10.0 if config.scale == "db" else 1.0))
 
+    def frames(self, samples: int) -> int:
+        """``1 + samples // hop_length`` centred, ``1 + (samples - n_fft) // hop_length`` otherwise."""
+        c = self.config
+        return 1 + (samples if c.center else samples - c.n_fft) // c.hop_length
+
+    def spectra(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` -> ``|STFT|**power`` ``(batch, 1 + n_fft // 2, frames)``."""
+        c = self.config
+        return stft_power(waveform, c.n_fft, c.hop_length, self.window, c.power, c.center)
+
+    def finish(self, spectra: torch.Tensor, index: int, samples: int) -> torch.Tensor:
+        """Item ``index`` of :meth:`spectra`, cut to its own frames -> ``(n_mels, frames)``."""
+        return self._log_mel(spectra[index: index + 1, :, : self.frames(samples)])[0]
+
     def transform(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` float -> ``(batch, n_mels, frames)``."""
+        return self._log_mel(self.spectra(waveform))
+
+    def _log_mel(self, power: torch.Tensor) -> torch.Tensor:
         c = self.config
-        power = stft_power(waveform, c.n_fft, c.hop_length, self.window, c.power, c.center)
         mel = torch.matmul(self.mel_basis, power)
         return power_to_db(mel, amin=c.floor) if c.scale == "db" else torch.log10(mel + c.floor)

@@ -37,6 +37,7 @@ class Mfcc(Frontend):
 
     name = "mfcc"
     config_class = MfccConfig
+    thread_safe = True  # buffers only read; torch ops on the calling thread
     frame_local = False  # the top_db floor is relative to the whole clip's maximum
 
     def __init__(self, config: MfccConfig | None = None):
@@ -48,8 +49,20 @@ class Mfcc(Frontend):
         self.register_buffer("dct", torch.from_numpy(dct).float(), persistent=False)
         self.register_buffer("window", torch.hann_window(c.n_fft, periodic=True), persistent=False)
 
+    def spectra(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` -> ``|STFT|**2`` ``(batch, 1 + n_fft // 2, frames)``."""
+        c = self.config
+        return stft_power(waveform, c.n_fft, c.hop_length, self.window)
+
+    def finish(self, spectra: torch.Tensor, index: int, samples: int) -> torch.Tensor:
+        """Item ``index`` of :meth:`spectra`, cut to its own frames before the clip-level dB floor ->
+        ``(n_mfcc, frames)``."""
+        return self._mfcc(spectra[index: index + 1, :, : self.frames(samples)])[0]
+
     def transform(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> ``(batch, n_mfcc, frames)``."""
-        c = self.config
-        mel = torch.matmul(self.mel_basis, stft_power(waveform, c.n_fft, c.hop_length, self.window))
-        return torch.matmul(self.dct, power_to_db(mel, top_db=c.top_db))
+        return self._mfcc(self.spectra(waveform))
+
+    def _mfcc(self, power: torch.Tensor) -> torch.Tensor:
+        mel = torch.matmul(self.mel_basis, power)
+        return torch.matmul(self.dct, power_to_db(mel, top_db=self.config.top_db))

@@ -64,6 +64,7 @@ class MultiStft(Frontend):
 
     name = "multi-stft"
     config_class = MultiStftConfig
+    thread_safe = True  # buffers only read; torch ops on the calling thread
 
     def __init__(self, config: MultiStftConfig | None = None):
         super().__init__(config)
@@ -80,12 +81,24 @@ class MultiStft(Frontend):
         """Rows of the folded array."""
         return sum((last - first) * fold for (first, last), fold in zip(band_bins(self.config), folds(self.config)))
 
+    def spectra(self, waveform: torch.Tensor) -> list[torch.Tensor]:
+        """``(batch, samples)`` -> per band ``|STFT|`` ``(batch, 1 + n_fft // 2, 1 + samples // (n_fft / 4))``."""
+        return [stft_power(waveform, n_fft, n_fft // 4, getattr(self, f"window_{n_fft}"), power=1.0)
+                for n_fft, _, _ in self.config.bands]
+
+    def finish(self, spectra: list[torch.Tensor], index: int, samples: int) -> torch.Tensor:
+        """Item ``index`` of :meth:`spectra`, each band cut to its own frames -> ``(rows, frames)``."""
+        cut = [band[index: index + 1, :, : 1 + samples // (n_fft // 4)]
+               for band, (n_fft, _, _) in zip(spectra, self.config.bands)]
+        return self._fold(cut, self.frames(samples))[0]
+
     def transform(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> ``(batch, rows, frames)``."""
-        frames = 1 + waveform.shape[-1] // self.hop_length
+        return self._fold(self.spectra(waveform), self.frames(waveform.shape[-1]))
+
+    def _fold(self, magnitudes: list[torch.Tensor], frames: int) -> torch.Tensor:
         blocks = []
-        for (n_fft, _, _), (first, last), fold in zip(self.config.bands, band_bins(self.config), folds(self.config)):
-            magnitude = stft_power(waveform, n_fft, n_fft // 4, getattr(self, f"window_{n_fft}"), power=1.0)
+        for magnitude, (first, last), fold in zip(magnitudes, band_bins(self.config), folds(self.config)):
             band = magnitude[:, first:last]
             wanted = frames * fold
             band = F.pad(band, (0, max(0, wanted - band.shape[-1])))[..., :wanted]

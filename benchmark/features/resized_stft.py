@@ -98,6 +98,7 @@ class ResizedStft(Frontend):
 
     name = "resized-stft"
     config_class = ResizedStftConfig
+    thread_safe = True  # buffers only read; torch ops on the calling thread
 
     def __init__(self, config: ResizedStftConfig | None = None):
         super().__init__(config)
@@ -106,8 +107,15 @@ class ResizedStft(Frontend):
         weights = torch.tensor(opencv_area_weights(1 + c.n_fft // 2, c.n_bins))  # (n_bins, 1 + n_fft // 2)
         self.register_buffer("frequency_weights", weights, persistent=False)
 
+    def spectra(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` -> ``|STFT|`` ``(batch, 1 + n_fft // 2, frames)``."""
+        c = self.config
+        return stft_power(waveform, c.n_fft, c.hop_length, self.window, power=1.0)
+
+    def finish(self, spectra: torch.Tensor, index: int, samples: int) -> torch.Tensor:
+        """Item ``index`` of :meth:`spectra`, cut to its own frames -> ``(n_bins, frames)``."""
+        return torch.matmul(self.frequency_weights, spectra[index: index + 1, :, : self.frames(samples)])[0]
+
     def transform(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> ``(batch, n_bins, frames)``."""
-        c = self.config
-        magnitude = stft_power(waveform, c.n_fft, c.hop_length, self.window, power=1.0)
-        return torch.matmul(self.frequency_weights, magnitude)
+        return torch.matmul(self.frequency_weights, self.spectra(waveform))
