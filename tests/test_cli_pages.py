@@ -59,7 +59,10 @@ def ragged(page: str) -> list[str]:
             return
         starts = [len(inner) - len(inner.lstrip()) for inner in panel if inner[:3].strip() == ""]
         if starts:
-            column = max(set(starts), key=starts.count)  # where the help column starts
+            # where the help column starts: the indent most continuation lines share (an option's own line,
+            # "│    --seed", is indented too, less deeply; as many of those as continuations made a tie)
+            deep = [start for start in starts if start > min(starts)] or starts
+            column = max(set(deep), key=deep.count)
             cell_width = len(panel[0]) - column - 1
             rows: list[list[str]] = []
             for inner in panel:

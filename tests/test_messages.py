@@ -56,7 +56,7 @@ def test_a_name_in_the_wrong_case_gets_its_spelling(monkeypatch, capsys, tmp_pat
     names = {"--task": "irmas", "--baseline": "constant", option: given}
     code, _, err = run_cli(monkeypatch, capsys, "run", "--task", names["--task"], "--baseline", names["--baseline"],
                            "--data-home", str(tmp_path), "--results-dir", str(tmp_path / "r"))
-    assert code == 2 and f"did you mean {suggested!r}?" in err and "Traceback" not in err
+    assert code == 2 and f"unknown {option[2:]} {given!r}. Did you mean {suggested!r}?" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1, err
 
 
@@ -64,7 +64,7 @@ def test_validate_and_data_commands_suggest_the_spelling_too(monkeypatch, capsys
     for args in (["validate", "IRMAS"], ["data", "verify", "IRMAS", "-d", str(tmp_path)],
                  ["data", "synth", "Irmas", "--out", str(tmp_path / "x")]):
         code, _, err = run_cli(monkeypatch, capsys, *args)
-        assert code == 2 and "did you mean 'irmas'?" in err, (args, err)
+        assert code == 2 and "Did you mean 'irmas'?" in err, (args, err)
 
 
 def test_a_data_home_inside_the_dataset_names_the_folder_to_pass(monkeypatch, capsys, tiny_irmas, tmp_path):

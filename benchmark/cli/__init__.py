@@ -33,7 +33,8 @@ app.add_typer(data.app, name="data")
 app.add_typer(cache.app, name="cache")
 app.command("list")(inspect.list_entries)
 app.command("validate")(inspect.validate)
-app.command("check")(check.check)
+app.command("check", short_help="Train each baseline twice with the same seed and compare the two runs bit for "
+            "bit.")(check.check)  # its help's first sentence runs to 5 lines in the list of commands
 
 
 def _version(value: bool) -> None:

@@ -17,10 +17,13 @@ from rich.text import Text
 app = typer.Typer(no_args_is_help=True, help="The feature cache: sizes per front end, and clearing it.")
 
 CACHE_OPTION = typer.Option(Path(".cache/irbench"), "--cache-dir", envvar="IRBENCH_CACHE_DIR",
-                            help="Feature cache (env IRBENCH_CACHE_DIR).")
+                            help="Feature cache: computed features, reused by later runs.")
 
 
 def _megabytes(count: int) -> str:
+    """``count`` bytes in MB (10**6) to one decimal; a part under 0.05 MB is ``<0.1 MB``, never ``0.0 MB``."""
+    if 0 < count < 50_000:
+        return "<0.1 MB"
     return f"{count / 1e6:,.1f} MB"
 
 
@@ -35,7 +38,8 @@ def info(cache_dir: Path = CACHE_OPTION) -> None:
     parts = cache_parts(cache_dir)
     console = Console()  # a page laid out at the width, in a file too (80 columns there)
     if not parts:
-        console.print(f"no irbench cache at {escape(str(cache_dir))}", highlight=False)
+        console.print(f"no irbench cache at {escape(str(cache_dir))}; `irbench run` creates one (is this the "
+                      "--cache-dir or IRBENCH_CACHE_DIR your runs used?)", highlight=False, soft_wrap=True)
         return
     for block in info_blocks(parts, Path(cache_dir).expanduser().resolve()):
         console.print(block, highlight=False)

@@ -18,8 +18,7 @@ from irbench.run.parallel import default_workers
 app = typer.Typer(no_args_is_help=True,
                   help="Datasets and pretrained weights: synthesise offline stand-ins, download, verify.")
 CACHE_OPTION = typer.Option(None, "--cache-dir", envvar="IRBENCH_CACHE_DIR",
-                            help="Cache whose weights/ folder holds downloaded weights (default .cache/irbench; "
-                                 "env IRBENCH_CACHE_DIR).")
+                            help="Cache whose weights/ folder holds downloaded weights (default .cache/irbench).")
 
 
 @app.command("synth")
@@ -27,7 +26,8 @@ CACHE_OPTION = typer.Option(None, "--cache-dir", envvar="IRBENCH_CACHE_DIR",
 def synth(
     task: str = typer.Argument(..., help="Task whose dataset to imitate, e.g. irmas."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the stand-in to."),
-    scale: str = typer.Option("tiny", "--scale", help="tiny (quick start), small, or full (real sizes)."),
+    scale: str = typer.Option("tiny", "--scale", help=(
+        "micro (smoke tests of heavy models), tiny (quick start), small, or full (real sizes).")),
     seed: int = typer.Option(0, "--seed", help="Generator seed: same seed, same files."),
     soundfont: Path | None = typer.Option(None, "--soundfont", help="A General MIDI .sf2 (default TimGM6mb)."),
     workers: int = typer.Option(default_workers(), "--workers", "-j", min=1, help="Rendering processes."),
@@ -45,7 +45,8 @@ def synth(
     marker = generator.synthesise(out, scale, workers, show_progress=not quiet)
     message_console(stderr=True).print(
         f"[green]stand-in ready:[/] {escape(str(out))} ({marker['n_train']} training and {marker['n_test']} test clips, "
-        f"scale {scale}, seed {seed})", highlight=False,
+        f"scale {scale}, seed {seed}); next: irbench run --task {escape(task)} --baseline vgg --data-home "
+        f"{escape(str(out))}", highlight=False,
     )
 
 

@@ -18,7 +18,7 @@ RECORD_LAYOUT = "RESULTS_DIR/<task>/<baseline>/<configuration>/seed-<n>.json"
 
 def check_case(name: str, *kinds: str) -> None:
     """Refuse a name that is registered only in another case (``IRMAS``), suggesting the registered spelling
-    (``did you mean 'irmas'?``). ``kinds`` are the registries to look in: ``task``, ``baseline``.
+    (``Did you mean 'irmas'?``, worded as the registry's own suggestion). ``kinds`` are the registries to look in: ``task``, ``baseline``.
 
     Names with a ``:`` (``probe:hear:<module>``), lower-case names and names unknown in any case are left to
     the registry, whose own message suggests the nearest names. Raises ``UnknownNameError``."""
@@ -33,7 +33,7 @@ def check_case(name: str, *kinds: str) -> None:
     for kind in kinds:
         folded = next((known for known in registries[kind].names() if known.casefold() == name.casefold()), None)
         if folded is not None:
-            raise UnknownNameError(f"unknown {kind} {name!r}: did you mean {folded!r}? (names are case-sensitive)")
+            raise UnknownNameError(f"unknown {kind} {name!r}. Did you mean {folded!r}? (names are case-sensitive)")
 
 
 def _dataset_root(task: str, data_home: Path) -> Path | None:
@@ -72,22 +72,27 @@ def inside_dataset(task: str, data_home: Path, error: DataNotFoundError) -> Data
                              f"dataset at {root}; pass {which}: --data-home {root}")
 
 
-def _first_record_below(root: Path) -> Path | None:
-    """The first ``seed-<n>.json`` (sorted walk, hidden folders skipped) at most :data:`WALK_DEPTH` folders
-    below ``root``, visiting at most :data:`WALK_FOLDERS` folders."""
+def records_below(root: Path, most: int) -> list[Path]:
+    """Up to ``most`` run records (``seed-<n>.json``; sorted walk, hidden folders skipped) at most
+    :data:`WALK_DEPTH` folders below ``root``, visiting at most :data:`WALK_FOLDERS` folders."""
     import re
 
+    found: list[Path] = []
     visited = 0
     for folder, subfolders, files in os.walk(root):
         visited += 1
         depth = len(Path(folder).relative_to(root).parts)
         subfolders[:] = sorted(s for s in subfolders if not s.startswith(".")) if depth < WALK_DEPTH else []
-        records = sorted(f for f in files if re.fullmatch(r"seed-\d+\.json", f))
-        if records:
-            return Path(folder) / records[0]
-        if visited >= WALK_FOLDERS:
-            return None
-    return None
+        found += [Path(folder) / f for f in sorted(files) if re.fullmatch(r"seed-\d+\.json", f)]
+        if len(found) >= most or visited >= WALK_FOLDERS:
+            break
+    return found[:most]
+
+
+def _first_record_below(root: Path) -> Path | None:
+    """The first ``seed-<n>.json`` below ``root`` (:func:`records_below`), or ``None``."""
+    first = records_below(root, 1)
+    return first[0] if first else None
 
 
 def _results_root(record: Path) -> Path | None:

@@ -3,6 +3,9 @@ keeps its contract."""
 
 from __future__ import annotations
 
+import inspect
+import re
+
 import typer
 from rich.markup import escape
 
@@ -42,12 +45,27 @@ def list_entries(
     for name in names:
         entry = registry.get(name)
         metadata = getattr(entry, "metadata", None)
-        description = getattr(entry, "description", None) or (metadata.description if metadata else None) \
-            or (entry.__doc__ or "-").strip()
-        table.add_row(escape(name), escape(registry.source(name)), escape(str(description).splitlines()[0]))
+        description = getattr(entry, "description", None) or (metadata.description if metadata else None)
+        table.add_row(escape(name), escape(registry.source(name)),
+                      escape(str(description).splitlines()[0] if description else docstring_line(entry.__doc__)))
     console.print(table)
     for warning in caught:
         message_console(stderr=True).print(f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False)
+
+
+_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")  # :func:`name` -> name
+
+
+def docstring_line(doc: str | None) -> str:
+    """What ``irbench list`` shows for an entry with no description: its docstring's whole first sentence
+    (never cut at the end of the source line), without reStructuredText markup (double backticks, roles such
+    as ``:func:``); ``-`` without a docstring."""
+    from irbench.cli.pages import first_sentence
+
+    sentence = first_sentence(inspect.cleandoc(doc or ""))
+    if not sentence:
+        return "-"
+    return _ROLE.sub(r"\1", sentence).replace("``", "")
 
 
 def validate(
@@ -104,10 +122,15 @@ def _validate_baseline(name: str, config: list[str]) -> None:
     _print_table(name, validate_baseline(name))
 
 
+FOUND_COLUMN = 26  # validate's "found" column at most this wide: the check's name keeps 40 of 80 columns
+
+
 def _print_table(name: str, checks: list) -> None:
     table = Table(title=f"irbench validate {escape(name)}")
-    for column in ("check", "result", "found"):
+    # a long measured figure wraps in its own column rather than squeezing the check's name (at 80 columns)
+    for column in ("check", "result"):
         table.add_column(column)
+    table.add_column("found", max_width=FOUND_COLUMN)
     for check in checks:
         table.add_row(escape(check.name), "[green]pass[/]" if check.passed else "[red]FAIL[/]", escape(check.detail))
     message_console(stderr=False).print(table)

@@ -6,6 +6,10 @@ hard-wrapped at 120 columns comes out ragged at 80 (a full line, then a short on
 :class:`Command` and :class:`Group` join each paragraph's lines into one before rich wraps it, so the source
 can stay wrapped; their list of commands shows each command's first sentence. typer also shows ``<bool>``
 after every flag (``--quiet``, ``--help``), though a flag takes no value: these classes show nothing there.
+And typer labels values with Python's type names (``<list[int]>``, ``<int range>``, ``<list[Path]>``) and
+arguments in lower case (``{task}``, though the help says TASK): these classes show the value a user types
+(``<int>``, ``<path>``; the help says "repeatable") and arguments in capitals (``TASK``), as the help names
+them.
 
 :func:`read_well` gives every command and group of a typer app (sub-apps included, whichever module defines
 them) these classes, so no command can be registered without them."""
@@ -15,7 +19,7 @@ from __future__ import annotations
 import re
 
 import typer
-from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 from typer.models import DefaultPlaceholder
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
@@ -53,17 +57,39 @@ def first_sentence(text: str | None) -> str | None:
     return _SENTENCE_END.split(paragraph, maxsplit=1)[0]
 
 
-def _no_flag_types(params: list) -> list:
-    """``params`` with typer's ``<bool>`` type label removed from every flag (an empty metavar)."""
+_PYTHON_LIST = re.compile(r"^<list\[(.*)\]>$")
+
+
+def value_label(label: str) -> str:
+    """typer's type label of an option as the value a user types: ``<list[int]>`` -> ``<int>`` (the help says
+    "repeatable"), ``<int range>`` -> ``<int>`` (typer prints the range beside it), ``<Path>`` -> ``<path>``;
+    anything else as it is."""
+    listed = _PYTHON_LIST.match(label)
+    if listed:
+        label = f"<{listed.group(1)}>"
+    if label.endswith(" range>"):
+        label = label.removesuffix(" range>") + ">"
+    return "<path>" if label == "<Path>" else label
+
+
+def _plain_types(params: list, ctx) -> list:
+    """``params`` with typer's ``<bool>`` type label removed from every flag (an empty metavar), every other
+    option's label as :func:`value_label` writes it, and every argument named in capitals (``TASK``), as
+    the help pages name them; a metavar a command chose is kept."""
     for param in params:
-        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
-            param.metavar = ""
+        if param.metavar is not None:
+            continue
+        if isinstance(param, TyperOption):
+            param.metavar = "" if param.is_flag else value_label(param.display_type(ctx))
+        elif isinstance(param, TyperArgument):
+            param.metavar = param.name.upper()
     return params
 
 
 class _ReadsWell:
     """Unwrapped help paragraphs (:func:`unwrap`), a first-sentence line in a group's list unless
-    ``short_help`` is given, and flags without a type label: what :class:`Command` and :class:`Group` share."""
+    ``short_help`` is given, flags without a type label and plain value labels (:func:`_plain_types`): what
+    :class:`Command` and :class:`Group` share."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,8 +97,9 @@ class _ReadsWell:
         self.short_help = self.short_help or first_sentence(self.help)
 
     def get_params(self, ctx) -> list:
-        """typer's parameters (``--help`` included), flags without a type label."""
-        return _no_flag_types(super().get_params(ctx))
+        """typer's parameters (``--help`` included): flags without a type label, values and arguments as a
+        user types them (:func:`_plain_types`)."""
+        return _plain_types(super().get_params(ctx), ctx)
 
 
 class Command(_ReadsWell, TyperCommand):

@@ -36,7 +36,8 @@ def _level(level: float) -> float | None:
 
 def predict(
     audio: list[Path] = typer.Argument(..., help="Audio files (any format soundfile or librosa reads)."),
-    run: Path = typer.Option(..., "--run", "-r", help="A run record, e.g. results/irmas/vgg/seed-0.json."),
+    run: Path = typer.Option(..., "--run", "-r", help="A run record: the seed-<n>.json path that `irbench run` "
+                             "printed, in a folder such as results/irmas/vgg/<configuration>/."),
     fmt: str = typer.Option("table", "--format", "-f", help="table (default), json or csv."),
     top: int = typer.Option(0, "--top", min=0, help="Show only the N most likely instruments (table; 0 = all)."),
     windows: bool = typer.Option(False, "--windows", "-w", help="Also show every window, and every segment for "
@@ -59,6 +60,8 @@ def predict(
     for path in audio:  # an implausible header is refused before the model is loaded (NaN samples: as read)
         if path.is_file():
             check_header_rate(path)
+    if run.is_dir():
+        raise _folder_given(run)
     loaded = _load(run)
     results = [predict_file(loaded, path) for path in audio]
     if fmt == "json":
@@ -67,6 +70,20 @@ def predict(
         _csv(loaded, run, results)
     else:
         _tables(loaded, run, results, top, windows)
+
+
+def _folder_given(folder: Path):
+    """The error for a ``--run`` that is a folder: the run records below it (the first three, with a bounded
+    walk: :func:`irbench.cli.guidance.records_below`), or what to pass instead."""
+    from irbench.cli.guidance import records_below
+    from irbench.errors import ConfigError
+
+    found = records_below(folder, 4)
+    if not found:
+        return ConfigError(f"--run {folder} is a folder with no run record in it; pass a record's seed-<n>.json "
+                           "(the path `irbench run` printed)")
+    shown = ", ".join(str(path) for path in found[:3]) + (" and more" if len(found) > 3 else "")
+    return ConfigError(f"--run takes one run record, not a folder; {folder} holds {shown}")
 
 
 def _load(run: Path):

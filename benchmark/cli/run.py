@@ -17,15 +17,27 @@ from irbench.logs import message_console, messages_to
 from irbench.run.parallel import default_workers
 
 
+SEED_MAX = 2**32 - 1
+
+
+def _seeds_in_range(seeds: list[int]) -> list[int]:
+    """``--seed``'s check, a usage error (exit 2) outside 0 .. 2**32-1. Not typer's ``min``/``max``: those print
+    ``[0<=x<=4294967295]`` beside the option, widening the whole help page's type column at 80 columns."""
+    for value in seeds:
+        if not 0 <= value <= SEED_MAX:
+            raise typer.BadParameter(f"{value} is not in 0 .. 2**32-1 ({SEED_MAX})")
+    return seeds
+
+
 def run(
     task: str = typer.Option(..., "--task", "-t", help="Task name, e.g. irmas."),
     baseline: str = typer.Option(..., "--baseline", "-b", help="Baseline name, e.g. vgg or constant."),
     data_home: Path = typer.Option(..., "--data-home", "-d", help="Dataset root (real download or stand-in)."),
-    seed: list[int] = typer.Option([0], "--seed", "-s", min=0, max=2**32 - 1,
-                                   help="Seed (0 .. 2**32-1); repeat for several runs: --seed 0 --seed 1."),
+    seed: list[int] = typer.Option([0], "--seed", "-s", callback=_seeds_in_range,
+                                   help="Seed, 0 .. 2**32-1; repeat it for several runs (-s 0 -s 1)."),
     results_dir: Path = typer.Option(Path("results"), "--results-dir", help="Where run records go."),
     cache_dir: Path = typer.Option(Path(".cache/irbench"), "--cache-dir", envvar="IRBENCH_CACHE_DIR",
-                                   help="Feature cache (env IRBENCH_CACHE_DIR)."),
+                                   help="Feature cache: computed features, reused by later runs."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     max_epochs: int | None = typer.Option(None, "--max-epochs", min=0, help="Override the baseline's epochs."),
     threads: int = typer.Option(2, "--threads", min=1, max=256, help="CPU threads for training and evaluation "

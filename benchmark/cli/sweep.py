@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from irbench.errors import ConfigError
+from irbench.logs import message_console
 from rich.console import Console
 from rich.markup import escape
 
@@ -35,7 +36,7 @@ def sweep(
     frontend: list[str] = typer.Option([], "--frontend", help="Front end NAME, or BASELINE:NAME for one."),
     results_dir: Path | None = typer.Option(None, "--results-dir", help="Where records go (default results)."),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", envvar="IRBENCH_CACHE_DIR",
-                                          help="Feature cache (default .cache/irbench; env IRBENCH_CACHE_DIR)."),
+                                          help="Feature cache (default .cache/irbench)."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Feature processes per job (default: "
                                        "the job's CPU cores)."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip unreadable audio (listed in the records)."),
@@ -110,7 +111,8 @@ def sweep(
     if not values.seeds:
         values.seeds = [0]
     plan_sweep = Sweep.from_values(values)
-    out, err = Console(), Console(stderr=True)
+    # messages are one line each in a log (Slurm's output, a pipe), wrapped between words on a terminal
+    out, err = message_console(stderr=False), message_console(stderr=True)
     results = plan_sweep.spec.results_dir
     if status:
         states = plan_sweep.states()
@@ -157,7 +159,7 @@ def run_cell(
     it failed (see its seed-<n>.failure.json), 2 for bad input."""
     from irbench.sweep.planfile import run_cell as run_planned_cell
 
-    err = Console(stderr=True)
+    err = message_console(stderr=True)
     outcome = run_planned_cell(plan_file, index, overwrite)
     err.print(escape(f"[sweep] cell {index} {outcome.cell.label}: {outcome.status}"
                      + (f" ({outcome.message})" if outcome.message else "")), highlight=False, soft_wrap=True)

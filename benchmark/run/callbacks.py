@@ -226,10 +226,11 @@ def resume_point(latest: Path, max_epochs: int) -> bool:
             "its best epoch")
     elif completed > max_epochs:  # a checkpoint of a longer run (the baseline's epochs lowered since)
         LOG.info(f"training had finished: {completed} epochs done, more than the {max_epochs} asked for "
-                 f"(checkpoint {latest}); training none, evaluating its best epoch")
+                 f"(checkpoint {latest}); nothing left to train, evaluating its best epoch")
     elif completed == max_epochs:  # e.g. the evaluation after the last epoch was interrupted
-        LOG.info(f"training had finished all {max_epochs} epochs ({completed} of {max_epochs} done, checkpoint "
-                 f"{latest}); training none, evaluating its best epoch")
+        epochs = "its 1 epoch" if max_epochs == 1 else f"all {max_epochs} epochs"  # never "all 1 epochs"
+        LOG.info(f"training had finished {epochs} ({completed} of {max_epochs} done, checkpoint "
+                 f"{latest}); nothing left to train, evaluating its best epoch")
     else:
         LOG.info(f"resuming from epoch {completed + 1} of {max_epochs} ({completed} done, checkpoint {latest})")
     return True
