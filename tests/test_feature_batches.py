@@ -168,3 +168,35 @@ def test_the_run_device_chooses_the_batched_path_and_its_own_cache_folder():
     config = {"n_mels": 64}
     assert frontend_key("log-mel", config, "cpu") == frontend_key("log-mel", config)  # CPU keys unchanged
     assert frontend_key("log-mel", config, "cuda") != frontend_key("log-mel", config)
+
+
+def test_a_run_on_a_batching_device_extracts_in_batches_and_gives_the_per_file_records(
+        tmp_path, micro_stand_in, monkeypatch, capsys):
+    """A run whose device batches (CUDA; here CPU stands in for it) computes its features through
+    ``transform_files`` and ends with the same metrics and per-class scores as the per-file path."""
+    import json
+
+    from helpers import run_cli, record_file
+    from irbench.run import prepare as prepare_module
+
+    home = micro_stand_in("irmas")
+    common = ("run", "--task", "irmas", "--baseline", "mlp", "--data-home", str(home), "--max-epochs", "1",
+              "--threads", "1", "--device", "cpu")
+    assert run_cli(monkeypatch, capsys, *common, "--results-dir", str(tmp_path / "a"),
+                   "--cache-dir", str(tmp_path / "cache-a"))[0] == 0
+    calls = []
+    frontend = FRONTENDS.get("resized-stft")  # the mlp's
+    transform = frontend.transform_files
+
+    def recording(self, waveforms, device=None):
+        calls.append(len(waveforms))
+        return transform(self, waveforms, device)
+
+    monkeypatch.setattr(frontend, "transform_files", recording)
+    monkeypatch.setattr(prepare_module, "batch_device", lambda device: torch.device("cpu"))
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--results-dir", str(tmp_path / "b"),
+                           "--cache-dir", str(tmp_path / "cache-b"))
+    assert code == 0, err
+    assert calls and sum(calls) == 28  # every file of the micro stand-in, in batches
+    a, b = (json.loads(record_file(tmp_path / x, "irmas", "mlp").read_text()) for x in "ab")
+    assert a["metrics"] == b["metrics"] and a["per_class"] == b["per_class"]

@@ -22,7 +22,7 @@ from irbench.errors import AudioDecodeError, DataNotFoundError
 from irbench.features import frontend_grid
 from irbench.features.base import FrameGrid
 from irbench.features.cache import AudioDuration, CachedFeatures, frontend_key
-from irbench.features.extract import ExtractedFeatures, HashedAudio, extract_features, hash_audio
+from irbench.features.extract import ExtractedFeatures, HashedAudio, batch_device, extract_features, hash_audio
 from irbench.features.packed import PackedWindows, pack_split
 from irbench.features.reader import WindowReader
 from irbench.run.provenance import dataset_fingerprint
@@ -156,7 +156,7 @@ def prepare(
     task: Task, data: TaskData, frontend_name: str | None, frontend_config: dict | None, window_frames: int,
     cache_dir: Path,
     workers: int, skip_bad: bool, show_progress: bool, stages: Stages,
-    hashed: HashedAudio | None = None,
+    hashed: HashedAudio | None = None, device: str = "cpu",
 ) -> PreparedData:
     """Features, checks, window indexes and statistics of ``data`` for one front end and window length.
 
@@ -172,6 +172,9 @@ def prepare(
     stages: collects seconds per stage (``features.hash``, ``features.extract``, ``features.verify``,
         ``index`` (which includes writing or verifying the packs), ``statistics``).
     hashed: the audio's hashes when the caller already has them (:func:`irbench.features.extract.hash_audio`).
+    device: the run's torch device; on CUDA, built-in torch front ends compute missing features there in
+        batches of files (:func:`irbench.features.extract.batch_device`), cached and packed apart from CPU
+        features; elsewhere the per-file worker path.
 
     Raises
     ------
@@ -179,13 +182,14 @@ def prepare(
     DataNotFoundError: no training or test clip left.
     """
     files = sorted({clip.path for clips in data.splits.values() for clip in clips})
+    on_device = batch_device(device)  # CUDA, else None: the per-file worker path
     lenient = skip_bad or task.metadata.skips_corrupt_audio
     hashed = hashed or hash_audio(files, cache_dir, data.data_home, workers)
     if frontend_name is None:  # a model that reads no feature: audio headers only
         extracted = headers_only(files, hashed, lenient)
     else:
         extracted = extract_features(files, frontend_name, frontend_config, cache_dir, workers, lenient,
-                                     show_progress, data.data_home, hashed)
+                                     show_progress, data.data_home, hashed, batch_on=on_device)
     for name, value in extracted.seconds.items():
         stages.seconds[f"features.{name}"] = value
     for message in extracted.repaired:
@@ -218,7 +222,7 @@ def prepare(
         reader = WindowReader(grid.pad_value)
         packed = {}
         if frontend_name is not None:
-            key = frontend_key(frontend_name, frontend_config)
+            key = frontend_key(frontend_name, frontend_config, on_device.type if on_device is not None else "cpu")
             packed = {name: pack_split(cache_dir, key, name, indexes[name], reader) for name in PACKED_SPLITS
                       if len(indexes[name])}
     for name, index in indexes.items():

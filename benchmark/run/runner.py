@@ -137,7 +137,7 @@ def run_seeds(options: RunOptions, seeds: Sequence[int]) -> Iterator[SeedOutcome
             frontend_config = baseline.frontend_config.model_dump() if baseline.frontend_config else None
             prepared = prepare(task, data, baseline.frontend_name, frontend_config, baseline.input_frames,
                                options.cache_dir, options.workers, options.skip_bad, options.show_progress,
-                               stages, hashed=hashed)
+                               stages, hashed=hashed, device=device)
         for seed in seeds:
             if seed not in todo:
                 yield SeedOutcome(seed, paths[seed], kept=_kept_message(paths[seed], fingerprint))
