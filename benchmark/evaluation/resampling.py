@@ -7,8 +7,10 @@ whole units); the score of the resample equals :func:`irbench.evaluation.metrics
 set with every clip repeated that many times, so the per-class formulas stay those of
 :mod:`irbench.evaluation.metrics` (absent-class rule included). With all weights 1 it equals the
 whole-test-set score (the tests check both). Each scoring function takes ``weights``
-``(n_resamples, n_clips)`` and a :class:`ScoredClips` (clip arrays ``(n_clips, n_classes)``) and returns
-``(n_resamples,)``.
+``(n_resamples, n_clips)``, or the same draws as :class:`Draws` (unit multiplicities: sums are taken per
+unit, and ranked clips gather whole rows, which is what keeps a 1,000-record report fast), and a
+:class:`ScoredClips` (clip arrays ``(n_clips, n_classes)``) and returns ``(n_resamples,)``; both give
+identical numbers (the counts are exact integers either way).
 
 Paired comparison (paired percentile bootstrap; Efron & Tibshirani 1993, ch. 13; the cluster variant as
 Field & Welsh 2007 advise for correlated clips): the SAME draw scores both rows; in each resample a row's
@@ -50,11 +52,60 @@ class ScoredClips(Protocol):
     def decision_scores(self) -> np.ndarray: ...
 
 
-def group_weights(groups: np.ndarray, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
-    """Clip weights of a cluster bootstrap: ``(resamples, n_clips)`` float64 multiplicities.
+class Draws:
+    """Cluster-bootstrap resamples as unit multiplicities: ``counts`` ``(n_resamples, n_units)`` float64 (how
+    often each unit was drawn) and ``unit_of_clip`` ``(n_clips,)`` int (each clip's unit), so sums over
+    weighted clips are taken per unit first (exact: the counts are integers).
 
-    Each resample draws as many units as there are, with replacement; every clip of a drawn unit gets its
-    unit's multiplicity. Reproducible for a given ``seed``.
+    ``Draws.of(weights)`` wraps plain clip weights ``(n_resamples, n_clips)`` (every clip its own unit), so
+    every scoring function accepts either.
+    """
+
+    def __init__(self, counts: np.ndarray, unit_of_clip: np.ndarray | None = None) -> None:
+        self.counts = np.asarray(counts, dtype=np.float64)
+        self.unit_of_clip = None if unit_of_clip is None else np.asarray(unit_of_clip, dtype=np.int64)
+        self._units_first: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, weights: np.ndarray | Draws) -> Draws:
+        """``weights`` as draws: unchanged when already :class:`Draws`, else clip weights
+        ``(n_resamples, n_clips)`` with each clip its own unit."""
+        return weights if isinstance(weights, Draws) else cls(np.atleast_2d(weights))
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Clip weights ``(n_resamples, n_clips)`` float64: every clip gets its unit's multiplicity."""
+        return self.counts if self.unit_of_clip is None else self.counts[:, self.unit_of_clip]
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """``weights @ values`` for clip values ``(n_clips, k)`` (0/1 or counts): ``(n_resamples, k)`` float64,
+        summed per unit first."""
+        values = np.asarray(values, dtype=np.float64)
+        if self.unit_of_clip is None:
+            return self.counts @ values
+        per_unit = np.zeros((self.counts.shape[1], values.shape[1]))
+        np.add.at(per_unit, self.unit_of_clip, values)
+        return self.counts @ per_unit
+
+    def units_first(self) -> np.ndarray:
+        """The counts transposed, ``(n_units, n_resamples)`` float32 (exact below 2**24), computed once:
+        gathering the units of ranked clips is then a copy of whole rows."""
+        if self._units_first is None:
+            self._units_first = np.ascontiguousarray(self.counts.T, dtype=np.float32)
+        return self._units_first
+
+    def units(self, clips: np.ndarray) -> np.ndarray:
+        """The unit of each clip in ``clips`` (indices) ``(k,)``."""
+        return clips if self.unit_of_clip is None else self.unit_of_clip[clips]
+
+
+def group_draws(groups: np.ndarray, resamples: int = RESAMPLES, seed: int = SEED) -> Draws:
+    """A cluster bootstrap's draws: each resample draws as many units as there are, with replacement
+    (``numpy.random.default_rng(seed).integers(0, n_units, (resamples, n_units))``, units in sorted order of
+    their names); reproducible for a given ``seed``.
 
     Parameters
     ----------
@@ -67,77 +118,98 @@ def group_weights(groups: np.ndarray, resamples: int = RESAMPLES, seed: int = SE
     draws = rng.integers(0, n_units, size=(resamples, n_units))
     offsets = draws + np.arange(resamples)[:, None] * n_units
     counts = np.bincount(offsets.ravel(), minlength=resamples * n_units).reshape(resamples, n_units)
-    return counts[:, unit_of_clip].astype(np.float64)
+    return Draws(counts.astype(np.float64), unit_of_clip.reshape(-1))
 
 
-def _counts(weights: np.ndarray, table: ScoredClips) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def group_weights(groups: np.ndarray, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
+    """Clip weights of a cluster bootstrap: ``(resamples, n_clips)`` float64 multiplicities, every clip of a
+    drawn unit with its unit's multiplicity (:func:`group_draws`'s draws, clip by clip)."""
+    return group_draws(groups, resamples, seed).weights
+
+
+def _counts(weights: np.ndarray | Draws, table: ScoredClips) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Weighted TP, FP, FN and positives per class, each ``(n_resamples, n_classes)``."""
     observed = table.mask > 0
     truth, decision = (table.targets > 0) & observed, (table.predictions > 0) & observed
-    tp = weights @ (truth & decision).astype(np.float64)
-    fp = weights @ (~truth & decision).astype(np.float64)
-    fn = weights @ (truth & ~decision).astype(np.float64)
-    return tp, fp, fn, weights @ truth.astype(np.float64)
+    k = truth.shape[1]
+    summed = Draws.of(weights).sums(np.hstack([truth & decision, ~truth & decision, truth & ~decision, truth]))
+    return summed[:, :k], summed[:, k:2 * k], summed[:, 2 * k:3 * k], summed[:, 3 * k:]
 
 
-def accuracy(weights: np.ndarray, table: ScoredClips) -> np.ndarray:
+def accuracy(weights: np.ndarray | Draws, table: ScoredClips) -> np.ndarray:
     """Weighted share of clips whose decided class (arg-max of the decision-first scores) is a label."""
     decided = table.decision_scores().argmax(axis=1)
     correct = table.targets.argmax(axis=1) == decided
-    total = weights.sum(axis=1)
-    return np.divide(weights @ correct.astype(np.float64), total, out=np.zeros_like(total), where=total > 0)
+    summed = Draws.of(weights).sums(np.column_stack([correct, np.ones(len(correct))]))
+    hits, total = summed[:, 0], summed[:, 1]
+    return np.divide(hits, total, out=np.zeros_like(total), where=total > 0)
 
 
-def micro_f1(weights: np.ndarray, table: ScoredClips) -> np.ndarray:
+def micro_f1(weights: np.ndarray | Draws, table: ScoredClips) -> np.ndarray:
     """F1 of all (clip, class) decisions pooled, weighted."""
     tp, fp, fn, _ = _counts(weights, table)
     return f1_from_counts(tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1))
 
 
-def macro_f1(weights: np.ndarray, table: ScoredClips) -> np.ndarray:
+def macro_f1(weights: np.ndarray | Draws, table: ScoredClips) -> np.ndarray:
     """Mean per-class F1 over every class (the class set never depends on the resample), zero denominators
     by the absent-class rule of :mod:`irbench.evaluation.metrics`."""
     tp, fp, fn, _ = _counts(weights, table)
     return macro_figures(tp, fp, fn)["macro_f1"]
 
 
-def average_precision(weights: np.ndarray, truth: np.ndarray, scores: np.ndarray) -> np.ndarray:
+def average_precision(weights: np.ndarray | Draws, truth: np.ndarray, scores: np.ndarray,
+                      clips: np.ndarray | None = None) -> np.ndarray:
     """Weighted average precision of one class (scikit-learn's definition: sum over distinct score
     thresholds, highest first, of the recall gained times the precision there).
 
     Parameters
     ----------
-    weights: ``(n_resamples, n)``; truth: ``(n,)`` 0/1; scores: ``(n,)``.
+    weights: clip weights ``(n_resamples, n)`` or :class:`Draws`; truth: ``(n,)`` 0/1; scores: ``(n,)``.
+    clips: with :class:`Draws`, the ``(n,)`` clip indices ``truth`` and ``scores`` belong to (default: all).
 
-    Returns ``(n_resamples,)``; NaN where the resample has no positive.
+    Returns ``(n_resamples,)``; NaN where the resample has no positive. Only thresholds where recall grows
+    add a term; the weighted counts are exact (float32 cumulative sums of integer multiplicities, below
+    2**24 clips), the rest float64.
     """
+    draws = Draws.of(weights)
+    clips = np.arange(len(truth)) if clips is None else np.asarray(clips)
     order = np.argsort(-scores, kind="mergesort")
     ranked = scores[order]
     ends = np.flatnonzero(np.r_[ranked[1:] != ranked[:-1], True])  # last index of each tie block
-    w = weights[:, order].astype(np.float32)  # multiplicities: exact in float32 below 2**24 clips
-    tp = np.cumsum(w * truth[order].astype(np.float32), axis=1)[:, ends].astype(np.float64)
-    seen = np.cumsum(w, axis=1)[:, ends].astype(np.float64)
-    precision = np.divide(tp, seen, out=np.zeros_like(tp), where=seen > 0)
-    total = tp[:, -1:]
-    recall = np.divide(tp, total, out=np.zeros_like(tp), where=total > 0)
-    gained = np.diff(recall, axis=1, prepend=0.0)
-    return np.where(total[:, 0] > 0, (gained * precision).sum(axis=1), np.nan)
+    positives = np.flatnonzero(np.asarray(truth)[order] > 0)
+    if not len(positives):
+        return np.full(len(draws), np.nan)
+    seen_positives = np.searchsorted(positives, ends, side="right")  # positives ranked up to each block's end
+    gaining = np.flatnonzero(np.diff(seen_positives, prepend=0) > 0)  # blocks where recall can grow
+    last = ends[gaining]  # each gaining block's last ranked clip
+    w = draws.units_first()[draws.units(clips[order[:last[-1] + 1]])]  # (ranked clips, resamples)
+    # weighted clips ranked up to each gaining block's end, and positives among them (exact integer sums)
+    seen = np.cumsum(w, axis=0)[last].astype(np.float64)
+    tp = np.cumsum(w[positives], axis=0)[seen_positives[gaining] - 1].astype(np.float64)
+    total = tp[-1:]
+    precision = tp / np.maximum(seen, 1.0)  # tp is 0 wherever seen is
+    recall = tp / np.maximum(total, 1.0)
+    gained = recall.copy()
+    gained[1:] -= recall[:-1]
+    return np.where(total[0] > 0, (gained * precision).sum(axis=0), np.nan)
 
 
-def mean_average_precision(weights: np.ndarray, table: ScoredClips) -> np.ndarray:
+def mean_average_precision(weights: np.ndarray | Draws, table: ScoredClips) -> np.ndarray:
     """Mean over the classes with a positive in the whole test set of the weighted AP over annotated clips;
     a class with no positive in a resample keeps its whole-test-set AP there (the rule of
     :func:`irbench.evaluation.metrics.headline_metric`), so every resample averages the same classes."""
+    draws = Draws.of(weights)
     values = []
     for c in range(table.targets.shape[1]):
-        observed = table.mask[:, c] > 0
+        observed = np.flatnonzero(table.mask[:, c] > 0)
         truth = table.targets[observed, c] > 0
         if truth.any():
             whole = fast_average_precision(truth, table.scores[observed, c])
-            value = average_precision(weights[:, observed], truth, table.scores[observed, c])
+            value = average_precision(draws, truth, table.scores[observed, c], observed)
             values.append(np.where(np.isnan(value), whole, value))
     if not values:
-        return np.zeros(len(weights))
+        return np.zeros(len(draws))
     return np.vstack(values).mean(axis=0)
 
 
@@ -147,16 +219,18 @@ WEIGHTED: dict[str, Callable[[np.ndarray, ScoredClips], np.ndarray]] = {
 """Metric key -> its weighted form; the metrics a paired comparison can resample."""
 
 
-def weighted_metric(name: str, weights: np.ndarray, table: ScoredClips) -> np.ndarray:
-    """``name`` of ``table`` under each row of ``weights`` ``(n_resamples, n_clips)``; ``(n_resamples,)``.
+def weighted_metric(name: str, weights: np.ndarray | Draws, table: ScoredClips) -> np.ndarray:
+    """``name`` of ``table`` under each row of ``weights`` ``(n_resamples, n_clips)`` (or :class:`Draws`);
+    ``(n_resamples,)``.
 
     Raises ``KeyError`` for a metric without a weighted form (see :data:`WEIGHTED`).
     """
     return WEIGHTED[name](weights, table)
 
 
-def seed_mean(name: str, weights: np.ndarray, tables: Sequence[ScoredClips]) -> np.ndarray:
-    """A row's score in each resample: ``name`` under ``weights`` ``(n_resamples, n_clips)``, mean over the
+def seed_mean(name: str, weights: np.ndarray | Draws, tables: Sequence[ScoredClips]) -> np.ndarray:
+    """A row's score in each resample: ``name`` under ``weights`` ``(n_resamples, n_clips)`` or
+    :class:`Draws`, mean over the
     row's seeds (one table per seed, clips in the order of ``weights``); ``(n_resamples,)``.
 
     Raises ``KeyError`` for a metric without a weighted form, ``ValueError`` for no table."""

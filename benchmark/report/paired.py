@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from irbench.evaluation.resampling import LEVEL, RESAMPLES, SEED, group_weights, paired_difference, seed_mean
+from irbench.evaluation.resampling import LEVEL, RESAMPLES, SEED, group_draws, paired_difference, seed_mean
 from irbench.store.predictions_file import RECOMPUTABLE, ClipTable, PredictionsError, read_clip_table
 from irbench.report.collect import Comparison, Leaderboard, PairedInfo, Row
 from irbench.report.task_info import task_info
@@ -80,7 +80,7 @@ def compare(board: Leaderboard, warn: Callable[[str], None], resamples: int = RE
         if set(table.clip_ids.tolist()) != set(reference.clip_ids.tolist()):
             board.paired = PairedInfo(note="no paired comparison: the best row's seeds have different test clips")
             return
-    weights = group_weights(reference.groups, resamples, seed)
+    weights = group_draws(reference.groups, resamples, seed)  # one draw of units scores every row
     n_units = len(set(reference.groups.tolist()))
     board.paired = PairedInfo(resamples=resamples, unit=_unit(board, reference), n_units=n_units)
     best_scores = list(zip(board.best.seeds, best_values))

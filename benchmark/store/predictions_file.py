@@ -83,38 +83,62 @@ class ClipTable:
 
 
 def _encode(cells: list[str | None], index: dict[str, int], default_all: bool) -> np.ndarray:
-    out = np.zeros((len(cells), len(index)), dtype=np.int8)
-    for row, cell in enumerate(cells):
+    """``;``-joined label cells ``(n_clips,)`` as 0/1 ``(n_clips, n_classes)`` int8, each distinct cell parsed
+    once; a missing cell (``None``) is all ones when ``default_all``. Raises ``PredictionsError`` for a
+    label outside ``index`` (the first such cell in file order)."""
+    codes: dict[str | None, int] = {}
+    of_clip = np.array([codes.setdefault(cell, len(codes)) for cell in cells], dtype=np.int64)
+    patterns = np.zeros((len(codes), len(index)), dtype=np.int8)
+    for code, cell in enumerate(codes):
         if cell is None and default_all:
-            out[row] = 1
+            patterns[code] = 1
             continue
         for name in (cell or "").split(";"):
             if name:
                 if name not in index:
                     raise PredictionsError(f"label {name!r} is not one of the board's classes")
-                out[row, index[name]] = 1
-    return out
+                patterns[code, index[name]] = 1
+    return patterns[of_clip] if len(cells) else np.zeros((0, len(index)), dtype=np.int8)
+
+
+def _columns(handle) -> tuple[list[str], dict[str, list[str | None]]]:
+    """The header and each named column of a CSV file (``csv.DictReader``'s reading: blank lines skipped,
+    a short row's missing cells ``None``, a long row's extra cells ignored, a repeated name's last column)."""
+    reader = csv.reader(handle)
+    header = next(reader, None) or []
+    rows = [row for row in reader if row]
+    width = len(header)
+    if any(len(row) != width for row in rows):
+        rows = [row[:width] + [None] * (width - len(row)) for row in rows]
+    cells = list(zip(*rows)) if rows else [()] * width
+    return header, {name: list(cells[i]) for i, name in enumerate(header)}
 
 
 @functools.lru_cache(maxsize=64)
 def _read(path: str, mtime: float, labels: tuple[str, ...]) -> ClipTable:
     del mtime  # part of the cache key only: a rewritten file is read again
     with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+        header, columns = _columns(handle)
+    n_clips = len(next(iter(columns.values()), []))
+    if not n_clips:  # no clip: no column is needed (as when rows were read one by one)
+        columns = {name: [] for name in (*columns, "clip_id", *(f"score_{label}" for label in labels))}
     index = {label: i for i, label in enumerate(labels)}
     try:
-        scores = np.array([[float(row[f"score_{label}"]) for label in labels] for row in rows], dtype=np.float64)
-        clip_ids = np.array([row["clip_id"] for row in rows], dtype=object)
+        scores = np.empty((n_clips, len(labels)), dtype=np.float64)
+        for i, label in enumerate(labels):
+            scores[:, i] = np.fromiter(map(float, columns[f"score_{label}"]), dtype=np.float64, count=n_clips)
+        clip_ids = np.array(columns["clip_id"], dtype=object)
     except (KeyError, TypeError, ValueError) as error:
         raise PredictionsError(f"missing or malformed column ({error})") from error
-    has_groups = bool(rows) and "group" in rows[0]
-    groups = np.array([row["group"] for row in rows], dtype=object) if has_groups else clip_ids.copy()
+    has_groups = n_clips > 0 and "group" in columns
+    groups = np.array(columns["group"], dtype=object) if has_groups else clip_ids.copy()
+    missing = [None] * n_clips
     return ClipTable(
         clip_ids=clip_ids, groups=groups, has_groups=has_groups,
-        targets=_encode([row.get("labels") for row in rows], index, False),
-        predictions=_encode([row.get("predicted") for row in rows], index, False),
-        scores=scores.reshape(len(rows), len(labels)),
-        mask=_encode([row.get("observed") for row in rows], index, True),
+        targets=_encode(columns.get("labels", missing), index, False),
+        predictions=_encode(columns.get("predicted", missing), index, False),
+        scores=scores,
+        mask=_encode(columns.get("observed", missing), index, True),
     )
 
 
