@@ -185,8 +185,8 @@ def excerpt_track(path: Path) -> str:
 
 def _missing_data_message(data_home: Path, what: str) -> str:
     return (
-        f"no IRMAS {what} under {data_home}. Download the real dataset (Zenodo record 1290750) into that "
-        f"folder, or synthesise an offline stand-in with:\n  irbench data synth irmas --out {data_home} --scale tiny"
+        f"no IRMAS {what} under {data_home}. Download it with `irbench data download irmas --data-home "
+        f"{data_home}` (Zenodo record 1290750, about 3 GB) or run `irbench data synth irmas --out {data_home}`."
     )
 
 

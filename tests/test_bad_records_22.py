@@ -82,6 +82,7 @@ def test_a_ten_megabyte_name_is_refused_at_once(tmp_path, where):
 @pytest.mark.parametrize("edit, pattern", [
     (lambda d: d["metrics"].__setitem__("micro_f1", 1e308), r"metric micro_f1 = 1e\+308 is outside its range"),
     (lambda d: d["metrics"].__setitem__("s1_map", -0.5), r"metric s1_map = -0.5 is outside its range \[0, 1\]"),
+    (lambda d: d["metrics"].__setitem__("map", 1 + 1e-6), r"metric map = 1.000001 is outside its range"),
     (lambda d: next(iter(d["per_class"].values())).__setitem__("f1", 2.0), r"per_class \w+ f1 = 2.0 is outside"),
 ])
 def test_implausible_metric_values_are_refused(tmp_path, edit, pattern):
@@ -96,8 +97,11 @@ def test_plausible_and_unregistered_metrics_still_read(tmp_path):
     path = write_run(tmp_path)
     data = json.loads(path.read_text())
     data["metrics"].update(micro_f1=1.0, map=0.0, my_plugin_loss=12.5, lrap=float("nan"))  # NaN: report drops it
+    data["metrics"]["s1_map"] = 1.0000000000000002  # sklearn's AP of a perfect ranking, rounded past 1
+    next(iter(data["per_class"].values()))["ap"] = 1.0000000000000002
     path.write_text(json.dumps(data))
     assert read_record(path).metrics["my_plugin_loss"] == 12.5
+    assert read_record(path).metrics["s1_map"] > 1  # read as written, within the rounding slack
 
 
 @pytest.mark.parametrize("kind", ["dev-zero", "fifo", "folder"])

@@ -91,6 +91,7 @@ def test_an_interrupted_run_resumes_from_the_next_1_based_epoch(tmp_path):
     assert [line.split(":")[0] for line in said[1:]] == ["epoch 3/4", "epoch 4/4"]
 
 
+@pytest.mark.filterwarnings("ignore:The `srun` command is available")  # its own Trainer, on a Slurm machine
 def test_the_progress_bar_counts_epochs_from_1(tmp_path):
     import lightning as L
     from irbench.run.callbacks import EpochBar

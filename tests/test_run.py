@@ -143,7 +143,10 @@ def test_corrupt_clip_is_named_or_skipped_and_listed(monkeypatch, capsys, tiny_i
 def test_bad_options_are_reported_plainly(monkeypatch, capsys, tiny_irmas, tmp_path):
     code, _, err = run_cli(monkeypatch, capsys, "run", "-t", "irmas", "-b", "vgg", "-d", str(tiny_irmas),
                            "--results-dir", str(tmp_path), "--config", "learning_rat=0.1")
-    assert code == 2 and "unknown config key 'learning_rat'" in err
+    assert code == 2 and "unknown config key 'learning_rat'. Did you mean 'learning_rate'?" in err
+    code, _, err = run_cli(monkeypatch, capsys, "run", "-t", "irmas", "-b", "vgg", "-d", str(tiny_irmas),
+                           "--results-dir", str(tmp_path), "--config", "lr=0.1")
+    assert code == 2 and "unknown config key 'lr'. Did you mean 'learning_rate'?" in err
     code, _, err = run_cli(monkeypatch, capsys, "run", "-t", "irmass", "-b", "vgg", "-d", str(tiny_irmas))
     assert code == 2 and "Did you mean 'irmas'" in err
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+
 from pydantic import BaseModel, ValidationError
 
 from irbench.errors import ConfigError
+
+
+# Short names users type for a training setting, looked up before the closest-spelling suggestion.
+ALIASES = {"lr": "learning_rate", "epochs": "max_epochs", "bs": "batch_size", "wd": "weight_decay"}
 
 
 def apply_overrides(defaults: BaseModel, overrides: list[str], max_epochs: int | None) -> BaseModel:
@@ -20,7 +26,9 @@ def apply_overrides(defaults: BaseModel, overrides: list[str], max_epochs: int |
         if not separator or not key:
             raise ConfigError(f"--config expects key=value, got {item!r}")
         if key not in values:
-            raise ConfigError(f"unknown config key {key!r}; known: {', '.join(sorted(values))}")
+            close = difflib.get_close_matches(ALIASES.get(key, key), sorted(values), n=2, cutoff=0.5)
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise ConfigError(f"unknown config key {key!r}.{hint} Known: {', '.join(sorted(values))}.")
         values[key] = value
     if max_epochs is not None and "max_epochs" in values:  # a model that trains nothing has no epochs
         values["max_epochs"] = max_epochs

@@ -72,6 +72,9 @@ UNIT_RANGE = (0.0, 1.0)
 """Range of every registered metric (:data:`irbench.evaluation.metric_registry.METRICS`: F1, precision,
 recall, mAP, LRAP, accuracy, ROC-AUC, Hamming loss, their ``s1_`` variants) and of per-class precision,
 recall, F1, AP, ROC-AUC and accuracy."""
+ROUNDING_SLACK = 1e-9
+"""How far past ``UNIT_RANGE`` a value may lie from floating-point rounding alone (scikit-learn's average
+precision of a perfect ranking can be ``1.0000000000000002``); anything further is refused."""
 
 
 class ClassMetrics(BaseModel):
@@ -176,7 +179,7 @@ class RunRecord(BaseModel):
 
         def out_of_range(value: Any) -> bool:
             return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-                and not low <= value <= high
+                and not low - ROUNDING_SLACK <= value <= high + ROUNDING_SLACK
 
         bad = next((key for key, value in self.metrics.items() if metric(key) is not None
                     and out_of_range(value)), None)
