@@ -8,8 +8,8 @@ the peak device memory, and writes everything as JSON (``check.json`` in the wor
 
 ``quick`` (what CI runs on CPU) trains on the IRMAS stand-in at scale ``micro``, the smallest layout that
 still splits (two clips of two recordings per class, six test clips: 22 training windows of 3 s), for one
-epoch; otherwise the tiny stand-in (132 training clips). The first command to run on a machine with a GPU: ``irbench check --device
-cuda``.
+epoch; otherwise the tiny stand-in (132 training clips). The first command to run on a machine with a GPU:
+``irbench check --device cuda``.
 """
 
 from __future__ import annotations

@@ -76,41 +76,33 @@ def micro_irmas(tiny_irmas: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return root
 
 
-@pytest.fixture(scope="session")
-def stand_in(tmp_path_factory: pytest.TempPathFactory, tiny_irmas: Path):
-    """``stand_in(task)`` -> the folder of that task's tiny stand-in, rendered once per session."""
+def _stand_ins(tmp_path_factory: pytest.TempPathFactory, scale: str, made: dict[str, Path]):
+    """``get(task)`` -> the folder of that task's stand-in at ``scale``, rendered once (``made``: dataset ->
+    folder, seeded with any already rendered)."""
     from irbench.synth import shared_stand_in, stand_in_generator
-
-    made: dict[str, Path] = {"irmas": tiny_irmas}
 
     def get(task: str) -> Path:
         dataset = shared_stand_in(task)
         if dataset not in made:
-            out = tmp_path_factory.mktemp(f"{dataset}-tiny")
-            stand_in_generator(dataset)(0).synthesise(out, "tiny", workers=2, show_progress=False)
+            out = tmp_path_factory.mktemp(f"{dataset}-{scale}")
+            stand_in_generator(dataset)(0).synthesise(out, scale, workers=2, show_progress=False)
             made[dataset] = out
         return made[dataset]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def stand_in(tmp_path_factory: pytest.TempPathFactory, tiny_irmas: Path):
+    """``stand_in(task)`` -> the folder of that task's tiny stand-in, rendered once per session."""
+    return _stand_ins(tmp_path_factory, "tiny", {"irmas": tiny_irmas})
 
 
 @pytest.fixture(scope="session")
 def micro_stand_in(tmp_path_factory: pytest.TempPathFactory):
     """``micro_stand_in(task)`` -> the folder of that task's stand-in at scale ``micro`` (the smallest layout
     that still splits: for heavy models such as Cnn14 on 2 CPU cores), rendered once per session."""
-    from irbench.synth import shared_stand_in, stand_in_generator
-
-    made: dict[str, Path] = {}
-
-    def get(task: str) -> Path:
-        dataset = shared_stand_in(task)
-        if dataset not in made:
-            out = tmp_path_factory.mktemp(f"{dataset}-micro")
-            stand_in_generator(dataset)(0).synthesise(out, "micro", workers=1, show_progress=False)
-            made[dataset] = out
-        return made[dataset]
-
-    return get
+    return _stand_ins(tmp_path_factory, "micro", {})
 
 
 def link(source: Path, target: Path) -> None:

@@ -45,7 +45,6 @@ def test_random_weight_cnn14_runs_as_a_probe_and_zero_shot_on_every_task(task, m
         record = only_record(results)
         notes = record["config"]["baseline"]["notes"]
         assert record["baseline"] == baseline and record["task"] == task
-        assert 0.0 <= record["metrics"][record["main_score"]] <= 1.0
         if baseline.startswith("zero-shot"):
             assert notes["track"] == "zero-shot" and notes["tagger"]["n_labels"] == 527
             assert "random" in notes["tagger"]["version"]

@@ -75,7 +75,7 @@ def inside_dataset(task: str, data_home: Path, error: DataNotFoundError) -> Data
 def records_below(root: Path, most: int) -> list[Path]:
     """Up to ``most`` run records (``seed-<n>.json``; sorted walk, hidden folders skipped) at most
     :data:`WALK_DEPTH` folders below ``root``, visiting at most :data:`WALK_FOLDERS` folders."""
-    import re
+    from irbench.store.records import RECORD_NAME
 
     found: list[Path] = []
     visited = 0
@@ -83,7 +83,7 @@ def records_below(root: Path, most: int) -> list[Path]:
         visited += 1
         depth = len(Path(folder).relative_to(root).parts)
         subfolders[:] = sorted(s for s in subfolders if not s.startswith(".")) if depth < WALK_DEPTH else []
-        found += [Path(folder) / f for f in sorted(files) if re.fullmatch(r"seed-\d+\.json", f)]
+        found += [Path(folder) / f for f in sorted(files) if RECORD_NAME.fullmatch(f)]
         if len(found) >= most or visited >= WALK_FOLDERS:
             break
     return found[:most]

@@ -356,9 +356,13 @@ def _first_problem(error: ValidationError) -> str:
     return f"{error.error_count()} problem(s), first: {where}: {why}"
 
 
+RECORD_NAME = re.compile(r"seed-\d+\.json")
+"""A run record's file name (``seed-<n>.json``); failure records and other files beside it do not match."""
+
+
 def find_records(results_dir: Path) -> list[Path]:
     """Every ``<task>/<baseline>/<configuration>/seed-<n>.json`` under ``results_dir``, and the legacy
     ``<task>/<baseline>/seed-<n>.json``, sorted (never the failure records or other files beside them)."""
     root = Path(results_dir)
     found = [*root.glob("*/*/seed-*.json"), *root.glob("*/*/*/seed-*.json")]
-    return sorted(p for p in found if re.fullmatch(r"seed-\d+\.json", p.name))
+    return sorted(p for p in found if RECORD_NAME.fullmatch(p.name))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
     from irbench.store.records import RunRecord
 
 __all__ = ["MixedResultsError", "PairedComparison", "Results", "load_results", "protocol_of"]
-_RECORD_NAME = re.compile(r"seed-\d+\.json")
 
 
 class Results:
@@ -234,7 +232,7 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike], skip_in
 
 def _record_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
     """The record files ``paths`` name (see :func:`load_results`), each once, in the order found."""
-    from irbench.store.records import find_records
+    from irbench.store.records import RECORD_NAME, find_records
 
     given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     found: dict[Path, None] = {}
@@ -242,7 +240,7 @@ def _record_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> lis
     def folder(root: Path) -> list[Path]:
         return find_records(root) or sorted(
             p for p in root.rglob("seed-*.json")
-            if _RECORD_NAME.fullmatch(p.name) and not any(part.startswith(".") for part in p.relative_to(root).parts))
+            if RECORD_NAME.fullmatch(p.name) and not any(part.startswith(".") for part in p.relative_to(root).parts))
 
     for item in given:
         text = os.path.expanduser(os.fspath(item))
@@ -251,7 +249,7 @@ def _record_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> lis
             if not matches:
                 raise DataNotFoundError(f"no file or folder matches {text}")
             for match in matches:
-                for path in (folder(match) if match.is_dir() else [match] if _RECORD_NAME.fullmatch(match.name) else []):
+                for path in (folder(match) if match.is_dir() else [match] if RECORD_NAME.fullmatch(match.name) else []):
                     found.setdefault(path.resolve(), None)
         elif Path(text).is_dir():
             for path in folder(Path(text)):
