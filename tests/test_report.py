@@ -56,6 +56,7 @@ def test_leaderboard_spread_interval_floor_and_plots(results, pages):
     assert "per-class errors (mean over seeds)" in html  # multi-label: false positives and negatives per class
     medley = (pages / "medley-solos.html").read_text()
     assert "confusion matrix, vgg" in medley and "per-class errors" not in medley
+    assert medley.count('<table class="confusion">') == 2  # vgg and the floor, as tables of counts
 
 
 def test_scores_recomputed_from_the_predictions_files_equal_the_records(results):

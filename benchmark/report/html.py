@@ -111,6 +111,36 @@ def _curve(row: Row, labels: list[str]):
     return None if table is None else (table.targets, table.predictions, table.scores, table.mask)
 
 
+PLOTTED_ROWS = 8
+"""Rows drawn in a board's bar and curve plots: the best ones, plus the floor when it is not among them.
+More bars per class than this cannot be told apart (colours repeat after 10) and cost about 0.15 CPU-s a
+row to draw; the tables above the plots list every row."""
+
+
+def plotted_rows(board: Leaderboard, limit: int = PLOTTED_ROWS) -> list[Row]:
+    """The rows a board's plots draw: the ``limit`` best (``board.rows`` is sorted best first), the last
+    of them replaced by the floor when the floor is not among them."""
+    rows = list(board.rows[:limit])
+    floor = next((row for row in board.rows if row.is_floor), None)
+    if floor is not None and floor not in rows and rows:
+        rows[-1] = floor
+    return rows
+
+
+def confusion_table(confusion_rows: list[np.ndarray], n_classes: int) -> dict[str, object] | None:
+    """A row's confusion matrix for the page, summed over its seeds' records: ``counts`` ``(n_classes,
+    n_classes)`` int (true classes as rows) and ``shares`` the same normalised per true class (0 where a
+    class has no test clip); ``None`` when a record lacks the matrix or its shape is not square in the
+    board's classes. Drawn as an HTML table shaded by share, so every count stays readable and
+    selectable."""
+    if not confusion_rows or any(m.shape != (n_classes, n_classes) for m in confusion_rows):
+        return None
+    counts = np.sum(confusion_rows, axis=0)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros_like(counts, dtype=float), where=totals > 0)
+    return {"counts": counts.astype(int).tolist(), "shares": shares.tolist()}
+
+
 def _matrix(confusion) -> np.ndarray | None:
     """A record's ``confusion_matrix.rows_true`` as a number array ``(n_classes, n_classes)`` (square by
     validation), ``None`` when absent."""
@@ -119,17 +149,19 @@ def _matrix(confusion) -> np.ndarray | None:
 
 def _section(board: Leaderboard, info: TaskInfo) -> dict[str, object]:
     names = [info.instrument(label) for label in board.labels]
+    drawn = plotted_rows(board)
     f1 = {row.label: [None if row.per_class[label]["f1"] is None else row.per_class[label]["f1"].mean
-                      for label in board.labels] for row in board.rows}
+                      for label in board.labels] for row in drawn}
     section: dict[str, object] = {"board": board, "f1_plot": plots.per_class_f1(names, f1), "pr_plot": None,
-                                  "errors_plot": None, "confusion_plots": {}}
+                                  "errors_plot": None, "confusion_tables": {}, "n_plotted": len(drawn),
+                                  "names": names}
     if board.single_label:
         for row in board.rows:
             matrices = [m for run in row.runs if (m := _matrix(run.record.extra.confusion_matrix)) is not None]
-            if matrices and all(m.shape == (len(names), len(names)) for m in matrices):
-                section["confusion_plots"][row.label] = plots.confusion(names, sum(matrices), row.label)
+            if len(matrices) == len(row.runs) and (table := confusion_table(matrices, len(names))) is not None:
+                section["confusion_tables"][row.label] = table
         return section
-    curves = {row.label: curve for row in board.rows if (curve := _curve(row, board.labels)) is not None}
+    curves = {row.label: curve for row in drawn if (curve := _curve(row, board.labels)) is not None}
     section["pr_plot"] = plots.precision_recall(curves) if curves else None
 
     def mean(row: Row, label: str, field: str) -> float | None:
@@ -138,7 +170,7 @@ def _section(board: Leaderboard, info: TaskInfo) -> dict[str, object]:
         return None if spread is None else spread.mean
 
     errors = {row.label: ([mean(row, label, "false_positives") for label in board.labels],
-                          [mean(row, label, "false_negatives") for label in board.labels]) for row in board.rows}
+                          [mean(row, label, "false_negatives") for label in board.labels]) for row in drawn}
     if any(v is not None for fp, fn in errors.values() for v in (*fp, *fn)):
         section["errors_plot"] = plots.class_errors(names, errors)
     return section

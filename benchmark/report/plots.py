@@ -90,26 +90,6 @@ def per_class_f1(class_names: list[str], f1_by_row: dict[str, list[float | None]
         return _svg(figure)
 
 
-def confusion(class_names: list[str], matrix: np.ndarray, title: str) -> str:
-    """Row-normalised confusion matrix ``(n_classes, n_classes)``, true classes as rows, counts in cells."""
-    matrix = np.asarray(matrix)
-    rows = matrix.sum(axis=1, keepdims=True)
-    share = np.divide(matrix, rows, out=np.zeros_like(matrix, dtype=float), where=rows > 0)
-    with _figure(0.5 * len(class_names) + 2.2, 0.5 * len(class_names) + 1.7) as figure:
-        axis = figure.add_subplot()
-        axis.imshow(share, cmap="Blues", vmin=0, vmax=1)
-        for (i, j), count in np.ndenumerate(matrix):
-            axis.text(j, i, str(int(count)), ha="center", va="center",
-                      color="white" if share[i, j] > 0.5 else "black", fontsize=7)
-        names = [plot_text(n) for n in class_names]
-        axis.set_xticks(range(len(names)), names, rotation=45, ha="right")
-        axis.set_yticks(range(len(names)), names)
-        axis.set_xlabel("predicted")
-        axis.set_ylabel("true")
-        axis.set_title(plot_text(title))
-        return _svg(figure)
-
-
 def has_ranking(scores: np.ndarray, mask: np.ndarray) -> bool:
     """Whether scores rank clips at all: false when every class gives all annotated clips one score (the
     constant floor), so a precision-recall curve would be an artefact of tie-breaking."""
