@@ -77,6 +77,7 @@ class Baseline(ABC):
     input_frames: ClassVar[int]
     training: ClassVar[BaseModel] = TrainingConfig()
     cache_dir: Path | None = None  # the run's --cache-dir (pretrained weights live under it); set by the harness
+    run_device: str = "cpu"  # the run's resolved torch device (``cpu``, ``cuda``); set by the harness
 
     @abstractmethod
     def build(self, spec: ModelSpec, config: TrainingConfig) -> BuiltModel | torch.nn.Module:

@@ -75,6 +75,15 @@ def model_options(options: dict[str, str], factory: Any, cache_dir: Any) -> dict
     return options
 
 
+def model_device(requested: str, run_device: str) -> str:
+    """Where a pretrained embedder or tagger runs: ``requested`` by name, or for ``run`` the run's device
+    when it is CUDA (``cuda``, ``cuda:1``) and ``cpu`` otherwise (an MPS or other device keeps the model on
+    the CPU, where every built-in model is tested)."""
+    if requested != "run":
+        return requested
+    return run_device if str(run_device).startswith("cuda") else "cpu"
+
+
 def identity_options(options: dict[str, str], built: Any) -> dict[str, str]:
     """The options that identify a built embedder or tagger in its front end's configuration (the feature
     cache key): ``options`` without ``cache_dir`` (where the cache is says nothing about the model), plus the
@@ -96,8 +105,9 @@ class ProbeConfig(TrainingConfig):
     the window the embeddings are pooled over (s; ``None``: 3 s, or the whole clip for a dataset's own
     features). model_file: passed to the embedder (a HEAR module's
     ``load_model`` argument, a Cnn14 checkpoint). weights: ``pretrained`` or ``random`` for embedders that take
-    it (``""``: the embedder's default). embedder_device: where the embedder runs (``cpu`` by default: cached
-    embeddings should not depend on which machine computed them first).
+    it (``""``: the embedder's default). embedder_device: where the embedder runs: ``run`` (the default) is the run's
+    device when it is CUDA, else ``cpu``; or a torch device by name. The resolved device is in the front end's
+    options, so embeddings computed on a GPU are cached apart from CPU ones (their last digits differ).
     """
 
     pooling: Literal["mean", "mean+max"] = "mean"
@@ -108,7 +118,7 @@ class ProbeConfig(TrainingConfig):
     window_seconds: float | None = Field(None, gt=0, le=60, allow_inf_nan=False)
     model_file: str = ""
     weights: str = ""
-    embedder_device: str = "cpu"
+    embedder_device: str = "run"
 
 
 class ProbeNet(nn.Module):
@@ -166,7 +176,8 @@ class ProbeBaseline(Baseline):
         and ``cache_dir`` (the run's cache) for embedders that take one."""
         from irbench.embedders import EMBEDDERS
 
-        options = {"model_file": config.model_file, "weights": config.weights, "device": config.embedder_device}
+        options = {"model_file": config.model_file, "weights": config.weights,
+                   "device": model_device(config.embedder_device, self.run_device)}
         factory = None if ":" in self.embedder_name else EMBEDDERS.get(self.embedder_name)
         return model_options(options, factory, self.cache_dir)
 

@@ -38,7 +38,8 @@ class ZeroShotConfig(BaseModel):
     """zero-shot-v1's settings: ``batch_size`` (windows scored at once), ``window_seconds``,
     ``segment_seconds`` and ``hop_seconds`` (s), ``label_map_file`` (a JSON or TOML map of the task's classes
     to the tagger's labels; ``""``: the built-in map), and the tagger's options ``model_file``, ``weights``
-    (``pretrained`` or ``random``; ``""``: its default) and ``tagger_device``."""
+    (``pretrained`` or ``random``; ``""``: its default) and ``tagger_device`` (``run``: the run's device
+    when it is CUDA, else ``cpu``; or a device by name)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -49,7 +50,7 @@ class ZeroShotConfig(BaseModel):
     label_map_file: str = ""
     model_file: str = ""
     weights: str = ""
-    tagger_device: str = "cpu"
+    tagger_device: str = "run"
 
 
 class LabelMapNet(nn.Module):
@@ -95,12 +96,12 @@ class ZeroShotBaseline(Baseline):
 
     def configure(self, config: ZeroShotConfig) -> None:
         """Build the tagger with ``config``'s options; fix the front end and the window in frames."""
-        from irbench.baselines.probe import identity_options, model_options
+        from irbench.baselines.probe import identity_options, model_device, model_options
         from irbench.features.tagger_scores import TaggerScoresConfig
         from irbench.taggers import TAGGERS, get_tagger
 
         options = model_options({"model_file": config.model_file, "weights": config.weights,
-                                 "device": config.tagger_device}, TAGGERS.get(self.tagger_name), self.cache_dir)
+                                 "device": model_device(config.tagger_device, self.run_device)}, TAGGERS.get(self.tagger_name), self.cache_dir)
         key = (tuple(sorted(options.items())), config.window_seconds, config.segment_seconds, config.hop_seconds)
         if self._configured_for == key:
             return

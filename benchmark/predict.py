@@ -166,6 +166,7 @@ def load_run(record_path: Path, baseline: Baseline | None = None, task: Task | N
         where = ".".join(str(part) for part in first["loc"]) or "config.training"
         raise IrbenchError(f"{record_path}: config.training does not fit baseline {record.baseline!r}: {where}: "
                            f"{first['msg']} ({error.error_count()} problem(s))") from None
+    baseline.run_device = str(record.config.device or "cpu")  # an embedder runs where it ran for the record
     baseline.configure(config)
     described = record.config.baseline
     frontend_name = described.frontend

@@ -39,6 +39,7 @@ class Frontend(torch.nn.Module):
     in_process: ClassVar[bool] = False  # True: computed in the run's process, never in workers (built-ins only)
     from_file: ClassVar[bool] = False  # True: read by ``file_features(path)`` from a dataset's own files
     thread_safe: ClassVar[bool] = False  # True: ``forward`` may run in several threads at once (pure torch ops)
+    batches_files: ClassVar[bool] = False  # True: ``transform_files`` batches files for a device (built-ins only)
 
     def file_features(self, audio):
         """``(n_features, frames)`` float32 read for the audio file ``audio`` from the dataset's files (front

@@ -19,12 +19,20 @@ minutes); each grid frame then takes the nearest embedding of any chunk. A model
 sees less of it than in one whole-file pass: the deviation is bounded by the chunk length, 60 s by default,
 against task windows of 3-10 s.
 
+Files are embedded together (:meth:`EmbeddingFrontend.transform_files`, the path a run on CUDA takes):
+pieces of one length (whole clips of IRMAS's 3 s or OpenMIC's 10 s, MusicNet's 60-s chunks) go to the
+embedder up to ``AUDIO_PER_CALL_SECONDS`` of audio per call, never padded, so an embedder that passes
+``irbench validate``'s batch-independence check gives each file the embeddings of a call of its own (to
+that check's tolerance; a file alone is also embedded through this path).
+
 Audio reaches the embedder as HEAR 2021 says: mono float32 in ``[-1, 1]`` at its sample rate (soxr ``HQ``
 resampling, then clipped to ``[-1, 1]``, since resampling can overshoot full scale by a few per cent).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,6 +41,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from irbench.features.base import FrameGrid, Frontend, check_declared
 
+AUDIO_PER_CALL_SECONDS = 60.0
+"""Most audio one ``embed`` call receives (s): as many equal-length pieces as fit, at least one; with the
+default ``chunk_seconds`` the largest tensors a model builds stay those of one 60-s chunk."""
 MEASURE_SECONDS = 10.0
 """Length of the seeded noise :func:`measure_hop` embeds to read an embedder's frame hop."""
 
@@ -129,23 +140,60 @@ class EmbeddingFrontend(Frontend):
             self._embedder = built
         return self._embedder
 
-    def transform(self, waveform: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` float -> ``(batch, D, 1 + samples // hop_length)`` float32."""
-        config = self.config
-        audio = waveform.detach().to(torch.float32).clamp(-1.0, 1.0).cpu().numpy()
-        samples = audio.shape[1]
-        n_frames = 1 + samples // config.hop_length
-        hop_ms = 1000.0 * config.hop_length / config.sample_rate
-        chunk = max(config.hop_length, int(round(config.chunk_seconds * config.sample_rate)))
-        starts = list(range(0, max(1, samples - chunk + 1), chunk)) if samples > chunk else [0]
-        if samples > chunk and starts[-1] + chunk < samples:
+    batches_files: ClassVar[bool] = True
+
+    def chunk_starts(self, samples: int) -> list[int]:
+        """First sample of each piece a file of ``samples`` samples is embedded in: ``[0]`` up to
+        ``chunk_seconds``, else consecutive chunks, the last one ending at the file's end."""
+        chunk = self._chunk_samples()
+        if samples <= chunk:
+            return [0]
+        starts = list(range(0, samples - chunk + 1, chunk))
+        if starts[-1] + chunk < samples:
             starts.append(samples - chunk)
+        return starts
+
+    def _chunk_samples(self) -> int:
+        return max(self.config.hop_length, int(round(self.config.chunk_seconds * self.config.sample_rate)))
+
+    def transform(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` float -> ``(batch, D, 1 + samples // hop_length)`` float32 (the rows embedded
+        together, as :meth:`transform_files`)."""
+        return torch.stack(self.transform_files(list(waveform.reshape(-1, waveform.shape[-1]))))
+
+    def transform_files(self, waveforms: Sequence[torch.Tensor], device: torch.device | str | None = None,
+                        ) -> list[torch.Tensor]:
+        """Embeddings of several files at once: waveforms ``(samples_i,)`` at ``config.sample_rate`` Hz ->
+        ``(D, 1 + samples_i // hop_length)`` float32 each, on the CPU.
+
+        Every file is cut into its pieces (:meth:`chunk_starts`); pieces of one length are stacked into
+        ``(pieces, samples)`` calls of at most :data:`AUDIO_PER_CALL_SECONDS` of audio. The embedder runs
+        on the device its options name (``embedder_device``; a probe run on CUDA sets it to the run's
+        device), so ``device`` is not used. Raises ``ValueError`` for a waveform that is not
+        one-dimensional and the embedder's ``EmbedderError``."""
+        del device  # the embedder was built on its own device (its options)
+        if any(w.dim() != 1 for w in waveforms):
+            raise ValueError("transform_files takes one-dimensional waveforms, one per file")
+        config = self.config
+        clips = [w.detach().to(torch.float32).clamp(-1.0, 1.0).cpu().numpy() for w in waveforms]
+        chunk = self._chunk_samples()
+        by_length: dict[int, list[tuple[int, int]]] = defaultdict(list)  # length -> (file, start) pieces
+        for index, clip in enumerate(clips):
+            for start in self.chunk_starts(len(clip)):
+                by_length[min(chunk, len(clip))].append((index, start))
+        found: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        for length, pieces in by_length.items():
+            per_call = max(1, int(AUDIO_PER_CALL_SECONDS * config.sample_rate) // max(1, length))
+            for first in range(0, len(pieces), per_call):
+                group = pieces[first:first + per_call]
+                embeddings, timestamps = self.embedder.embed(np.stack([clips[i][s:s + length] for i, s in group]))
+                for row, (index, start) in enumerate(group):
+                    found[index, start] = (embeddings[row], timestamps[row] + 1000.0 * start / config.sample_rate)
+        hop_ms = 1000.0 * config.hop_length / config.sample_rate
         out = []
-        for clip in audio:
-            pieces, times = [], []
-            for start in starts:
-                embeddings, timestamps = self.embedder.embed(clip[None, start:start + chunk])
-                pieces.append(embeddings[0])
-                times.append(timestamps[0] + 1000.0 * start / config.sample_rate)
-            out.append(grid_frames(np.concatenate(pieces), np.concatenate(times), n_frames, hop_ms))
-        return torch.from_numpy(np.stack(out))
+        for index, clip in enumerate(clips):
+            pieces = [found[index, start] for start in self.chunk_starts(len(clip))]
+            out.append(torch.from_numpy(grid_frames(np.concatenate([e for e, _ in pieces]),
+                                                    np.concatenate([t for _, t in pieces]),
+                                                    1 + len(clip) // config.hop_length, hop_ms)))
+        return out

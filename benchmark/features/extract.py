@@ -292,7 +292,8 @@ def extract_features(
     data_home: names the hash memo (default: the first file's folder).
     hashed: the hash stage's outcome when the caller already has it (:func:`hash_audio`).
     batch_on: a torch device (or its name) to compute missing features on, :data:`BATCH_FILES` files at
-        a time, for a built-in ``thread_safe`` front end (others ignore it): pass :func:`batch_device` of the
+        a time, for a built-in ``thread_safe`` front end or one that ``batches_files`` (an embedder's or a
+        tagger's, whose model runs where its options say; others ignore it): pass :func:`batch_device` of the
         run's device (CUDA, else ``None``: the per-file worker path). Features computed on a device type
         other than CPU have their own cache folder (:func:`irbench.features.cache.frontend_key`).
 
@@ -356,8 +357,8 @@ def _run_jobs(paths: list[Path], digests: dict[Path, str], root: Path, cache: Fe
     order. A built-in ``thread_safe`` front end (the torch spectrograms): ``workers`` threads here (decoding,
     resampling, hashing and torch release the GIL; no process to start). Anything else: ``workers`` spawned
     processes, each on one torch thread. Files go in batches of consecutive digests (whole lock groups).
-    ``device`` (a ``thread_safe`` built-in only): here, :data:`BATCH_FILES` files at a time on that device,
-    decoded in ``workers`` threads."""
+    ``device`` (a ``thread_safe`` built-in, or one that ``batches_files``: an embedding model or a tagger):
+    here, :data:`BATCH_FILES` files at a time on that device, decoded in ``workers`` threads."""
     if not paths:
         return {}, {}
     jobs = sorted((_Job(p, digests[p], root, cache.name, config_json) for p in paths),
@@ -369,7 +370,7 @@ def _run_jobs(paths: list[Path], digests: dict[Path, str], root: Path, cache: Fe
     builtin = FRONTENDS.is_builtin(cache.name)
     in_process = builtin and FRONTENDS.get(cache.name).in_process
     threads = builtin and FRONTENDS.get(cache.name).thread_safe
-    if not threads:
+    if not (threads or (builtin and FRONTENDS.get(cache.name).batches_files)):
         device = None
     parallel = workers > 1 and len(jobs) > workers and not in_process and device is None
     batches = lock_batches(jobs, max(1, len(jobs) // (workers * 8)) if parallel else len(jobs))

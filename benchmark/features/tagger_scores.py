@@ -5,12 +5,13 @@ holds the tagger's scores in ``[0, 1]`` for the ``segment_seconds`` of audio cen
 past the file's ends, so a task window of ``n`` frames pools ``n`` overlapping looks of the tagger. Scores
 are computed once per audio file and cached like features (the key: tagger name, version, weights SHA-256,
 options, sample rate, segment and hop). Segments go to the tagger ``SEGMENTS_PER_CALL`` at a time, all of one
-length, so a tagger's batch-independence (``irbench validate``) is what keeps these numbers equal to
+length and across files when several are scored together (the path a run on CUDA takes), so a tagger's batch-independence (``irbench validate``) is what keeps these numbers equal to
 one-segment calls.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -73,18 +74,40 @@ class TaggerScores(Frontend):
             self._tagger = built
         return self._tagger
 
+    batches_files: ClassVar[bool] = True
+
     def transform(self, waveform: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` float -> ``(batch, n_labels, 1 + samples // hop_length)`` float32."""
+        """``(batch, samples)`` float -> ``(batch, n_labels, 1 + samples // hop_length)`` float32 (the rows
+        scored together, as :meth:`transform_files`)."""
+        return torch.stack(self.transform_files(list(waveform.reshape(-1, waveform.shape[-1]))))
+
+    def transform_files(self, waveforms: Sequence[torch.Tensor], device: torch.device | str | None = None,
+                        ) -> list[torch.Tensor]:
+        """Scores of several files at once: waveforms ``(samples_i,)`` at ``config.sample_rate`` Hz ->
+        ``(n_labels, 1 + samples_i // hop_length)`` float32 each, on the CPU.
+
+        The segments of every file (one per frame, zero-padded past the file's ends) go to the tagger
+        :data:`SEGMENTS_PER_CALL` at a time, across files; the tagger runs on the device its options name
+        (``tagger_device``; a zero-shot run on CUDA sets it to the run's device), so ``device`` is not used.
+        Raises ``ValueError`` for a waveform that is not one-dimensional and the tagger's ``TaggerError``."""
+        del device  # the tagger was built on its own device (its options)
+        if any(w.dim() != 1 for w in waveforms):
+            raise ValueError("transform_files takes one-dimensional waveforms, one per file")
         config = self.config
-        audio = waveform.detach().to(torch.float32).clamp(-1.0, 1.0).cpu().numpy()
         segment = max(1, int(round(config.segment_seconds * config.sample_rate)))
         half = segment // 2
-        n_frames = 1 + audio.shape[1] // config.hop_length
-        out = np.empty((audio.shape[0], config.n_labels, n_frames), dtype=np.float32)
-        for row, clip in enumerate(audio):
-            padded = np.concatenate([np.zeros(half, np.float32), clip, np.zeros(segment, np.float32)])
-            starts = np.arange(n_frames) * config.hop_length  # frame k's segment starts half before k * hop
-            for first in range(0, n_frames, SEGMENTS_PER_CALL):
-                batch = np.stack([padded[s:s + segment] for s in starts[first:first + SEGMENTS_PER_CALL]])
-                out[row, :, first:first + len(batch)] = self.tagger.predict(batch).T
-        return torch.from_numpy(out)
+        padded, frames = [], []
+        for waveform in waveforms:
+            clip = waveform.detach().to(torch.float32).clamp(-1.0, 1.0).cpu().numpy()
+            padded.append(np.concatenate([np.zeros(half, np.float32), clip, np.zeros(segment, np.float32)]))
+            frames.append(1 + len(clip) // config.hop_length)
+        # frame k of a file: the segment starting half a segment before k * hop (in the padded clip, at k * hop)
+        looks = [(index, k) for index, n_frames in enumerate(frames) for k in range(n_frames)]
+        out = [np.empty((config.n_labels, n), dtype=np.float32) for n in frames]
+        for first in range(0, len(looks), SEGMENTS_PER_CALL):
+            group = looks[first:first + SEGMENTS_PER_CALL]
+            starts = [k * config.hop_length for _, k in group]
+            scores = self.tagger.predict(np.stack([padded[i][s:s + segment] for (i, _), s in zip(group, starts)]))
+            for row, (index, k) in enumerate(group):
+                out[index][:, k] = scores[row]
+        return [torch.from_numpy(scores) for scores in out]

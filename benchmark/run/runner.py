@@ -109,8 +109,9 @@ def run_seeds(options: RunOptions, seeds: Sequence[int]) -> Iterator[SeedOutcome
     if options.frontend:
         baseline.use_frontend(options.frontend)
     config = apply_overrides(baseline.training, options.config, options.max_epochs)
-    baseline.configure(config)
     device = resolve_device(options.device)
+    baseline.run_device = device  # where a pretrained embedder or tagger runs by default
+    baseline.configure(config)
     for seed in seeds:
         check_seed(seed)
     check_workers(options.workers)
