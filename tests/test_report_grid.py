@@ -28,6 +28,7 @@ from irbench.evaluation.metrics import (
     error_counts, f1_from_counts, fast_average_precision, headline_metric, macro_f1_absent_zero, macro_figures,
     top1_hit_rate,
 )
+from irbench.store.predictions_file import write_binary_copy
 from irbench.store.records import Provenance, RunRecord, write_record
 from test_report_support import config
 
@@ -232,6 +233,7 @@ def write_grid(results: Path, n_records: int = 1000, seeds: int = 5, scale: floa
                 write_record(record, path, overwrite=True)
                 _write_predictions(path.with_name(record.predictions_file), task.labels, ids, groups, targets,
                                    predictions, mask, scores)
+                write_binary_copy(path.with_name(record.predictions_file), task.labels)  # as a run writes it
                 paths.append(path)
     return paths
 

@@ -214,9 +214,10 @@ def mean_average_precision(weights: np.ndarray | Draws, table: ScoredClips) -> n
         observed = np.flatnonzero(table.mask[:, c] > 0)
         truth = table.targets[observed, c] > 0
         if truth.any():
-            whole = fast_average_precision(truth, table.scores[observed, c])
             value = average_precision(draws, truth, table.scores[observed, c], observed)
-            values.append(np.where(np.isnan(value), whole, value))
+            if np.isnan(value).any():  # resamples without a positive keep the whole-test-set AP
+                value = np.where(np.isnan(value), fast_average_precision(truth, table.scores[observed, c]), value)
+            values.append(value)
     if not values:
         return np.zeros(len(draws))
     return np.vstack(values).mean(axis=0)

@@ -9,6 +9,7 @@ a paired comparison; within a group, by baseline and configuration (:mod:`irbenc
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -46,7 +47,13 @@ class Spread:
         present = [float(v) for v in values if v is not None]
         if not present:
             return None
-        return cls(statistics.fmean(present), statistics.stdev(present) if len(present) > 1 else None, len(present))
+        mean = statistics.fmean(present)
+        if len(present) == 1:
+            return cls(mean, None, 1)
+        # the sample standard deviation with correctly rounded sums (math.fsum): within a few ulp of
+        # statistics.stdev, which computes in exact fractions at 14 times the cost (1.4 of a 1,000-record
+        # report's CPU-s)
+        return cls(mean, math.sqrt(math.fsum((v - mean) ** 2 for v in present) / (len(present) - 1)), len(present))
 
 
 @dataclass

@@ -17,6 +17,7 @@ import matplotlib
 import numpy as np
 from cycler import cycler
 from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
@@ -46,6 +47,21 @@ def _svg(figure: Figure) -> str:
     return text[text.index("<svg"):]
 
 
+def _bars(axis, y: np.ndarray, widths: np.ndarray, height: float, **style) -> None:
+    """Horizontal bars from 0 to ``widths`` ``(n,)`` centred at ``y`` ``(n,)`` as ONE ``PolyCollection``
+    (NaN widths drawn as nothing): what ``axis.barh`` draws, at a fifth of its cost for a board's
+    8 rows x 20 classes (one patch per bar, each updating the data limits, was a third of a plot's time).
+    ``style`` goes to the collection (``color``, ``alpha``, ``label``)."""
+    keep = ~np.isnan(widths)
+    y, widths = y[keep], widths[keep]
+    low, high = y - height / 2, y + height / 2
+    boxes = np.stack([np.stack([np.zeros_like(widths), low], 1), np.stack([widths, low], 1),
+                      np.stack([widths, high], 1), np.stack([np.zeros_like(widths), high], 1)], 1)
+    colour = style.pop("color")
+    axis.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="none", linewidths=0, **style),
+                        autolim=False)
+
+
 def per_class_f1(class_names: list[str], f1_by_row: dict[str, list[float | None]]) -> str:
     """Grouped horizontal bars of per-class F1 (mean over seeds), one colour per row.
 
@@ -67,7 +83,7 @@ def per_class_f1(class_names: list[str], f1_by_row: dict[str, list[float | None]
             colour = colours[index % len(colours)]
             y = positions - 0.4 + height * (index + 0.5)
             bars = np.array([np.nan if v is None else v for v in values], dtype=float)
-            axis.barh(y, bars, height, color=colour, label=plot_text(label))
+            _bars(axis, y, bars, height, color=colour, label=plot_text(label))
             zero = np.flatnonzero(bars == 0)
             axis.plot(np.zeros(len(zero)), y[zero], marker="|", markersize=9, markeredgewidth=2, linestyle="",
                       color=colour)
@@ -78,7 +94,7 @@ def per_class_f1(class_names: list[str], f1_by_row: dict[str, list[float | None]
             axis.barh(i, 1, 0.8, color=NO_SUPPORT, hatch="///", edgecolor="#9aa3b2", linewidth=0)
             axis.text(0.5, i, "n/a (no support)", ha="center", va="center", fontsize=8, color="#4a5263")
         axis.set_yticks(positions, [plot_text(n) for n in class_names])
-        axis.invert_yaxis()
+        axis.set_ylim(len(class_names) - 0.5, -0.5)  # first class on top (the bars set no data limits)
         axis.set_xlim(0, 1)
         axis.set_xlabel("F1 (mean over seeds)")
         handles, names = axis.get_legend_handles_labels()
@@ -169,11 +185,11 @@ def class_errors(class_names: list[str], errors_by_row: dict[str, tuple[list[flo
             colour = colours[index % len(colours)]
             y = positions - 0.4 + height * (index + 0.5)
             as_array = lambda values: np.array([np.nan if v is None else v for v in values], dtype=float)  # noqa: E731
-            axis.barh(y, as_array(fp), height, color=colour, label=plot_text(label))
-            axis.barh(y, -as_array(fn), height, color=colour, alpha=0.55)
+            _bars(axis, y, as_array(fp), height, color=colour, label=plot_text(label))
+            _bars(axis, y, -as_array(fn), height, color=colour, alpha=0.55)
         axis.axvline(0, color="#4a5263", linewidth=0.8)
         axis.set_yticks(positions, [plot_text(n) for n in class_names])
-        axis.invert_yaxis()
+        axis.set_ylim(len(class_names) - 0.5, -0.5)  # first class on top (the bars set no data limits)
         limit = max([abs(v) for fp, fn in errors_by_row.values() for v in (*fp, *fn) if v is not None] + [1])
         axis.set_xlim(-limit * 1.05, limit * 1.05)
         axis.set_xlabel("← false negatives (missed)      false positives (wrongly predicted) →")

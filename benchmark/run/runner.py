@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -30,7 +31,7 @@ from irbench.evaluation.bootstrap import bootstrap_interval
 from irbench.run.overrides import apply_overrides
 from irbench.run.parallel import default_workers
 from irbench.run.checkpoint import write_checkpoint
-from irbench.store.predictions_file import write_predictions
+from irbench.store.predictions_file import write_binary_copy, write_predictions
 from irbench.features.extract import hash_audio
 from irbench.run.prepare import PreparedData, Stages, audio_fingerprint, prepare
 from irbench.run.provenance import base_provenance, device_name, slurm_ids
@@ -42,6 +43,8 @@ from irbench.tasks import get_task
 from irbench.run.selection import fit_selected
 from irbench.run.training import EVALUATION_BATCH_SIZE, fit, predict_dataset, resolve_device
 from irbench.windowing.dataset import clip_window_scores
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -268,6 +271,10 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
             f"cannot write the record, predictions and checkpoint of seed {seed} to {path.parent}: "
             f"{error.strerror or error}. Nothing of them was kept; the trained model waits in {work_dir}, so the "
             "same command resumes once there is room") from error
+    try:  # the report reads this copy instead of parsing the CSV; without it, it parses the CSV
+        write_binary_copy(predictions_path, task.metadata.labels)
+    except OSError as error:
+        LOG.warning("no binary copy of %s (%s): the report will parse the CSV", predictions_path.name, error)
     shutil.rmtree(work_dir, ignore_errors=True)
     return record
 
