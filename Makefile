@@ -10,7 +10,7 @@ STAND_IN ?= data/irmas-stand-in
 # epochs of VGG per seed on the tiny stand-in (its default, 40, takes minutes on 2 cores)
 QUICKSTART_EPOCHS ?= 10
 # pytest-xdist processes for `make test`: one per core of the 2-core machines CI runs on (modules stay whole:
-# a module's tests share fixtures, and the real-Slurm ones one cluster)
+# a module's tests share fixtures, and the real-Slurm ones one cluster; modules marked slow are handed out first)
 TEST_WORKERS ?= 2
 BIN := $(VENV)/bin
 
@@ -33,7 +33,7 @@ quickstart: install
 	$(BIN)/irbench report --results-dir results --out reports
 
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 clean:
 	rm -rf $(VENV) .cache data results/irmas reports/index.html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,14 @@ import pytest
 REPOSITORY = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("IRBENCH_SHARED", REPOSITORY.parent / "shared"))
 REAL = SHARED / "data" / "real"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked ``slow`` first, each module's order kept: pytest-xdist's ``loadscope`` then hands the
+    longest modules out at the start (``make test`` passes ``--no-loadscope-reorder``, which would otherwise
+    order modules by their number of tests), so the two workers finish together instead of one waiting on a
+    minute-long module handed out last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +54,8 @@ def tiny_irmas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An IRMAS stand-in at scale ``tiny`` (132 training, 24 test clips), seed 0, rendered once per session."""
     from irbench.synth.irmas import synthesise_irmas
 
-    out = tmp_path_factory.mktemp("irmas-tiny")
-    synthesise_irmas(out, scale="tiny", seed=0, workers=2, show_progress=False)
-    return out
+    return rendered_once(tmp_path_factory, "irmas-tiny",
+                         lambda out: synthesise_irmas(out, scale="tiny", seed=0, workers=2, show_progress=False))
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +84,29 @@ def micro_irmas(tiny_irmas: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return root
 
 
+def rendered_once(tmp_path_factory: pytest.TempPathFactory, name: str, render: Callable[[Path], object]) -> Path:
+    """The folder ``name``, filled by ``render(folder)`` once for the whole run: pytest-xdist's workers share
+    the parent of their own base folders, and a file lock lets the first worker render while the others wait
+    for it (the pattern in pytest-xdist's documentation), so a stand-in is rendered once, not once per worker.
+    A render that failed is redone by the next caller (``<name>.done`` marks a finished one)."""
+    import shutil
+
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / "rendered-once" / name
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder) + ".lock"):
+        if not folder.with_name(name + ".done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            render(folder)
+            folder.with_name(name + ".done").touch()
+    return folder
+
+
 def _stand_ins(tmp_path_factory: pytest.TempPathFactory, scale: str, made: dict[str, Path]):
     """``get(task)`` -> the folder of that task's stand-in at ``scale``, rendered once (``made``: dataset ->
     folder, seeded with any already rendered)."""
@@ -84,9 +115,8 @@ def _stand_ins(tmp_path_factory: pytest.TempPathFactory, scale: str, made: dict[
     def get(task: str) -> Path:
         dataset = shared_stand_in(task)
         if dataset not in made:
-            out = tmp_path_factory.mktemp(f"{dataset}-{scale}")
-            stand_in_generator(dataset)(0).synthesise(out, scale, workers=2, show_progress=False)
-            made[dataset] = out
+            made[dataset] = rendered_once(tmp_path_factory, f"{dataset}-{scale}", lambda out: stand_in_generator(
+                dataset)(0).synthesise(out, scale, workers=2, show_progress=False))
         return made[dataset]
 
     return get

@@ -22,6 +22,9 @@ from irbench.tasks import get_task
 from test_bad_records_22 import constant_run  # noqa: F401 - a fixture used below
 
 
+pytestmark = pytest.mark.slow
+
+
 def _wav(path, samples, rate=44_100, subtype="FLOAT"):
     soundfile.write(path, samples, rate, subtype=subtype)
     return path

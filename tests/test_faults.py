@@ -22,6 +22,9 @@ from helpers import planned_folder, record_file, run_cli
 from irbench.logs import messages_to
 from irbench.store.records import read_record, record_lock
 
+pytestmark = pytest.mark.slow
+
+
 IRBENCH = [sys.executable, "-m", "irbench"]
 
 

@@ -13,6 +13,9 @@ from irbench.evaluation.types import ClipScores
 from irbench.tasks import TASKS, get_task
 from irbench.task import PredictionType
 
+pytestmark = pytest.mark.slow
+
+
 THRESHOLDED = ("irmas", "openmic", "musicnet", "musicnet-instruments")
 
 

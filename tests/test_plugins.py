@@ -10,6 +10,9 @@ import pytest
 from irbench.registry import DISABLE_PLUGINS, PluginWarning, Registry
 from helpers import record_file
 
+pytestmark = pytest.mark.slow
+
+
 REPOSITORY = __import__("pathlib").Path(__file__).resolve().parent.parent
 EXAMPLE = REPOSITORY / "examples/irbench-example-plugin"
 

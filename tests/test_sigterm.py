@@ -18,6 +18,9 @@ import pytest
 from helpers import record_file
 from irbench.store.records import read_record
 
+pytestmark = pytest.mark.slow
+
+
 IRBENCH = [sys.executable, "-m", "irbench"]
 EPOCHS = "2"
 

@@ -44,7 +44,7 @@ def _reachable() -> str | None:
 
 
 UNREACHABLE = _reachable()  # asked once: with no controller, sinfo retries for about 10 s before it says so
-pytestmark = pytest.mark.skipif(UNREACHABLE is not None, reason=str(UNREACHABLE))
+pytestmark = [pytest.mark.skipif(UNREACHABLE is not None, reason=str(UNREACHABLE)), pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True)

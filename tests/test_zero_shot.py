@@ -17,6 +17,9 @@ from irbench.baselines.base import ModelSpec
 from irbench.tasks import TASKS, get_task
 
 
+pytestmark = pytest.mark.slow
+
+
 def only_record(folder):
     (path,) = folder.rglob("seed-0.json")
     return json.loads(path.read_text())
@@ -37,7 +40,8 @@ def test_random_weight_cnn14_runs_as_a_probe_and_zero_shot_on_every_task(task, m
     common = ("--task", task, "--data-home", str(micro_stand_in(task)), "--cache-dir", str(shared_cache),
               "--config", "weights=random", "--threads", "1")
     for baseline, extra in (("probe:cnn14", ("--max-epochs", "2")),
-                            ("zero-shot:cnn14-audioset", ("--config", "hop_seconds=1.0"))):
+                            ("zero-shot:cnn14-audioset", ("--config", "hop_seconds=1.0",
+                                                         "--config", "segment_seconds=0.5"))):
         results = tmp_path / baseline.replace(":", "+")
         code, _, err = run_cli(monkeypatch, capsys, "run", *common, "--baseline", baseline,
                                "--results-dir", str(results), *extra)
