@@ -3,8 +3,10 @@
 On a built-in IRMAS stand-in (rendered into the work folder once), each baseline is trained twice with the
 same seed for ``epochs`` epochs into two results folders and evaluated; the check compares the two records'
 metrics, per-class figures and thresholds, and the two checkpoints' tensors, bit for bit. It reports training
-windows per second (training windows x epochs / training seconds), the run's peak host memory and, on CUDA,
-the peak device memory, and writes everything as JSON (``check.json`` in the work folder).
+windows per second (training windows x epochs / training seconds), the reader's windows per second as the
+training loop saw it (windows / seconds waiting for batches), the share of the loop's time spent waiting for
+batches (:class:`irbench.run.callbacks.DataWait`), the run's peak host memory and, on CUDA, the peak device
+memory, and writes everything as JSON (``check.json`` in the work folder).
 
 ``quick`` (what CI runs on CPU) trains on the IRMAS stand-in at scale ``micro``, the smallest layout that
 still splits (two clips of two recordings per class, six test clips: 22 training windows of 3 s), for one
@@ -26,8 +28,10 @@ DEFAULT_BASELINES = ("constant", "mlp", "vgg", "transformer", "cnn14", "multistf
 @dataclass
 class BaselineCheck:
     """One baseline's check: ``identical`` (metrics, per-class figures, thresholds and weights equal in both
-    runs), what differed, training windows per second, seconds of both runs, peak memory of this process
-    (host, MiB; device, MiB on CUDA else ``None``) and the error that stopped it (``""`` when none)."""
+    runs), what differed, training windows per second, the reader's windows per second and the share of
+    training time spent waiting for batches (in [0, 1]; of the first run, ``None`` when nothing was
+    trained), seconds of both runs, peak memory of this process (host, MiB; device, MiB on CUDA else
+    ``None``) and the error that stopped it (``""`` when none)."""
 
     baseline: str
     identical: bool
@@ -37,6 +41,8 @@ class BaselineCheck:
     peak_host_mib: float
     peak_device_mib: float | None
     problem: str = ""
+    reader_windows_per_second: float | None = None
+    data_wait_share: float | None = None
 
 
 def stand_in(work: Path, quick: bool) -> Path:
@@ -90,19 +96,25 @@ def check_baseline(baseline: str, data_home: Path, work: Path, device: str, epoc
         problem = f"{type(error).__name__}: {error}"
     seconds = time.perf_counter() - start
     differences = compare_runs(*paths) if len(paths) == 2 else []
-    speed = _windows_per_second(paths[0]) if paths else None
+    speed, reader, waiting = _speeds(paths[0]) if paths else (None, None, None)
     return BaselineCheck(baseline, not problem and not differences, differences, speed, round(seconds, 1),
-                         _peak_host_mib(), _peak_device_mib(device), problem)
+                         _peak_host_mib(), _peak_device_mib(device), problem, reader, waiting)
 
 
-def _windows_per_second(path: Path) -> float | None:
+def _speeds(path: Path) -> tuple[float | None, float | None, float | None]:
+    """(training windows/s, reader windows/s, share of the loop's time waiting for batches) of a record."""
     from irbench.store.records import read_record
 
     record = read_record(path)
     seconds = record.provenance.seconds.get("train")
     windows = (record.windows.windows.get("train") if record.windows else None) or 0
     epochs = record.training.epochs or 0
-    return round(windows * epochs / seconds, 1) if seconds and windows and epochs else None
+    speed = round(windows * epochs / seconds, 1) if seconds and windows and epochs else None
+    extra = record.training.model_extra or {}
+    waited, stepped = extra.get("data_wait_seconds"), extra.get("step_seconds")
+    if not waited or stepped is None:
+        return speed, None, None
+    return speed, round(windows * epochs / waited, 1), round(waited / (waited + stepped), 4)
 
 
 def _peak_host_mib() -> float:

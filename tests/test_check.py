@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 import torch
 
 from helpers import run_cli
 from irbench.check import DEFAULT_BASELINES, compare_runs, run_check
+
+pytestmark = pytest.mark.slow
 
 
 def test_quick_check_finds_identical_runs_and_writes_its_figures(tmp_path, micro_stand_in, monkeypatch, capsys):
@@ -21,7 +24,11 @@ def test_quick_check_finds_identical_runs_and_writes_its_figures(tmp_path, micro
     printed = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.split()[:1] != ["baseline"]
                and line.split() and line.split()[0] in DEFAULT_BASELINES}
     assert printed == {name: "true" for name in DEFAULT_BASELINES}
-    assert all(c["train_windows_per_second"] > 0 for c in figures["checks"] if c["baseline"] != "constant")
+    trained = [c for c in figures["checks"] if c["baseline"] != "constant"]
+    assert all(c["train_windows_per_second"] > 0 and c["reader_windows_per_second"] > 0 for c in trained)
+    assert all(0 < c["data_wait_share"] < 1 for c in trained)  # the loop both read batches and stepped
+    constant = figures["checks"][0]
+    assert constant["reader_windows_per_second"] is None and constant["data_wait_share"] is None  # trains nothing
     assert all(len(line) <= 80 for line in out.splitlines() if not line.startswith("figures:"))
 
     first, second = (next((tmp_path / f"results-{a}").rglob("mlp/*/seed-0.json")) for a in "ab")
@@ -34,8 +41,6 @@ def test_quick_check_finds_identical_runs_and_writes_its_figures(tmp_path, micro
 
 
 def test_an_unknown_device_or_baseline_stops_the_check_before_training(tmp_path):
-    import pytest
-
     from irbench.errors import ConfigError, UnknownNameError
 
     with pytest.raises(ConfigError):

@@ -82,7 +82,7 @@ def test_the_provenance_names_every_flag_and_the_record_keeps_them():
     flags = provenance["determinism"]
     assert {"cublas_workspace_config", "cublas_before_cuda", "deterministic_algorithms", "deterministic_warn_only",
             "cudnn_benchmark", "cudnn_deterministic", "cuda_matmul_tf32", "cudnn_tf32", "evaluation_batch_size",
-            "pinned_host_batches"} <= set(flags)
+            "pinned_host_batches", "host_loader_workers"} <= set(flags)
     model = Provenance(**provenance, device="cpu", device_name="x", dataset_fingerprint="0" * 64, data_home="d",
                        seconds={})
     assert Provenance.model_validate_json(model.model_dump_json()).determinism == flags
@@ -180,11 +180,14 @@ def test_host_batches_to_cuda_are_pinned_and_copied_without_blocking():
     assert to_device(host, "cpu") is host  # the CPU: a plain .to, no pinning
 
 
-def test_the_loader_pins_host_stores_for_cuda_only(tmp_path):
+def test_the_loader_pins_host_stores_for_cuda_only_and_reads_them_in_workers(tmp_path):
     from irbench.features.packed import DeviceWindows
 
     _, data = _model_and_data()
-    assert training._loader(data, 8, True, 0, "cuda").pin_memory is True
-    assert training._loader(data, 8, True, 0, "cpu").pin_memory is False
+    to_cuda, on_cpu = training._loader(data, 8, True, 0, "cuda"), training._loader(data, 8, True, 0, "cpu")
+    assert to_cuda.pin_memory is True and to_cuda.num_workers == training.HOST_LOADER_WORKERS > 0
+    assert to_cuda.persistent_workers is True  # started once per fit, not once per epoch
+    assert on_cpu.pin_memory is False and on_cpu.num_workers == 0  # workers would take cores from training
     resident = DeviceWindows(torch.from_numpy(data.features), data.targets, data.mask)
-    assert training._loader(resident, 8, True, 0, "cuda").pin_memory is False  # nothing to copy
+    gathered = training._loader(resident, 8, True, 0, "cuda")
+    assert gathered.pin_memory is False and gathered.num_workers == 0  # nothing to read or copy

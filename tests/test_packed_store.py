@@ -238,3 +238,23 @@ def test_a_run_packs_its_training_and_validation_splits_and_gives_the_reader_s_n
     (a,), (b,) = packed_runs.records, reader_runs.records
     assert a.metrics == b.metrics and a.per_class == b.per_class and a.threshold == b.threshold
     assert a.provenance.determinism["deterministic_algorithms"] is True
+
+
+@pytest.mark.parametrize("store", ["pack", "per-file"])
+def test_loader_workers_read_the_batches_of_a_loader_without_them(tmp_path, store):
+    """What a CUDA run's host store does (HOST_LOADER_WORKERS processes read, the main process copies): the
+    workers open the pack or the cache files again in their own processes, and yield the same batches in the
+    same shuffled order, epoch after epoch."""
+    from irbench.run.training import _loader
+
+    index, reader, cache = _split(tmp_path)
+    windows = pack_split(cache, FRONTEND, "train", index, reader) if store == "pack" else WindowDataset(index, reader)
+    plain, workers = (_loader(windows, 8, True, 3, "cpu", workers=n) for n in (0, 2))
+    assert workers.num_workers == 2 and plain.num_workers == 0
+    for epoch in (0, 1):
+        plain.sampler.set_epoch(epoch)
+        workers.sampler.set_epoch(epoch)
+        batches = list(zip(plain, workers, strict=True))
+        assert len(batches) == len(index) // 8 + (len(index) % 8 > 1)
+        for one, other in batches:
+            assert all(torch.equal(a, b) for a, b in zip(one, other, strict=True))

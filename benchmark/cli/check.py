@@ -24,13 +24,23 @@ The first command to run on a machine with a GPU: irbench check --device cuda.""
     from irbench.check import DEFAULT_BASELINES, run_check
 
     checks = run_check(work_dir, device, tuple(baseline) or DEFAULT_BASELINES, quick, epochs)
-    typer.echo(f"{'baseline':<16} {'identical':<9} {'windows/s':>9} {'seconds':>8} {'peak MiB':>9}  note")
+    typer.echo(f"{'baseline':<16} {'identical':<9} {'train/s':>8} {'read/s':>8} {'wait':>5} {'seconds':>7} "
+               f"{'peak MiB':>8}  note")
     for item in checks:
-        speed = f"{item.train_windows_per_second:.1f}" if item.train_windows_per_second else "-"
         note = item.problem or ", ".join(item.differences[:3])
-        device_memory = f" (device {item.peak_device_mib:.0f})" if item.peak_device_mib is not None else ""
-        typer.echo(f"{item.baseline:<16} {str(item.identical).lower():<9} {speed:>9} {item.seconds:>8.1f} "
-                   f"{item.peak_host_mib:>9.0f}  {note[:30]}{device_memory}")
+        device_memory = f"device {item.peak_device_mib:.0f} MiB " if item.peak_device_mib is not None else ""
+        wait = f"{item.data_wait_share:.0%}" if item.data_wait_share is not None else "-"
+        typer.echo(f"{item.baseline:<16} {str(item.identical).lower():<9} "
+                   f"{_rate(item.train_windows_per_second):>8} {_rate(item.reader_windows_per_second):>8} "
+                   f"{wait:>5} {item.seconds:>7.1f} {item.peak_host_mib:>8.0f}  {(device_memory + note)[:14]}")
+    typer.echo("train/s, read/s: windows per second trained and read; wait: time spent reading")
     typer.echo(f"figures: {work_dir / 'check.json'}")
     if not all(item.identical for item in checks):
         raise typer.Exit(1)
+
+
+def _rate(value: float | None) -> str:
+    """A windows-per-second figure in at most 8 characters (``-`` when there is none)."""
+    if not value:
+        return "-"
+    return f"{value / 1e6:.1f}M" if value >= 1e6 else f"{value / 1e3:.1f}k" if value >= 1e4 else f"{value:.1f}"

@@ -1,6 +1,6 @@
-"""Lightning callbacks and helpers of irbench's training loop: per-step seeding, one line per epoch for
-logs, a progress bar that counts epochs from 1, early stopping that remembers where it stopped, and
-checking a work folder's checkpoint before resuming from it.
+"""Lightning callbacks and helpers of irbench's training loop: per-step seeding, the time spent waiting for
+batches, one line per epoch for logs, a progress bar that counts epochs from 1, early stopping that remembers
+where it stopped, and checking a work folder's checkpoint before resuming from it.
 
 Epochs shown to people are 1-based (``epoch 1`` is the first); Lightning's ``trainer.current_epoch`` and the
 ``epoch`` of its checkpoints are 0-based (the index of the running epoch, or the number of epochs done)."""
@@ -29,6 +29,42 @@ class StepSeeder(L.Callback):
     def on_train_batch_start(self, trainer, module, batch, batch_index):
         """``torch.manual_seed`` from (seed, global step)."""
         torch.manual_seed(self.seed * 1_000_003 + trainer.global_step)
+
+
+class DataWait(L.Callback):
+    """Where the training loop's time goes: ``waiting`` (s) from an epoch's start or a batch's end to the next
+    batch's start (reading the batch, copying it to the device: what a faster store would save), ``stepping``
+    (s) from a batch's start to its end (forward, backward, optimiser step), and ``windows`` read, over the
+    epochs this call trained. On CUDA a step is measured as the host sees it: the kernels it launched may
+    still run while the next batch is read, so ``waiting`` there also holds the wait for the GPU that the
+    next copy or loss read brings (an upper bound of the data wait)."""
+
+    def __init__(self):
+        self.waiting = self.stepping = 0.0
+        self.windows = 0
+        self._mark = time.perf_counter()
+
+    def share_waiting(self) -> float | None:
+        """``waiting / (waiting + stepping)`` in [0, 1], or ``None`` before any batch."""
+        total = self.waiting + self.stepping
+        return self.waiting / total if total > 0 else None
+
+    def on_train_epoch_start(self, trainer, module):
+        """Start the clock: the first batch's wait counts from here."""
+        self._mark = time.perf_counter()
+
+    def on_train_batch_start(self, trainer, module, batch, batch_index):
+        """The batch is here: the wait since the last mark ends."""
+        now = time.perf_counter()
+        self.waiting += now - self._mark
+        self.windows += len(batch[0])
+        self._mark = now
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_index):
+        """The step is done: its time since the batch came."""
+        now = time.perf_counter()
+        self.stepping += now - self._mark
+        self._mark = now
 
 
 class EpochLines(L.Callback):

@@ -27,6 +27,11 @@ DETERMINISTIC_CUBLAS = (":4096:8", ":16:8")
 """The workspace settings NVIDIA documents as deterministic (one is kept when a user set it)."""
 EVALUATION_BATCH_SIZE = 64
 """Windows per evaluation batch on every task and baseline (part of the protocol; recorded in provenance)."""
+HOST_LOADER_WORKERS = 2
+"""Loader processes that read training and validation batches from a host store (the pack's memory map or the
+feature cache) while a CUDA device trains; the main process pins and copies them. They only read, so the
+batches and their order are those of a loader without workers (tested). None on the CPU, where they would
+take cores from training, and none for a device-resident store."""
 LOG = logging.getLogger(__name__)
 _STATE = {"cublas_before_cuda": None}
 
@@ -80,8 +85,9 @@ def determinism_flags() -> dict[str, object]:
     :func:`prepare_determinism` never ran), ``deterministic_algorithms`` and ``deterministic_warn_only``,
     ``cudnn_benchmark``, ``cudnn_deterministic``, ``cuda_matmul_tf32`` and ``cudnn_tf32`` (whether float32
     matrix products and convolutions may use TF32 on Ampere and later), ``evaluation_batch_size`` (windows)
-    and ``pinned_host_batches`` (the device on which batches from a host store are pinned and copied without
-    blocking: ``cuda``; a device-resident store needs no copy)."""
+    ``pinned_host_batches`` (the device on which batches from a host store are pinned and copied without
+    blocking: ``cuda``; a device-resident store needs no copy) and ``host_loader_workers`` (the loader
+    processes that read a host store's batches for CUDA: :data:`HOST_LOADER_WORKERS`)."""
     import torch
 
     return {
@@ -95,4 +101,5 @@ def determinism_flags() -> dict[str, object]:
         "cudnn_tf32": bool(torch.backends.cudnn.allow_tf32),
         "evaluation_batch_size": EVALUATION_BATCH_SIZE,
         "pinned_host_batches": "cuda",
+        "host_loader_workers": HOST_LOADER_WORKERS,
     }

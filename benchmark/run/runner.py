@@ -242,6 +242,7 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
             "best_validation_loss": result.best_validation_loss, "stopped_early": result.stopped_early,
             "resumed": result.resumed, "n_parameters": sum(p.numel() for p in model.parameters()),
             "max_epochs": result.max_epochs, "patience": result.patience, "input_store": result.input_store,
+            "data_wait_seconds": result.data_wait_seconds, "step_seconds": result.step_seconds,
         },
         windows={"layout": task.metadata.window_layout, **prepared.window_summary(window_seconds)}
         if window_seconds is not None else None,

@@ -28,7 +28,7 @@ from irbench.errors import (
 )
 from irbench.features.packed import PackedWindows, place
 from irbench.task import PredictionType
-from irbench.run.determinism import EVALUATION_BATCH_SIZE, prepare_determinism
+from irbench.run.determinism import EVALUATION_BATCH_SIZE, HOST_LOADER_WORKERS, prepare_determinism
 from irbench.run.training_config import TrainingConfig
 from irbench.windowing.dataset import ArrayWindows, Windows, already_batched
 
@@ -99,6 +99,8 @@ class FitResult:
     patience: epochs without a lower validation loss before stopping (``None`` when nothing watched it).
     input_store: where training read its windows: ``per-file`` (the cache, one read per window), ``packed``
     (the split's memory-mapped pack, copied per batch) or ``device`` (the pack resident on the device).
+    data_wait_seconds, step_seconds: of this call's training batches, the seconds spent waiting for them and
+    in their steps (:class:`irbench.run.callbacks.DataWait`); ``None`` when nothing was trained.
     """
 
     epochs: int
@@ -110,6 +112,8 @@ class FitResult:
     max_epochs: int = 0
     patience: int | None = None
     input_store: str = "per-file"
+    data_wait_seconds: float | None = None
+    step_seconds: float | None = None
 
 
 def input_store(windows: Windows) -> str:
@@ -175,12 +179,14 @@ def _module(model: torch.nn.Module, prediction_type: PredictionType, config: Tra
     return ClassifierModule()
 
 
-def _loader(dataset: Windows, batch_size: int, shuffle: bool, seed: int, device: str = "cpu"):
+def _loader(dataset: Windows, batch_size: int, shuffle: bool, seed: int, device: str = "cpu",
+            workers: int | None = None):
     """A loader whose shuffle depends only on (seed, epoch): Lightning calls ``set_epoch`` on the
     single-replica ``DistributedSampler``, so a resumed run sees the same batches as an uninterrupted one.
     Each batch is read when it is needed (``Windows.__getitems__``: from the pack or the cache on the host,
-    gathered on the device for a resident store). Host batches bound for CUDA are pinned, and Lightning
-    copies pinned batches with ``non_blocking=True``."""
+    gathered on the device for a resident store). Host batches bound for CUDA are read by
+    ``workers`` loader processes (default :data:`HOST_LOADER_WORKERS` there, else none) and pinned, and
+    Lightning copies pinned batches with ``non_blocking=True``."""
     from torch.utils.data import DataLoader, DistributedSampler
 
     sampler = DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=True, seed=seed) if shuffle else None
@@ -188,8 +194,10 @@ def _loader(dataset: Windows, batch_size: int, shuffle: bool, seed: int, device:
     drop_last = shuffle and len(dataset) % batch_size == 1 and len(dataset) > batch_size
     # an own generator keeps the loader from drawing on torch's global random state
     pin = torch.device(device).type == "cuda" and dataset.resident_device is None
+    workers = (HOST_LOADER_WORKERS if pin else 0) if workers is None else workers
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last, pin_memory=pin,
-                      collate_fn=already_batched, generator=torch.Generator().manual_seed(seed))
+                      num_workers=workers, persistent_workers=workers > 0, collate_fn=already_batched,
+                      generator=torch.Generator().manual_seed(seed))
 
 
 def fit(
@@ -229,7 +237,8 @@ def fit(
     if not any(p.requires_grad for p in model.parameters()) or max_epochs == 0:
         return FitResult(0, None, None, False, time.perf_counter() - start, False, max_epochs)
     import lightning as L
-    from irbench.run.callbacks import BestWeights, EpochBar, EpochLines, PatientStopping, StepSeeder, resume_point
+    from irbench.run.callbacks import (BestWeights, DataWait, EpochBar, EpochLines, PatientStopping, StepSeeder,
+                                       resume_point)
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     _quiet_lightning()
@@ -246,7 +255,8 @@ def fit(
     best = BestWeights(Path(work_dir) / "best.pt")
     latest = ModelCheckpoint(dirpath=work_dir, filename="latest", monitor=None, save_top_k=1)
     interactive = show_progress and sys.stderr.isatty()
-    callbacks = [best, latest, StepSeeder(seed), *callbacks]
+    wait = DataWait()
+    callbacks = [best, latest, StepSeeder(seed), wait, *callbacks]
     if show_progress:
         callbacks.append(EpochBar() if interactive else EpochLines(config.max_epochs))
     stopper = None
@@ -313,6 +323,8 @@ def fit(
         seconds=time.perf_counter() - start, stopped_early=stopper is not None and stopper.stopped_at is not None,
         max_epochs=config.max_epochs, patience=config.patience if stopper is not None else None,
         input_store=input_store(train),
+        data_wait_seconds=round(wait.waiting, 6) if wait.windows else None,
+        step_seconds=round(wait.stepping, 6) if wait.windows else None,
     )
 
 
