@@ -149,6 +149,34 @@ def test_precision_is_part_of_the_configuration_and_the_default_keeps_old_digest
     assert old.digest == default.digest
 
 
+def test_the_precision_s_other_names_are_read_as_lightning_s_and_keep_its_digests():
+    baseline = get_baseline("vgg")
+    for alias, name in (("fp32", "32-true"), ("fp16-mixed", "16-mixed")):
+        aliased = apply_overrides(baseline.training, [f"precision={alias}"], None)
+        assert aliased.precision == name
+        assert planned(baseline, aliased).digest == planned(baseline, apply_overrides(
+            baseline.training, [f"precision={name}"], None)).digest
+
+
+def test_run_s_precision_option_is_the_config_setting(micro_irmas, tmp_path, monkeypatch, capsys):
+    from helpers import run_cli
+
+    common = ("run", "-t", "irmas", "-b", "mlp", "-d", str(micro_irmas), "--cache-dir", str(tmp_path / "c"),
+              "--max-epochs", "1", "-q")
+    for results, extra in (("plain", ()), ("fp32", ("--precision", "fp32")),
+                           ("bf16", ("--precision", "bf16-mixed")),
+                           ("bf16-config", ("--config", "precision=bf16-mixed"))):
+        code, _, err = run_cli(monkeypatch, capsys, *common, "--results-dir", str(tmp_path / results), *extra)
+        assert code == 0, err
+    folders = {results: next((tmp_path / results).rglob("seed-0.json")).parent.name
+               for results in ("plain", "fp32", "bf16", "bf16-config")}
+    assert folders["plain"] == folders["fp32"] and "precision" not in folders["plain"]
+    assert folders["bf16"] == folders["bf16-config"] != folders["plain"] and "bf16" in folders["bf16"]
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--results-dir", str(tmp_path / "twice"),
+                           "--precision", "bf16-mixed", "--config", "precision=32-true")
+    assert code == 2 and "--precision" in err and not (tmp_path / "twice").exists()
+
+
 def test_evaluation_batches_are_fixed_whatever_the_training_batch_size():
     sizes = []
 

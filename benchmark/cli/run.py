@@ -43,6 +43,9 @@ def run(
     threads: int = typer.Option(2, "--threads", min=1, max=256, help="CPU threads for training and evaluation "
                                 "(default 2 on every machine: results depend on it; part of the configuration)."),
     config: list[str] = typer.Option([], "--config", "-c", help="Training override key=value (repeatable)."),
+    precision: str | None = typer.Option(None, "--precision", help="32-true (fp32, the default), bf16-mixed or "
+                                         "16-mixed (fp16-mixed, CUDA only): Lightning's; same as --config "
+                                         "precision=..."),
     workers: int = typer.Option(default_workers(), "--workers", "-j", min=1, help="Feature extraction processes."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing record of the same run."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip unreadable audio (listed in the record)."),
@@ -62,6 +65,11 @@ def run(
     from irbench.run.runner import RunOptions, run_seeds
 
     console = message_console(stderr=True)
+    if precision is not None:
+        if any(item.split("=", 1)[0].strip() == "precision" for item in config):
+            raise typer.BadParameter("give the precision once: --precision or --config precision=...",
+                                     param_hint="--precision")
+        config = [*config, f"precision={precision}"]
     options = RunOptions(
         task=task, baseline=baseline, data_home=data_home, results_dir=results_dir, cache_dir=cache_dir,
         seed=seed[0], device=device, max_epochs=max_epochs, config=list(config), workers=workers, threads=threads,
