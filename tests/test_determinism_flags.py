@@ -39,7 +39,8 @@ def test_the_entry_sets_cublas_s_workspace_and_strict_flags(monkeypatch, fresh_s
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.benchmark = True
-    flags = training.prepare_determinism()
+    training.prepare_determinism()
+    flags = determinism.determinism_flags()
     assert training.prepare_determinism is determinism.prepare_determinism
     import os
 
@@ -53,16 +54,29 @@ def test_the_entry_sets_cublas_s_workspace_and_strict_flags(monkeypatch, fresh_s
 @pytest.mark.parametrize("given, kept", [(":16:8", ":16:8"), (":4096:8", ":4096:8"), (":0:0", ":4096:8")])
 def test_a_deterministic_workspace_a_user_chose_is_kept(monkeypatch, fresh_state, given, kept):
     monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", given)
-    assert determinism.prepare_determinism()["cublas_workspace_config"] == kept
+    determinism.prepare_determinism()
+    assert determinism.determinism_flags()["cublas_workspace_config"] == kept
 
 
 def test_cuda_started_before_the_entry_is_warned_about_and_recorded(monkeypatch, fresh_state, caplog):
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
     monkeypatch.setattr(determinism, "_cuda_started", lambda: True)
     with caplog.at_level(logging.WARNING, logger="irbench.run.determinism"):
-        flags = determinism.prepare_determinism()
+        determinism.prepare_determinism()
+    flags = determinism.determinism_flags()
     assert "CUDA started before irbench set CUBLAS_WORKSPACE_CONFIG" in caplog.text
     assert flags["cublas_before_cuda"] is False and flags["cublas_workspace_config"] == ":4096:8"
+
+
+def test_the_entry_sets_the_workspace_without_importing_torch():
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from irbench.run.determinism import prepare_determinism; prepare_determinism(); "
+            "print(os.environ['CUBLAS_WORKSPACE_CONFIG'], 'torch' in sys.modules)")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert ran.stdout.split() == [":4096:8", "False"]
 
 
 def test_evaluate_prepares_determinism_before_anything_else(monkeypatch, tmp_path):

@@ -46,10 +46,11 @@ def _cuda_started() -> bool:
         return False
 
 
-def prepare_determinism() -> dict[str, object]:
+def prepare_determinism() -> None:
     """Set ``CUBLAS_WORKSPACE_CONFIG`` (unless it already names a deterministic setting) and, when torch is
-    already imported, its strict deterministic flags (:func:`apply_torch_flags`); returns
-    :func:`determinism_flags`.
+    already imported, its strict deterministic flags (:func:`apply_torch_flags`). It never imports torch
+    itself (a command that trains nothing, ``irbench report``, never pays torch's 1.7 CPU-s of import);
+    :func:`determinism_flags` tells what the process then runs under.
 
     Call it first thing in a process's entry, before anything initialises CUDA. When CUDA has already started
     (a notebook that used the GPU before calling ``irbench.evaluate``) and the variable was not set before,
@@ -67,7 +68,6 @@ def prepare_determinism() -> dict[str, object]:
         _STATE["cublas_before_cuda"] = current in DETERMINISTIC_CUBLAS or not started
     if "torch" in sys.modules:
         apply_torch_flags()
-    return determinism_flags()
 
 
 def apply_torch_flags() -> None:
