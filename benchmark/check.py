@@ -110,8 +110,7 @@ def _speeds(path: Path) -> tuple[float | None, float | None, float | None]:
     windows = (record.windows.windows.get("train") if record.windows else None) or 0
     epochs = record.training.epochs or 0
     speed = round(windows * epochs / seconds, 1) if seconds and windows and epochs else None
-    extra = record.training.model_extra or {}
-    waited, stepped = extra.get("data_wait_seconds"), extra.get("step_seconds")
+    waited, stepped = record.provenance.seconds.get("train.data_wait"), record.provenance.seconds.get("train.steps")
     if not waited or stepped is None:
         return speed, None, None
     return speed, round(windows * epochs / waited, 1), round(waited / (waited + stepped), 4)

@@ -61,7 +61,10 @@ def test_the_record_says_what_produced_it(monkeypatch, capsys, tiny_irmas, tmp_p
     provenance = raw["provenance"]
     assert provenance["packages"]["torch"] != "absent" and len(provenance["dataset_fingerprint"]) == 64
     assert set(provenance["seconds"]) == {"load", "features.hash", "features.extract", "features.verify", "index",
-                                          "statistics", "train", "evaluate", "bootstrap"}
+                                          "statistics", "train", "evaluate", "bootstrap", "train.data_wait",
+                                          "train.steps"}
+    assert 0 < provenance["seconds"]["train.data_wait"] + provenance["seconds"]["train.steps"] \
+        <= provenance["seconds"]["train"]  # the loop's batches, within the whole training stage
     assert provenance["torch_threads"] >= 1 and provenance["shared_stages"] == []
     assert raw["windows"]["window_frames"] == 64 and raw["windows"]["windows"]["test"] >= 24
     interval = raw["confidence_intervals"]["micro_f1"]

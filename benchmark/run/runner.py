@@ -242,7 +242,6 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
             "best_validation_loss": result.best_validation_loss, "stopped_early": result.stopped_early,
             "resumed": result.resumed, "n_parameters": sum(p.numel() for p in model.parameters()),
             "max_epochs": result.max_epochs, "patience": result.patience, "input_store": result.input_store,
-            "data_wait_seconds": result.data_wait_seconds, "step_seconds": result.step_seconds,
         },
         windows={"layout": task.metadata.window_layout, **prepared.window_summary(window_seconds)}
         if window_seconds is not None else None,
@@ -251,7 +250,8 @@ def _run_seed(task, baseline, config, device: str, prepared: PreparedData, optio
         provenance=Provenance(
             **base_provenance(), device=device, device_name=device_name(device),
             dataset_fingerprint=prepared.fingerprint, data_home=str(prepared.data.data_home),
-            seconds={**prepared.seconds, **stages.seconds}, shared_stages=shared if len(seeds) > 1 else [],
+            seconds={**prepared.seconds, **stages.seconds, **_loop_seconds(result)},
+            shared_stages=shared if len(seeds) > 1 else [],
             torch_threads=options.threads, executor={**options.executor, **slurm_ids()},
             command=options.command or " ".join(sys.argv),
         ),
@@ -292,6 +292,15 @@ def cpu_threads(threads: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def _loop_seconds(result) -> dict[str, float]:
+    """The training loop's time waiting for batches and in its steps (``train.data_wait``, ``train.steps``, s;
+    none when nothing was trained): timings, so in the provenance beside the stages, never in what two runs
+    of the same seed must share."""
+    if result.data_wait_seconds is None or result.step_seconds is None:
+        return {}
+    return {"train.data_wait": result.data_wait_seconds, "train.steps": result.step_seconds}
 
 
 def _window_seconds(baseline) -> float | None:
