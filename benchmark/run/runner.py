@@ -26,7 +26,7 @@ from irbench.baselines.base import Baseline, ModelSpec
 from irbench.store.atomic import atomic_group, remove_partial_files
 from irbench.run.configuration import DEFAULT_THREADS, Configuration, existing_record, planned
 from irbench.run.configuration import configuration as configuration_of
-from irbench.errors import ConfigError, OutputError, RecordExistsError
+from irbench.errors import ConfigError, OutputError, RecordExistsError, TrainingDivergedError
 from irbench.evaluation.bootstrap import bootstrap_interval
 from irbench.run.overrides import apply_overrides
 from irbench.run.parallel import default_workers
@@ -167,10 +167,21 @@ def _digest(identity: dict) -> str:
 
 
 def _scores(task, model, prepared: PreparedData, split: str, device: str, precision: str) -> ClipScores:
-    """Window probabilities per clip of ``split``, predicted batch by batch from the cache."""
+    """Window probabilities per clip of ``split``, predicted batch by batch from the cache.
+
+    Raises ``TrainingDivergedError`` when the kept weights score a window NaN or infinite: a last step with
+    a finite loss can still leave weights that overflow (a learning rate far too high), and the metrics would
+    fail on them with scikit-learn's bare "Input contains NaN"."""
+    import numpy as np
+
     index = prepared.indexes[split]
     probabilities = predict_dataset(model, prepared.dataset(split), task.metadata.train_prediction_type, device,
                                     EVALUATION_BATCH_SIZE, precision)
+    if not np.isfinite(probabilities).all():
+        bad = int((~np.isfinite(probabilities)).any(axis=1).sum())
+        raise TrainingDivergedError(f"the trained model scores {bad} of {len(probabilities)} {split} windows as "
+                                    "NaN or infinite: its weights diverged; lower learning_rate (--config "
+                                    "learning_rate=...) or set gradient_clip")
     clips = prepared.splits[split]
     return ClipScores(index.clip_ids, clip_window_scores(index, probabilities), task.targets(clips),
                       task.mask(clips))
