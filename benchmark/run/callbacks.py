@@ -44,11 +44,6 @@ class DataWait(L.Callback):
         self.windows = 0
         self._mark = time.perf_counter()
 
-    def share_waiting(self) -> float | None:
-        """``waiting / (waiting + stepping)`` in [0, 1], or ``None`` before any batch."""
-        total = self.waiting + self.stepping
-        return self.waiting / total if total > 0 else None
-
     def on_train_epoch_start(self, trainer, module):
         """Start the clock: the first batch's wait counts from here."""
         self._mark = time.perf_counter()
