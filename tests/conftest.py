@@ -14,10 +14,10 @@ REAL = SHARED / "data" / "real"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules marked ``slow`` first, each module's order kept: pytest-xdist's ``loadscope`` then hands the
-    longest modules out at the start (``make test`` passes ``--no-loadscope-reorder``, which would otherwise
-    order modules by their number of tests), so the two workers finish together instead of one waiting on a
-    minute-long module handed out last."""
+    """Modules marked ``slow`` first, each module's order kept, so pytest-xdist's ``loadscope`` hands the
+    longest modules out at the start and the two workers finish together instead of one waiting on a
+    minute-long module handed out last. ``make test`` passes ``--no-loadscope-reorder``: by default xdist
+    reorders modules by their number of tests, which would undo this."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -242,9 +242,9 @@ def test_a_run_packs_its_training_and_validation_splits_and_gives_the_reader_s_n
 
 @pytest.mark.parametrize("store", ["pack", "per-file"])
 def test_loader_workers_read_the_batches_of_a_loader_without_them(tmp_path, store):
-    """What a CUDA run's host store does (HOST_LOADER_WORKERS processes read, the main process copies): the
-    workers open the pack or the cache files again in their own processes, and yield the same batches in the
-    same shuffled order, epoch after epoch."""
+    """What a CUDA run's host store does (HOST_LOADER_WORKERS processes read, the main process copies): two
+    loader processes read the pack or the cache files, and yield the same batches in the same shuffled order
+    as the main process alone, epoch after epoch."""
     from irbench.run.training import _loader
 
     index, reader, cache = _split(tmp_path)
