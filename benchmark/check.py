@@ -102,7 +102,9 @@ def check_baseline(baseline: str, data_home: Path, work: Path, device: str, epoc
 
 
 def _speeds(path: Path) -> tuple[float | None, float | None, float | None]:
-    """(training windows/s, reader windows/s, share of the loop's time waiting for batches) of a record."""
+    """(training windows/s, reader windows/s, share of the loop's time waiting for batches) of a record: its
+    training windows x epochs over the training stage's seconds and over the loop's ``train.data_wait``
+    (the check's runs start afresh, ``overwrite``, so every epoch ran in the timed call)."""
     from irbench.store.records import read_record
 
     record = read_record(path)

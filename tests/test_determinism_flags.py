@@ -69,12 +69,13 @@ def test_cuda_started_before_the_entry_is_warned_about_and_recorded(monkeypatch,
 
 
 def test_the_entry_sets_the_workspace_without_importing_torch():
+    import os
     import subprocess
     import sys
 
     code = ("import os, sys; from irbench.run.determinism import prepare_determinism; prepare_determinism(); "
             "print(os.environ['CUBLAS_WORKSPACE_CONFIG'], 'torch' in sys.modules)")
-    env = {k: v for k, v in __import__("os").environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
+    env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
     ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert ran.stdout.split() == [":4096:8", "False"]
 

@@ -66,7 +66,7 @@ def run(
 
     console = message_console(stderr=True)
     if precision is not None:
-        if any(item.split("=", 1)[0].strip() == "precision" for item in config):
+        if any(item.partition("=")[0] == "precision" for item in config):  # keys as apply_overrides reads them
             raise typer.BadParameter("give the precision once: --precision or --config precision=...",
                                      param_hint="--precision")
         config = [*config, f"precision={precision}"]
