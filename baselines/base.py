@@ -4,6 +4,10 @@ A baseline names its front end (a registered feature extractor and its configura
 frames, its training defaults, and builds a ``torch.nn.Module`` that maps features
 ``(batch, n_features, frames)`` to logits ``(batch, n_classes)``. The harness owns everything else (loss,
 output activation, windows, training loop, evaluation), chosen from the task's prediction type.
+
+This module does not import torch: a baseline's declaration (its class attributes, ``describe()``,
+``weights_notes``) is read by ``irbench report`` and ``irbench list`` without building anything, so the
+built-in baselines keep their networks in :mod:`irbench.baselines.networks` and import them in ``build``.
 """
 
 from __future__ import annotations
@@ -11,13 +15,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
 from irbench.task import PredictionType
 from irbench.run.training_config import TrainingConfig
 from pydantic import BaseModel
+
+if TYPE_CHECKING:  # torch is imported where a model is built, so that declarations import without it
+    import torch
 
 __all__ = ["Baseline", "BuiltModel", "ModelSpec", "TrainingConfig"]  # TrainingConfig lives with training; plugins import it here
 
@@ -91,6 +97,8 @@ class Baseline(ABC):
         """``build``'s result as a ``BuiltModel`` (a bare module gets no notes and no callbacks).
 
         Raises ``TypeError`` naming the baseline when ``build`` returns anything else."""
+        import torch
+
         built = self.build(spec, config)
         if isinstance(built, torch.nn.Module):
             return BuiltModel(built)

@@ -8,33 +8,14 @@ only setting, the evaluation batch size.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import numpy as np
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from irbench.baselines.base import Baseline, ModelSpec
-from irbench.task import PredictionType
 
-_EPSILON = 1e-6
-
-
-class ConstantNet(nn.Module):
-    """Returns the same logits ``(batch, n_classes)`` for every input: log priors (single-label, so softmax
-    gives the priors) or logit priors (multi-label, so sigmoid gives them)."""
-
-    def __init__(self, priors: np.ndarray, prediction_type: PredictionType):
-        super().__init__()
-        p = torch.as_tensor(np.clip(priors, _EPSILON, 1 - _EPSILON), dtype=torch.float32)
-        logits = p.log() if prediction_type is PredictionType.SINGLE_LABEL else torch.logit(p)
-        self.register_buffer("logits", logits)
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """``(batch, ...)`` -> ``(batch, n_classes)``."""
-        return self.logits.expand(features.shape[0], -1)
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class ConstantConfig(BaseModel):
@@ -57,5 +38,7 @@ class ConstantBaseline(Baseline):
     training = ConstantConfig()
 
     def build(self, spec: ModelSpec, config: ConstantConfig) -> nn.Module:
-        """A ``ConstantNet`` holding ``spec.class_priors``."""
+        """A ``ConstantNet`` (:mod:`irbench.baselines.networks.constant`) holding ``spec.class_priors``."""
+        from irbench.baselines.networks.constant import ConstantNet
+
         return ConstantNet(spec.class_priors, spec.prediction_type)

@@ -29,14 +29,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import torch
 from pydantic import Field
-from torch import nn
 
 from irbench.baselines.base import Baseline, BuiltModel, ModelSpec, TrainingConfig
 from irbench.errors import ConfigError
-from irbench.features.resized_stft import ResizedStftConfig, opencv_area_weights
-from irbench.features.spectral import amplitude_to_db_relative_to_max
+from irbench.features.configs import ResizedStftConfig
 
 SOURCE_SGD = {2: (1e-4, 1e-4), 8: (1e-3, 1e-3)}  # n_classes -> (learning rate, momentum) of the source's runs
 
@@ -47,41 +44,6 @@ class MlpConfig(TrainingConfig):
 
     hidden_units: int | None = Field(None, gt=0)
     side: int = Field(150, gt=0)
-
-
-class MlpNet(nn.Module):
-    """``(batch, side, frames)`` magnitudes (frequency already resized by the front end) -> time resized
-    to ``side`` with OpenCV's ``INTER_AREA`` weights -> dB re. max (top 80 dB) -> MLP -> logits.
-
-    Raises ``ConfigError`` when ``frames >= side``: OpenCV would then average areas (the source's image is
-    enlarged in time), which the front end's frequency weights do not reproduce."""
-
-    def __init__(self, n_classes: int, hidden_units: int, side: int = 150, layers: int = 3, frames: int = 129):
-        super().__init__()
-        if frames >= side:
-            raise ConfigError(f"mlp: windows of {frames} frames would shrink to {side} columns; the source's "
-                              f"OpenCV resize (and the front end's weights) assume fewer than {side} frames")
-        self.side, self.frames = side, frames
-        time_weights = torch.tensor(opencv_area_weights(frames, side)).T.contiguous()  # (frames, side)
-        self.register_buffer("time_weights", time_weights, persistent=False)
-        sizes = [side * side] + [hidden_units] * layers
-        blocks: list[nn.Module] = []
-        for a, b in zip(sizes, sizes[1:]):
-            blocks += [nn.Linear(a, b), nn.ReLU()]
-        self.mlp = nn.Sequential(*blocks, nn.Linear(sizes[-1], n_classes))
-
-    def image(self, features: torch.Tensor) -> torch.Tensor:
-        """``(batch, side, frames)`` magnitudes -> the source's dB image ``(batch, side, side)`` (dB re. each
-        item's maximum, floored at -80).
-
-        Raises ``ValueError`` when the features are not ``(batch, side, frames)``."""
-        if features.dim() != 3 or tuple(features.shape[1:]) != (self.side, self.frames):
-            raise ValueError(f"expected (batch, {self.side}, {self.frames}) features, got {tuple(features.shape)}")
-        return amplitude_to_db_relative_to_max(torch.matmul(features, self.time_weights))
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """``(batch, side, frames)`` -> ``(batch, n_classes)``."""
-        return self.mlp(self.image(features).flatten(1))
 
 
 def optimizer_notes(n_classes: int, config: TrainingConfig) -> dict[str, Any]:
@@ -112,11 +74,14 @@ class MlpBaseline(Baseline):
                          patience=10, gradient_clip=1.0)
 
     def build(self, spec: ModelSpec, config: MlpConfig) -> BuiltModel:
-        """An ``MlpNet`` (500 hidden units for binary tasks unless ``hidden_units`` is set), with the
-        optimizer's deviation from the source in its notes (:func:`optimizer_notes`).
+        """An ``MlpNet`` (:mod:`irbench.baselines.networks.mlp`; 500 hidden units for binary tasks unless
+        ``hidden_units`` is set), with the optimizer's deviation from the source in its notes
+        (:func:`optimizer_notes`).
 
         Raises ``ConfigError`` when the front end's rows differ from ``side``, or the window is not
         shorter than ``side`` frames."""
+        from irbench.baselines.networks.mlp import MlpNet
+
         rows, frames = spec.input_shape
         if rows != config.side:
             raise ConfigError(f"mlp: the front end gives {rows} frequency rows but side is {config.side}; "

@@ -19,12 +19,14 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from irbench.errors import ConfigError
 from irbench.data.resources import RemoteFile
 from irbench.data.weights import Weights, find_weights, identify
+
+if TYPE_CHECKING:  # torch is imported by load_cnn14_state only: finding and describing weights needs none
+    import torch
 
 CHECKPOINT_ENV = "IRBENCH_CNN14_CHECKPOINT"
 SCRATCH_VALUES = ("none", "scratch")  # ``--config checkpoint=none``: from scratch even when weights are cached
@@ -88,6 +90,8 @@ def load_cnn14_state(path: Path) -> dict[str, torch.Tensor]:
 
     Raises ``ConfigError`` naming the file when it is missing or not a PyTorch checkpoint.
     """
+    import torch
+
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as error:

@@ -18,42 +18,13 @@ Deviations, each fixing a defect of the source:
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, ClassVar
 
 from irbench.baselines.base import Baseline, ModelSpec, TrainingConfig
-from irbench.features.logmel import LogMelConfig
+from irbench.features.configs import LogMelConfig
 
-CHANNELS = (16, 32, 64, 128, 128)
-
-
-class VGGNet(nn.Module):
-    """IRMAS_Deep_Learning's network: ``(batch, n_mels, frames)`` -> logits ``(batch, n_classes)``.
-
-    Raises ``ValueError`` when the input is too small for five 2x2 poolings (under 32 x 32).
-    """
-
-    def __init__(self, n_classes: int, input_shape: tuple[int, int], dropout: float = 0.5):
-        super().__init__()
-        if min(input_shape) < 2 ** len(CHANNELS):
-            raise ValueError(f"VGG needs at least 32 x 32 inputs, got {input_shape}")
-        layers: list[nn.Module] = []
-        previous = 1
-        for channels in CHANNELS:
-            layers += [nn.Conv2d(previous, channels, 3, 1, 1), nn.ReLU(), nn.BatchNorm2d(channels), nn.MaxPool2d(2)]
-            previous = channels
-        self.features = nn.Sequential(*layers)
-        flat = CHANNELS[-1] * (input_shape[0] // 32) * (input_shape[1] // 32)
-        self.head = nn.Sequential(
-            nn.Flatten(), nn.Dropout(dropout), nn.BatchNorm1d(flat), nn.Linear(flat, 64), nn.ReLU(),
-            nn.Linear(64, n_classes),
-        )
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """``(batch, n_mels, frames)`` -> ``(batch, n_classes)`` logits."""
-        return self.head(self.features(features[:, None]))
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class VGGBaseline(Baseline):
@@ -67,5 +38,7 @@ class VGGBaseline(Baseline):
     training = TrainingConfig(learning_rate=1e-3, batch_size=64, max_epochs=40, patience=8)
 
     def build(self, spec: ModelSpec, config: TrainingConfig) -> nn.Module:
-        """A fresh ``VGGNet`` for ``spec.n_classes`` outputs."""
+        """A fresh ``VGGNet`` (:mod:`irbench.baselines.networks.vgg`) for ``spec.n_classes`` outputs."""
+        from irbench.baselines.networks.vgg import VGGNet
+
         return VGGNet(spec.n_classes, spec.input_shape)

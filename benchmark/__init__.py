@@ -26,7 +26,7 @@ The public API (``docs/api.md``)::
     irbench.load_results("results").to_dataframe(level="mean")
 
 :func:`evaluate`, :func:`load_results`, :class:`Results`, :class:`Baseline`, :class:`Embedder`, :class:`TrainingConfig`,
-:class:`Task` and :class:`RunRecord` are imported on first use (``irbench.Baseline`` imports torch), so
+:class:`Task` and :class:`RunRecord` are imported on first use (torch only when a model is built or run), so
 ``import irbench`` stays cheap.
 """
 

@@ -176,8 +176,9 @@ def real_openmic_root(real_data: Path, tmp_path_factory: pytest.TempPathFactory)
 def narrow_panns(monkeypatch: pytest.MonkeyPatch) -> None:
     """PANNs Cnn14 and the multi-STFT branches at 1/8 of their channels: the architecture (blocks, pooling,
     heads, callbacks, loading by name) is what a test checks, not the width, and full width takes minutes
-    per step on 2 CPU cores. Pretrained weights do not fit these; tests of loading use full width."""
-    from irbench.baselines import cnn14, multistft_panns
+    per step on 2 CPU cores. Pretrained weights do not fit these; tests of loading use full width. The widths
+    live with the networks (:mod:`irbench.baselines.networks`), which read them when a model is built."""
+    from irbench.baselines.networks import cnn14, multistft_panns
 
     monkeypatch.setattr(cnn14, "CHANNELS", tuple(c // 8 for c in cnn14.CHANNELS))
     monkeypatch.setattr(multistft_panns, "BRANCH_CHANNELS", (1,) + tuple(c // 8 for c in multistft_panns.BRANCH_CHANNELS[1:]))

@@ -25,7 +25,7 @@ MODEL_SOURCE = '''
 from torch import nn
 
 import irbench
-from irbench.features.logmel import LogMelConfig
+from irbench.features.configs import LogMelConfig
 
 
 class PooledLinear(irbench.Baseline):

@@ -8,12 +8,14 @@ import pytest
 import torch
 
 from irbench.baselines.base import ModelSpec
-from irbench.baselines.cnn14 import Cnn14, Cnn14Baseline, PannsConfig
-from irbench.baselines.constant import ConstantNet
-from irbench.baselines.multistft_panns import MultiStftPanns, MultiStftPannsBaseline, UnfreezeBackbone
+from irbench.baselines.cnn14 import Cnn14Baseline, PannsConfig
+from irbench.baselines.multistft_panns import MultiStftPannsBaseline
+from irbench.baselines.networks.cnn14 import Cnn14
+from irbench.baselines.networks.constant import ConstantNet
+from irbench.baselines.networks.multistft_panns import MultiStftPanns, UnfreezeBackbone
+from irbench.baselines.networks.vgg import VGGNet
 from irbench.baselines.panns_checkpoint import CHECKPOINT_ENV
 from irbench.baselines.transformer import TransformerBaseline
-from irbench.baselines.vgg import VGGNet
 from irbench.errors import ConfigError
 from irbench.features.mfcc import Mfcc
 from irbench.features.multi_stft import MultiStft, band_bins, unfold_bands

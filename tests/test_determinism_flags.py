@@ -13,7 +13,7 @@ import torch
 import irbench
 from irbench.baselines import get_baseline
 from irbench.baselines.base import TrainingConfig
-from irbench.baselines.vgg import VGGNet
+from irbench.baselines.networks.vgg import VGGNet
 from irbench.errors import ConfigError
 from irbench.run import determinism, training
 from irbench.run.configuration import configuration, planned

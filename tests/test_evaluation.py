@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -178,6 +180,26 @@ def test_fast_headline_metrics_equal_the_full_ones(masked):
     full, _ = multilabel_metrics(targets, predictions, scores, tuple("abcde"), mask)
     for name in ("micro_f1", "macro_f1", "map"):
         assert headline_metric(name, targets, predictions, scores, mask) == pytest.approx(full[name]), name
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_precision_recall_points_are_scikit_learn_s_curve(seed):
+    """The report's precision-recall curve is scikit-learn's, ties (scores rounded as in predictions files)
+    and a class without positives included."""
+    from sklearn.metrics import precision_recall_curve
+
+    from irbench.evaluation.metrics import precision_recall_points
+
+    rng = np.random.default_rng(seed)
+    truth = (rng.random(300) < 0.3).astype(int)
+    score = np.round(0.3 * truth + 0.7 * rng.random(300), 2)
+    for t in (truth, np.zeros(300, dtype=int)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scikit-learn warns about the class without positives
+            expected_precision, expected_recall, _ = precision_recall_curve(t, score)
+        precision, recall = precision_recall_points(t, score)
+        np.testing.assert_allclose(precision, expected_precision, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(recall, expected_recall, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(5))

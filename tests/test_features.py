@@ -13,7 +13,7 @@ from irbench.features import extract as extract_module
 from irbench.features.cache import AudioDuration, CacheEntryDamaged, FeatureCache, frontend_key
 from irbench.features.extract import extract_features
 from irbench.features.hashes import AudioHashMemo
-from irbench.features.logmel import LogMelConfig
+from irbench.features.configs import LogMelConfig
 
 CONFIG = LogMelConfig().model_dump()
 

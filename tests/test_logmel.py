@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from irbench.data.audio import load_audio
-from irbench.features.logmel import LogMelConfig, LogMelSpectrogram
+from irbench.features.configs import LogMelConfig
+from irbench.features.logmel import LogMelSpectrogram
 
 # Stated tolerance: 1e-3 in log10 units (0.01 dB) between float32 torch and float64 librosa; the
 # largest gaps (about 3e-4) sit in bins 60-70 dB below the peak, where float32 rounding shows.

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from irbench.baselines.base import TrainingConfig
-from irbench.baselines.vgg import VGGNet
+from irbench.baselines.networks.vgg import VGGNet
 from irbench.features import packed as packed_module
 from irbench.features.cache import AudioDuration, FeatureCache
 from irbench.features.packed import DeviceWindows, PackDamaged, PackedWindows, device_budget, pack_split, place

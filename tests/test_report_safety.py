@@ -77,6 +77,13 @@ def test_dollar_signs_never_reach_mathtext(tmp_path):
     assert svg.startswith("<svg")
 
 
+def test_names_in_plots_are_escaped_svg_text():
+    """Plots write text as SVG text: a row or class name from a record is escaped, never markup."""
+    svg = plots.per_class_f1(["<b>cello</b>", "a&b"], {"<script>alert(1)</script>": [0.5, 0.25]})
+    assert "<script>" not in svg and "<b>" not in svg
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg and "a&amp;b" in svg
+
+
 def test_unknown_schema_version_missing_and_nan_scores_and_unknown_keys(tmp_path):
     good = write_run(tmp_path, seed=0)
     future = write_run(tmp_path, seed=1)

@@ -11,10 +11,12 @@ import torch.nn.functional as F
 
 from irbench.data.audio import load_audio
 from irbench.baselines.base import ModelSpec
-from irbench.baselines.mlp import MlpBaseline, MlpNet
+from irbench.baselines.mlp import MlpBaseline
+from irbench.baselines.networks.mlp import MlpNet
 from irbench.errors import ConfigError
 from irbench.features.cache import frontend_key
-from irbench.features.resized_stft import ResizedStft, ResizedStftConfig, opencv_area_weights
+from irbench.features.configs import ResizedStftConfig
+from irbench.features.resized_stft import ResizedStft, opencv_area_weights
 from irbench.features.spectral import amplitude_to_db_relative_to_max
 from irbench.task import PredictionType
 

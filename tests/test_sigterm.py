@@ -122,7 +122,7 @@ def test_lightnings_own_sigterm_stop_becomes_training_terminated(tmp_path):
     naming the epoch instead, caused by that exit (a submitit job re-raises the cause, irbench.sweep.job)."""
     import lightning as L
     import numpy as np
-    from irbench.baselines.vgg import VGGNet
+    from irbench.baselines.networks.vgg import VGGNet
     from irbench.errors import Terminated, TrainingInterrupted
     from irbench.run.training import fit
     from irbench.baselines.base import TrainingConfig

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from irbench.baselines.base import TrainingConfig
-from irbench.baselines.vgg import VGGNet
+from irbench.baselines.networks.vgg import VGGNet
 from irbench.errors import ConfigError, TrainingDivergedError
 from irbench.run.overrides import apply_overrides
 from irbench.task import PredictionType

@@ -12,8 +12,9 @@ from helpers import run_cli
 from irbench.data import weights as weights_module
 from irbench.baselines import panns_checkpoint
 from irbench.baselines.base import ModelSpec
-from irbench.baselines.cnn14 import Cnn14, Cnn14Baseline, PannsConfig
+from irbench.baselines.cnn14 import Cnn14Baseline, PannsConfig
 from irbench.baselines.multistft_panns import MultiStftPannsBaseline
+from irbench.baselines.networks.cnn14 import Cnn14
 from irbench.errors import ConfigError, IrbenchError
 from irbench.registry import Registry
 from irbench.task import PredictionType

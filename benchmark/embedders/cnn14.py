@@ -1,7 +1,7 @@
 """``cnn14``: PANNs Cnn14 (Kong, Cao, Iqbal, Wang, Wang, Plumbley 2020, IEEE/ACM TASLP 28:2880-2894), frozen,
 as a frame-level embedder.
 
-The network is :class:`irbench.baselines.cnn14.Cnn14` with the cnn14 baseline's log-mel front end
+The network is :class:`irbench.baselines.networks.cnn14.Cnn14` with the cnn14 baseline's log-mel front end
 (:attr:`irbench.baselines.cnn14.Cnn14Baseline.frontend_config`: 32 kHz, n_fft 1024, hop 320, 64 mel bands
 50-14,000 Hz, ``10 log10``). A frame embedding is ``conv_block6``'s output averaged over frequency, 2048-d,
 taken before PANNs' max + mean over time: one frame per 32 log-mel frames (320 ms), frame ``j`` centred at
@@ -57,7 +57,7 @@ WEIGHT_CHOICES = ("pretrained", "random")
 class LoadedCnn14:
     """A built Cnn14 and where its weights came from.
 
-    model: the :class:`irbench.baselines.cnn14.Cnn14`, in ``eval()`` mode, gradients off, on ``device``.
+    model: the :class:`irbench.baselines.networks.cnn14.Cnn14`, in ``eval()`` mode, gradients off, on ``device``.
     frontend: the log-mel front end (:class:`irbench.features.logmel.LogMelSpectrogram`) on ``device``.
     weights_sha256: SHA-256 of the checkpoint (``None`` for random weights). model_file: its path (``None``
     for random weights). version: :data:`VERSION`, with ``-random-init-seed-<seed>`` for random weights.
@@ -107,7 +107,8 @@ def load_cnn14(owner: str, error: type[Exception], n_classes: int, weights: str 
     file cannot be read, the downloaded copy in the cache differs from its published checksum, or the file
     lacks a tensor the model needs."""
     import torch
-    from irbench.baselines.cnn14 import Cnn14, Cnn14Baseline, with_audioset_head
+    from irbench.baselines.cnn14 import Cnn14Baseline
+    from irbench.baselines.networks.cnn14 import Cnn14, with_audioset_head
     from irbench.baselines.panns_checkpoint import (
         CNN14_WEIGHTS,
         Checkpoint,

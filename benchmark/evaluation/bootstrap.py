@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import scipy.stats
 
 RESAMPLES = 1000
 LEVEL = 0.95
@@ -68,6 +67,8 @@ def bootstrap_interval(
 
     def statistic(drawn: np.ndarray) -> float:
         return score(np.concatenate([members[g] for g in np.asarray(drawn, dtype=np.int64)]))
+
+    import scipy.stats  # here, not at import: the report reads these constants without SciPy's 0.6 CPU-s
 
     result = scipy.stats.bootstrap(
         (np.arange(len(members)),), statistic, vectorized=False, paired=False, n_resamples=resamples,

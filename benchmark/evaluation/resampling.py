@@ -179,13 +179,14 @@ def average_precision(weights: np.ndarray | Draws, truth: np.ndarray, scores: np
 
     Returns ``(n_resamples,)``; NaN where the resample has no positive. Only thresholds where recall grows
     add a term; the weighted counts are exact (float32 cumulative sums of integer multiplicities, below
-    2**24 clips), the rest float64.
+    2**24 clips), the rest float64. (Summing the stretches between gaining blocks with
+    ``numpy.add.reduceat`` first measured 3x slower than the running sums over every ranked clip.)
     """
     draws = Draws.of(weights)
     clips = np.arange(len(truth)) if clips is None else np.asarray(clips)
     order = np.argsort(-scores, kind="mergesort")
     ranked = scores[order]
-    ends = np.flatnonzero(np.r_[ranked[1:] != ranked[:-1], True])  # last index of each tie block
+    ends = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True))  # last index of each tie block
     positives = np.flatnonzero(np.asarray(truth)[order] > 0)
     if not len(positives):
         return np.full(len(draws), np.nan)
@@ -198,9 +199,14 @@ def average_precision(weights: np.ndarray | Draws, truth: np.ndarray, scores: np
     seen = running_sum(by_unit[units])[last]
     tp = running_sum(by_unit[units[positives]])[seen_positives[gaining] - 1]
     total = tp[-1].astype(np.float64)
-    gained = np.diff(tp, axis=0, prepend=np.zeros((1, tp.shape[1]), tp.dtype))  # recall gained x total: exact
-    # AP = sum over gaining blocks of (recall gained) x precision = sum(gained x tp / seen) / total
-    ap = (gained.astype(np.float64) * tp / np.maximum(seen, 1.0)).sum(axis=0) / np.maximum(total, 1.0)
+    gained = tp.copy()
+    gained[1:] -= tp[:-1]  # recall gained x total at each gaining block: exact
+    # AP = sum over gaining blocks of (recall gained) x precision = sum(gained x tp / seen) / total; a block
+    # whose clips were all left out of the resample has tp = seen = 0 and adds 0 (seen raised to 1)
+    np.maximum(seen, 1.0, out=seen)
+    terms = np.divide(tp, seen, dtype=np.float64)
+    np.multiply(terms, gained, out=terms)
+    ap = terms.sum(axis=0) / np.maximum(total, 1.0)
     return np.where(total > 0, ap, np.nan)
 
 
@@ -215,8 +221,9 @@ def mean_average_precision(weights: np.ndarray | Draws, table: ScoredClips) -> n
         truth = table.targets[observed, c] > 0
         if truth.any():
             value = average_precision(draws, truth, table.scores[observed, c], observed)
-            if np.isnan(value).any():  # resamples without a positive keep the whole-test-set AP
-                value = np.where(np.isnan(value), fast_average_precision(truth, table.scores[observed, c]), value)
+            missing = np.isnan(value)
+            if missing.any():  # resamples without a positive keep the whole-test-set AP
+                value[missing] = fast_average_precision(truth, table.scores[observed, c])
             values.append(value)
     if not values:
         return np.zeros(len(draws))

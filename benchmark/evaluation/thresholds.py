@@ -7,7 +7,6 @@ chooses it on validation and records the grid, the criterion and the chosen valu
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import f1_score
 
 DEFAULT_GRID: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(1, 20))
 
@@ -35,6 +34,8 @@ def choose_threshold(
     """
     if len(clip_scores) == 0:
         raise ValueError("cannot choose a threshold without validation clips")
+    from sklearn.metrics import f1_score  # here: importing the task protocols stays free of scikit-learn
+
     observed = np.ones_like(targets, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     truth, scores = targets[observed], clip_scores[observed]
     curve = {float(t): float(f1_score(truth, scores >= t, zero_division=0)) for t in grid}

@@ -13,7 +13,7 @@ import torch
 
 from irbench.errors import ConfigError
 from irbench.features.base import FrameGrid, Frontend
-from irbench.features.logmel import LogMelConfig
+from irbench.features.configs import LogMelConfig
 
 
 class EssentiaLogMel(Frontend):

@@ -5,44 +5,21 @@ hop 512, Hann window, power mel spectrogram with 64 Slaney-scale, Slaney-normali
 bands from 0 to 8,000 Hz, log10 with a floor (the original took log10 without one). With ``scale="db"`` it
 is PANNs Cnn14's (Kong et al. 2020): ``10 log10(max(mel, floor))``. The mel filterbank comes from
 ``librosa.filters.mel``.
+
+Its configuration, :class:`~irbench.features.configs.LogMelConfig`, lives in :mod:`irbench.features.configs`
+(torch-free, so that a baseline's declaration imports without this module).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import librosa
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 
 from irbench.features.base import FrameGrid, Frontend
+from irbench.features.configs import LogMelConfig
 from irbench.features.spectral import power_to_db, stft_power
-
-
-class LogMelConfig(BaseModel):
-    """Log-mel front-end settings; every field is part of the feature cache key.
-
-    sample_rate (Hz), n_fft and hop_length (samples), n_mels (bands), f_min and f_max (Hz), htk (mel scale:
-    Slaney when false), norm (filter normalisation, ``"slaney"`` or ``None``), power (1 magnitude,
-    2 power), floor (added before log10, or the dB floor), center (frames centred on their sample with zero
-    padding), scale (``log10``: ``log10(mel + floor)``; ``db``: ``10 log10(max(mel, floor))``).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    sample_rate: int = Field(16_000, gt=0)
-    n_fft: int = Field(1024, gt=0)
-    hop_length: int = Field(512, gt=0)
-    n_mels: int = Field(64, gt=0)
-    f_min: float = Field(0.0, ge=0)
-    f_max: float = Field(8_000.0, gt=0)
-    htk: bool = False
-    norm: str | None = "slaney"
-    power: float = 2.0
-    floor: float = Field(1e-10, gt=0)
-    center: bool = True
-    scale: Literal["log10", "db"] = "log10"
 
 
 class LogMelSpectrogram(Frontend):

@@ -3,6 +3,9 @@
 ``librosa.feature.mfcc`` defaults with instrument-classifier's settings: 22,050 Hz, n_fft 2048, hop 255 samples
 (11.56 ms), 96 Slaney mel bands 20-11,025 Hz, power spectrogram, ``power_to_db(ref=1, top_db=80)`` over the
 clip, DCT-II (orthonormal, matrix from ``scipy.fft.dct``), first 13 coefficients.
+
+Its configuration, :class:`~irbench.features.configs.MfccConfig`, lives in :mod:`irbench.features.configs`
+(torch-free, so that a baseline's declaration imports without this module).
 """
 
 from __future__ import annotations
@@ -11,25 +14,10 @@ import librosa
 import numpy as np
 import scipy.fft
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 
 from irbench.features.base import Frontend
+from irbench.features.configs import MfccConfig
 from irbench.features.spectral import power_to_db, stft_power
-
-
-class MfccConfig(BaseModel):
-    """sample_rate (Hz), n_fft, hop_length (samples), n_mels, n_mfcc, f_min and f_max (Hz), top_db (dB)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sample_rate: int = Field(22_050, gt=0)
-    n_fft: int = Field(2048, gt=0)
-    hop_length: int = Field(255, gt=0)
-    n_mels: int = Field(96, gt=0)
-    n_mfcc: int = Field(13, gt=0)
-    f_min: float = Field(20.0, ge=0)
-    f_max: float = Field(11_025.0, gt=0)
-    top_db: float = Field(80.0, gt=0)
 
 
 class Mfcc(Frontend):

@@ -5,30 +5,20 @@ keeping 0-1 kHz, 512 keeping 1-4 kHz, 256 keeping 4-11.025 kHz (linear magnitude
 band to dB relative to its maximum per window, as the seed did per clip). The finer bands have 2 and 4
 frames per frame of the first; they are folded into one array ``(F1 + 2 F2 + 4 F3, frames)`` on the first
 band's frame rate so the cache and the windows treat them as one feature; :func:`unfold_bands` undoes it.
+
+Its configuration, :class:`~irbench.features.configs.MultiStftConfig`, lives in :mod:`irbench.features.configs`
+(torch-free, so that a baseline's declaration imports without this module).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
 
 from irbench.features.base import FrameGrid, Frontend
+from irbench.features.configs import MultiStftConfig
 from irbench.features.spectral import stft_power
-
-
-class MultiStftConfig(BaseModel):
-    """sample_rate (Hz) and per band ``(n_fft, low Hz, high Hz)``; hop = n_fft / 4; bands go from the
-    coarsest time resolution to the finest, each n_fft half the one before."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sample_rate: int = Field(22_050, gt=0)
-    bands: tuple[tuple[int, float, float], ...] = ((1024, 0.0, 1000.0), (512, 1000.0, 4000.0),
-                                                     (256, 4000.0, 11025.0))
 
 
 def band_bins(config: MultiStftConfig) -> list[tuple[int, int]]:
@@ -105,8 +95,3 @@ class MultiStft(Frontend):
             batch, bins, _ = band.shape
             blocks.append(band.reshape(batch, bins, frames, fold).permute(0, 3, 1, 2).reshape(batch, fold * bins, frames))
         return torch.cat(blocks, dim=1)
-
-
-def n_frames(seconds: float, config: MultiStftConfig) -> int:
-    """Frames of ``seconds`` of audio at the first band's hop."""
-    return 1 + math.floor(seconds * config.sample_rate) // (config.bands[0][0] // 4)

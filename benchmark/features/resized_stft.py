@@ -10,7 +10,7 @@ of the 150 rows blends two neighbouring STFT bins (``floor(r * 1025 / 150)`` and
 bins up to the next row's pair are dropped (300 of the 1025 bins are used); each of the 150 columns blends
 at most two frames. The
 resize is separable, so here the front end applies the frequency half (1025 -> 150 rows) and the MLP the
-time half and the dB step per 129-frame window (:class:`irbench.baselines.mlp.MlpNet`): cached features
+time half and the dB step per 129-frame window (:class:`irbench.baselines.networks.mlp.MlpNet`): cached features
 stay small, and a window of any clip is treated like the source's whole clip. Both halves use the
 weights OpenCV itself applies, read off by resizing an identity matrix with ``cv2.resize``
 (:func:`opencv_area_weights`), so no interpolation rule is re-implemented here.
@@ -32,18 +32,20 @@ the per-clip means, largest single pixel):
   anti-aliasing filters differ;
 - features stay float32: the source saved the resized magnitudes as text rounded to 2 decimals (``%.2f``)
   before the dB step: 0.80 dB (0.14-2.0), up to 10.9 dB.
+
+Its configuration, :class:`~irbench.features.configs.ResizedStftConfig`, lives in :mod:`irbench.features.configs`
+(torch-free, so that a baseline's declaration imports without this module).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 
 from irbench.features.base import Frontend
+from irbench.features.configs import ResizedStftConfig
 from irbench.features.spectral import stft_power
 
 
@@ -74,21 +76,6 @@ def opencv_area_weights(n_in: int, n_out: int) -> np.ndarray:
     if n_in <= 0 or n_out <= 0:
         raise ValueError(f"resize lengths must be positive, got {n_in} -> {n_out}")
     return _weights(int(n_in), int(n_out))
-
-
-class ResizedStftConfig(BaseModel):
-    """sample_rate (Hz), n_fft and hop_length (samples), n_bins (frequency rows after the resize), resize
-    (how the ``1 + n_fft // 2`` bins become ``n_bins``: ``opencv-inter-area``, OpenCV's ``INTER_AREA``
-    weights for an image also enlarged in time, see the module docstring; a field so that the cache key
-    differs from the torch area pooling used before, whose features were cached without it)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sample_rate: int = Field(22_050, gt=0)
-    n_fft: int = Field(2048, gt=0)
-    hop_length: int = Field(512, gt=0)
-    n_bins: int = Field(150, gt=0)
-    resize: Literal["opencv-inter-area"] = "opencv-inter-area"
 
 
 class ResizedStft(Frontend):

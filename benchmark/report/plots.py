@@ -2,7 +2,10 @@
 
 Importing or calling this module changes no global matplotlib state: figures are
 ``matplotlib.figure.Figure`` objects rendered by ``FigureCanvasSVG`` (no pyplot, no backend switch) under a
-local ``matplotlib.rc_context`` (glyphs as paths, a fixed hash salt so the SVG is reproducible, no TeX).
+local ``matplotlib.rc_context`` (text as SVG text in the first sans-serif font the reader's browser has, a
+fixed hash salt so the SVG is reproducible, no TeX). Text as glyph paths (``svg.fonttype: path``) measured
+1.4x the drawing time of a 20-class bar plot (321 against 235 ms) and 1.7x its size (92 against 54 kB).
+The SVG writer escapes every text, so a name from a record cannot open a tag.
 Every text that comes from a record passes through :func:`irbench.report.safety.plot_text`, so mathtext
 never parses it.
 """
@@ -24,7 +27,7 @@ from matplotlib.ticker import FuncFormatter
 
 from irbench.report.safety import plot_text
 
-RC = {"svg.fonttype": "path", "svg.hashsalt": "irbench", "font.size": 9, "text.usetex": False,
+RC = {"svg.fonttype": "none", "svg.hashsalt": "irbench", "font.size": 9, "text.usetex": False,
       "axes.prop_cycle": cycler(color=["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"])}
 NO_SUPPORT = "#d5d9e0"
@@ -135,7 +138,7 @@ def precision_recall(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray,
     Each curve carries a dot at the run's decision (its threshold). A row whose scores rank nothing
     (:func:`has_ranking`) is drawn as that single operating point, not as a line.
     """
-    from sklearn.metrics import precision_recall_curve
+    from irbench.evaluation.metrics import precision_recall_points
 
     with _figure(5.4, 4.2) as figure:
         axis = figure.add_subplot()
@@ -147,7 +150,7 @@ def precision_recall(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray,
                 continue
             recall_at, precision_at = _operating_point(targets, predictions, mask)
             if has_ranking(scores, mask):
-                precision, recall, _ = precision_recall_curve(targets[observed], scores[observed])
+                precision, recall = precision_recall_points(targets[observed], scores[observed])
                 keep = np.unique(np.linspace(0, len(recall) - 1, min(len(recall), MAX_CURVE_POINTS)).astype(int))
                 precision, recall = precision[keep], recall[keep]  # a full test set has ~30,000 thresholds
                 axis.plot(recall, precision, color=colour, label=plot_text(label))

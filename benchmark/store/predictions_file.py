@@ -57,7 +57,10 @@ class ClipTable:
     mask: np.ndarray
 
     def reordered(self, clip_ids: np.ndarray) -> ClipTable | None:
-        """The same table in the order of ``clip_ids``; ``None`` when the clip sets differ."""
+        """The same table in the order of ``clip_ids``; ``None`` when the clip sets differ (``self`` when the
+        order is already that one, as for every seed of a run)."""
+        if len(clip_ids) == len(self.clip_ids) and np.array_equal(clip_ids, self.clip_ids):
+            return self
         if len(clip_ids) != len(self.clip_ids) or set(clip_ids.tolist()) != set(self.clip_ids.tolist()):
             return None
         position = {c: i for i, c in enumerate(self.clip_ids.tolist())}

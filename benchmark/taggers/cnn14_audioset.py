@@ -2,8 +2,8 @@
 TASLP 28:2880-2894), frozen, as a tagger of AudioSet's 527 classes (:mod:`irbench.taggers.audioset`).
 
 Scores are PANNs' ``clipwise_output``: ``sigmoid(fc_audioset(relu(fc1(max_t + mean_t of conv_block6 averaged
-over frequency))))``, computed by :class:`irbench.baselines.cnn14.Cnn14` (its ``head`` holds the checkpoint's
-``fc_audioset``, :func:`irbench.baselines.cnn14.with_audioset_head`) on the cnn14 baseline's log-mel front end
+over frequency))))``, computed by :class:`irbench.baselines.networks.cnn14.Cnn14` (its ``head`` holds the checkpoint's
+``fc_audioset``, :func:`irbench.baselines.networks.cnn14.with_audioset_head`) on the cnn14 baseline's log-mel front end
 (32 kHz, hop 320, 64 mel bands). Weights and options are those of the ``cnn14`` embedder
 (:func:`irbench.embedders.cnn14.load_cnn14`): ``pretrained`` (PANNs' ``Cnn14_mAP=0.431.pth``, from
 ``irbench data download cnn14-weights`` or ``model_file=PATH``) or ``random`` (seeded, PANNs' initialisation).

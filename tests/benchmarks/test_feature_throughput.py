@@ -27,7 +27,8 @@ import torch
 
 from irbench.data.audio import RESAMPLER_QUALITY, mono_mix, pcm16_mono
 from irbench.features.extract import extract_features, single_threaded
-from irbench.features.logmel import LogMelConfig, LogMelSpectrogram
+from irbench.features.configs import LogMelConfig
+from irbench.features.logmel import LogMelSpectrogram
 
 CONFIG = LogMelConfig()
 _counter = itertools.count()

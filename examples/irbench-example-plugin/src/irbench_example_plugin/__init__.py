@@ -14,7 +14,7 @@ from __future__ import annotations
 from torch import nn
 
 from irbench.baselines.base import Baseline, ModelSpec, TrainingConfig
-from irbench.features.logmel import LogMelConfig
+from irbench.features.configs import LogMelConfig
 
 
 class TinyCnn(nn.Module):
