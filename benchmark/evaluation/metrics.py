@@ -199,15 +199,10 @@ def fast_average_precision(truth: np.ndarray, score: np.ndarray) -> float:
     """Average precision of one class, ``(n,)`` 0/1 truth and ``(n,)`` scores: scikit-learn's definition
     (``sum_k (R_k - R_{k-1}) P_k`` over distinct score thresholds, ties taken together) without its input
     validation, so a bootstrap can call it thousands of times. 0 when there is no positive."""
-    order = np.argsort(-np.asarray(score, dtype=np.float64), kind="mergesort")
-    ranked, hits = np.asarray(score, dtype=np.float64)[order], np.asarray(truth)[order] > 0
-    ends = np.r_[np.flatnonzero(np.diff(ranked)), len(ranked) - 1]
-    true_positives = np.cumsum(hits)[ends]
-    if not len(true_positives) or true_positives[-1] == 0:
+    if not (np.asarray(truth) > 0).any():
         return 0.0
-    precision = true_positives / (ends + 1)
-    recall = true_positives / true_positives[-1]
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    precision, recall = precision_recall_points(truth, score)
+    return float(-np.sum(np.diff(recall) * precision[:-1]))  # scikit-learn's sum, recall decreasing
 
 
 def precision_recall_points(truth: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
