@@ -45,7 +45,6 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-import mir_eval
 import numpy as np
 import soundfile
 
@@ -160,6 +159,8 @@ def _sample_count(path: Path, line: int, row: dict[str, str], column: str) -> in
 def sounding_grid(intervals: dict[str, np.ndarray], seconds: float) -> dict[str, np.ndarray]:
     """Whether each class sounds, per cell of a ``GRID_HZ`` grid over ``seconds``: class -> ``(n_cells,)``
     bool, cell ``i`` sampled at its centre ``(i + 0.5) / GRID_HZ`` s (only classes with notes appear)."""
+    import mir_eval  # here, not at import: mir_eval loads scipy.stats (1-2 CPU-s), which a report never needs
+
     grid = (np.arange(int(round(seconds * GRID_HZ))) + 0.5) / GRID_HZ
     return {
         name: np.asarray(mir_eval.util.interpolate_intervals(

@@ -167,6 +167,16 @@ def running_sum(rows: np.ndarray) -> np.ndarray:
     return rows
 
 
+def _running_sums_at(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Sums of the first ``counts[g]`` rows of ``rows`` ``(n, n_resamples)`` float32 for each ``g``:
+    ``(len(counts), n_resamples)`` float32, zeros where ``counts[g]`` is 0 (``rows`` is overwritten)."""
+    out = np.zeros((len(counts), rows.shape[1]), dtype=np.float32)
+    taken = counts > 0
+    if taken.any():
+        out[taken] = running_sum(rows)[counts[taken] - 1]
+    return out
+
+
 def average_precision(weights: np.ndarray | Draws, truth: np.ndarray, scores: np.ndarray,
                       clips: np.ndarray | None = None) -> np.ndarray:
     """Weighted average precision of one class (scikit-learn's definition: sum over distinct score
@@ -179,34 +189,38 @@ def average_precision(weights: np.ndarray | Draws, truth: np.ndarray, scores: np
 
     Returns ``(n_resamples,)``; NaN where the resample has no positive. Only thresholds where recall grows
     add a term; the weighted counts are exact (float32 cumulative sums of integer multiplicities, below
-    2**24 clips), the rest float64. (Summing the stretches between gaining blocks with
-    ``numpy.add.reduceat`` first measured 3x slower than the running sums over every ranked clip.)
+    2**24 clips), the rest float64. Clips ranked above a threshold are summed as positives plus negatives,
+    each ranked clip once (summing all ranked clips and the positives again measured 1.25x the time:
+    9.7 against 7.7 ms per 400-clip, 20-class OpenMIC table at 1,000 resamples). (Summing the stretches
+    between gaining blocks with ``numpy.add.reduceat`` first measured 3x slower than the running sums.)
     """
     draws = Draws.of(weights)
     clips = np.arange(len(truth)) if clips is None else np.asarray(clips)
     order = np.argsort(-scores, kind="mergesort")
     ranked = scores[order]
     ends = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True))  # last index of each tie block
-    positives = np.flatnonzero(np.asarray(truth)[order] > 0)
+    is_positive = np.asarray(truth)[order] > 0
+    positives = np.flatnonzero(is_positive)
     if not len(positives):
         return np.full(len(draws), np.nan)
     seen_positives = np.searchsorted(positives, ends, side="right")  # positives ranked up to each block's end
     gaining = np.flatnonzero(np.diff(seen_positives, prepend=0) > 0)  # blocks where recall can grow
     last = ends[gaining]  # each gaining block's last ranked clip
     units = draws.units(clips[order[:last[-1] + 1]])  # the unit of each ranked clip
+    negatives = np.flatnonzero(~is_positive[:last[-1] + 1])
     by_unit = draws.units_first()
-    # weighted clips ranked up to each gaining block's end, and positives among them (exact integer sums)
-    seen = running_sum(by_unit[units])[last]
+    # weighted positives and negatives ranked up to each gaining block's end (exact integer sums)
     tp = running_sum(by_unit[units[positives]])[seen_positives[gaining] - 1]
+    seen = _running_sums_at(by_unit[units[negatives]], last + 1 - seen_positives[gaining])
+    seen += tp
     total = tp[-1].astype(np.float64)
     gained = tp.copy()
     gained[1:] -= tp[:-1]  # recall gained x total at each gaining block: exact
     # AP = sum over gaining blocks of (recall gained) x precision = sum(gained x tp / seen) / total; a block
     # whose clips were all left out of the resample has tp = seen = 0 and adds 0 (seen raised to 1)
     np.maximum(seen, 1.0, out=seen)
-    terms = np.divide(tp, seen, dtype=np.float64)
-    np.multiply(terms, gained, out=terms)
-    ap = terms.sum(axis=0) / np.maximum(total, 1.0)
+    precision = np.divide(tp, seen, dtype=np.float64)
+    ap = np.einsum("gr,gr->r", precision, gained.astype(np.float64)) / np.maximum(total, 1.0)
     return np.where(total > 0, ap, np.nan)
 
 
