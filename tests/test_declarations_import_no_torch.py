@@ -1,4 +1,5 @@
-"""Reading the registered baselines' declarations imports no torch, Lightning, librosa, scipy or scikit-learn.
+"""Reading the registered baselines' declarations, and the registered tasks' metadata, imports no torch,
+Lightning, librosa, scipy, scikit-learn or mir_eval.
 
 ``irbench report`` labels every configuration from its baseline's declaration
 (:func:`irbench.run.configuration.configuration` compares the record's settings with ``describe()`` and the
@@ -6,6 +7,8 @@ training defaults), and ``irbench list`` describes each baseline: before the net
 :mod:`irbench.baselines.networks` and the front ends' configurations to :mod:`irbench.features.configs`,
 that imported torch and Lightning, 6 of a report's 20 CPU-seconds. This test protects the start-up time of
 both commands: a declaration module that imports a network or a front end at module level fails it.
+The report also titles each task from its metadata (:func:`irbench.report.task_info.task_info`), which imports
+the task modules: MusicNet's imported mir_eval, and with it scipy.stats, 1-2 CPU-seconds of the report.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import subprocess
 import sys
 
 BASELINES = ("mlp", "vgg", "multistft-panns", "transformer", "cnn14", "constant")
-HEAVY = ("torch", "lightning", "librosa", "sklearn", "scipy")
+HEAVY = ("torch", "lightning", "librosa", "sklearn", "scipy", "mir_eval")
 
 CODE = f"""
 import sys
@@ -39,3 +42,27 @@ def test_declarations_and_labels_import_no_torch():
     done = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", f"reading the declarations imported {done.stdout.strip()}"
+
+
+TASK_CODE = f"""
+import sys
+
+import irbench.report.html
+import irbench.report.paired
+from irbench.report.task_info import task_info
+from irbench.tasks import TASKS
+
+names = list(TASKS.names())
+assert {{"irmas", "openmic", "medley-solos", "musicnet"}} <= set(names), names
+for name in names:
+    assert task_info(name).description, name
+print(sorted(module for module in {HEAVY!r} if module in sys.modules))
+"""
+
+
+def test_task_metadata_and_report_modules_import_no_heavy_library():
+    """In a fresh interpreter: the report's modules and every registered task's display facts leave torch,
+    Lightning, librosa, scikit-learn, scipy and mir_eval unimported."""
+    done = subprocess.run([sys.executable, "-c", TASK_CODE], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"reading the task metadata imported {done.stdout.strip()}"
