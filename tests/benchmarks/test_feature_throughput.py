@@ -6,14 +6,19 @@ test run each benchmark executes once, as a smoke test. Every round's CPU second
 reaped children: worker processes included) and wall seconds are kept, and the module prints one table side
 by side: ms of CPU per clip and clips/s of wall time (best round each), and the CPU per clip over the
 floor's. The cold single-worker CPU over the floor's is irbench's cost per core (hashing, cache writes,
-checksums): the target is at most 1.3x; two workers should give about the same CPU per clip at up to twice
-the clips/s (on a machine whose two cores are free). The floor is measured twice: as the plain code anyone
+checksums): the target is at most 1.3x. This machine's CPU seconds for the same work drift by up to 1.7x
+between minutes (the floor took 2.97 to 5.20 ms per clip in one afternoon, and best-of-3 rounds measured in
+separate tests put the ratio at 1.03x, 1.45x and 1.51x), so the ratio is measured round by round: each round
+runs irbench (cold, one worker) and then the floor on the same clips, and the table prints the median of the
+rounds' ratios with their range. Two workers should give about the same CPU per clip at up to twice the
+clips/s (on a machine whose two cores are free). The floor is measured twice: as the plain code anyone
 would write (``soundfile`` float32 read, the issue's floor), and with irbench's exact 16-bit PCM decode
 (:func:`irbench.data.audio.pcm16_mono`), so the table also shows what irbench adds over its own decode.
 """
 
 import itertools
 import resource
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +41,9 @@ ROWS = {"irbench-1": "irbench, cold cache, 1 worker", "irbench-2": "irbench, col
         "librosa": "plain librosa, serial, no cache", "floor": "floor (soundfile float32 + soxr + torch)",
         "floor-int16": "floor with irbench's int16 PCM decode", "warm": "irbench, warm cache, 1 worker"}
 MEASURED: dict[str, list[tuple[float, float]]] = {}  # label -> (CPU s, wall s) per round
+PAIRED: list[tuple[float, float]] = []  # (irbench cold 1-worker CPU s, floor CPU s) of each paired round
+PAIRED_ROUNDS = 7
+"""Paired rounds of irbench and the floor; the first is a warm-up, left out of the ratio."""
 CLIPS: list[int] = []
 
 
@@ -85,19 +93,35 @@ def print_table():
             cpu, rate = best[label]
             ratio = f"{cpu / floor:8.2f}x" if floor else ""
             print(f"{name:44s} {1000 * cpu:11.2f} {rate:9.1f} {ratio:>9s}")
-    if floor and "irbench-1" in best:
-        print(f"cold, 1 worker: {best['irbench-1'][0] / floor:.2f}x the floor's CPU per clip (target <= 1.30x)")
+    if len(PAIRED) > 1:
+        ratios = sorted(ours / theirs for ours, theirs in PAIRED[1:])
+        print(f"cold, 1 worker: {statistics.median(ratios):.2f}x the floor's CPU per clip, median of "
+              f"{len(ratios)} paired rounds ({ratios[0]:.2f}-{ratios[-1]:.2f}x; target <= 1.30x)")
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_irbench_cold_cache(benchmark, clips, workers):
+def test_irbench_cold_cache_two_workers(benchmark, clips):
     root = Path(tempfile.mkdtemp())
 
     def setup():
-        return (clips, "log-mel", CONFIG.model_dump(), root / str(next(_counter)), workers), {"show_progress": False}
+        return (clips, "log-mel", CONFIG.model_dump(), root / str(next(_counter)), 2), {"show_progress": False}
 
-    result = benchmark.pedantic(measured(f"irbench-{workers}", extract_features), setup=setup, rounds=3)
+    result = benchmark.pedantic(measured("irbench-2", extract_features), setup=setup, rounds=3)
     assert len(result.entries) == len(clips) and result.computed == len(clips)
+
+
+def test_irbench_cold_cache_one_worker_against_the_floor_round_by_round(benchmark, clips):
+    """Each round: irbench's cold extraction with one worker into a new cache, then the floor on the same
+    clips; both rows of the table and the paired ratio come from these rounds."""
+    root = Path(tempfile.mkdtemp())
+    ours, floor = measured("irbench-1", extract_features), measured("floor", _floor)
+
+    def paired_round():
+        result = ours(clips, "log-mel", CONFIG.model_dump(), root / str(next(_counter)), 1, show_progress=False)
+        assert len(result.entries) == len(clips) and result.computed == len(clips)
+        assert floor(clips) > 0
+        PAIRED.append((MEASURED["irbench-1"][-1][0], MEASURED["floor"][-1][0]))
+
+    benchmark.pedantic(paired_round, rounds=PAIRED_ROUNDS if not benchmark.disabled else 1)
 
 
 def test_irbench_warm_cache(benchmark, clips, tmp_path):
@@ -125,10 +149,6 @@ def _floor(clips, integers=False):
             mono = soxr.resample(mono, rate, CONFIG.sample_rate, quality=RESAMPLER_QUALITY)
             out += frontend(torch.from_numpy(np.ascontiguousarray(mono))).shape[-1]
     return out
-
-
-def test_floor_decode_mono_resample_logmel(benchmark, clips):
-    assert benchmark.pedantic(measured("floor", _floor), args=(clips,), rounds=3) > 0
 
 
 def test_floor_with_integer_decode(benchmark, clips):
