@@ -8,6 +8,14 @@ from pathlib import Path
 
 import pytest
 
+# Two pytest-xdist workers each run torch with 2 intra-op threads (irbench's default) on the 2 cores CI has.
+# Under OpenMP's default wait policy a worker's idle threads spin and yield between parallel regions, taking
+# the other worker's core: two concurrent `irbench check --device cpu --quick --baseline cnn14` took 103 s of
+# wall time (43 s of it system time each), 76 s with passive waiting. The policy changes scheduling, never
+# a number; torch's OpenMP runtime reads it when it loads, so it is set here, before any test imports torch,
+# and subprocesses inherit it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("IRBENCH_SHARED", REPOSITORY.parent / "shared"))
 REAL = SHARED / "data" / "real"
@@ -41,7 +49,8 @@ def real_irmas_root(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -
     mirdata_root = real_data / "irmas/mirdata/tests/resources/mir_datasets/irmas"
     sample = real_data / "irmas/Automatic-Instrument-Identification/IRMAS-Sample"
     links = [(p, root / p.relative_to(mirdata_root)) for p in mirdata_root.rglob("*") if p.is_file()]
-    links += [(p, root / "IRMAS-TrainingData" / p.relative_to(sample / "Training")) for p in (sample / "Training").rglob("*.wav")]
+    links += [(p, root / "IRMAS-TrainingData" / p.relative_to(sample / "Training"))
+              for p in (sample / "Training").rglob("*.wav")]
     links += [(p, root / "IRMAS-TestingData-Part3/Part3" / p.name) for p in (sample / "Testing").iterdir()]
     for source, target in links:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -181,4 +190,5 @@ def narrow_panns(monkeypatch: pytest.MonkeyPatch) -> None:
     from irbench.baselines.networks import cnn14, multistft_panns
 
     monkeypatch.setattr(cnn14, "CHANNELS", tuple(c // 8 for c in cnn14.CHANNELS))
-    monkeypatch.setattr(multistft_panns, "BRANCH_CHANNELS", (1,) + tuple(c // 8 for c in multistft_panns.BRANCH_CHANNELS[1:]))
+    monkeypatch.setattr(multistft_panns, "BRANCH_CHANNELS",
+                        (1,) + tuple(c // 8 for c in multistft_panns.BRANCH_CHANNELS[1:]))
