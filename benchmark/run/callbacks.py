@@ -193,9 +193,10 @@ class BestWeights(L.Callback):
         score = float(trainer.callback_metrics[self.monitor])
         if self.best_score is not None and not score < self.best_score:
             return
+        from irbench.run.checkpoint import without_zip_checksums
         from irbench.store.atomic import atomic_path
 
-        with atomic_path(self.path) as temporary:
+        with atomic_path(self.path) as temporary, without_zip_checksums():
             torch.save({"state_dict": module.state_dict(), "epoch": trainer.current_epoch, "score": score},
                        temporary)
         self.best_score, self.best_epoch = score, trainer.current_epoch
@@ -222,12 +223,12 @@ def resume_point(latest: Path, max_epochs: int) -> bool:
 
     A checkpoint of a run that had already ended (``max_epochs`` done, more than that, or stopped early) is
     said to be one, never "resuming from epoch 4 of 3": training resumes there only to keep its best epoch,
-    trains none, and the run goes on to evaluate (as after an evaluation that was interrupted). The checkpoint is opened with
-    ``torch.load(weights_only=True)`` first, so a file planted in a left-over work folder never runs code; one
-    that cannot be read that way (damaged, or not irbench's) is renamed to ``latest.ckpt.unreadable`` and
-    training starts over, saying so. The best weights beside it (``best.pt``) are checked the same way: an
-    unreadable one is set aside as ``best.pt.unreadable`` together with ``latest.ckpt`` (whose best epoch
-    would name weights that are gone), and training starts over."""
+    trains none, and the run goes on to evaluate (as after an evaluation that was interrupted). The checkpoint
+    is opened with ``torch.load(weights_only=True)`` first, so a file planted in a left-over work folder never
+    runs code; one that cannot be read that way (damaged, or not irbench's) is renamed to
+    ``latest.ckpt.unreadable`` and training starts over, saying so. The best weights beside it (``best.pt``)
+    are checked the same way: an unreadable one is set aside as ``best.pt.unreadable`` together with
+    ``latest.ckpt`` (whose best epoch would name weights that are gone), and training starts over."""
     latest = Path(latest)
     if not latest.exists():
         return False

@@ -269,14 +269,17 @@ def fit(
     plugins = [SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else None
     trainer = L.Trainer(
         plugins=plugins, accelerator="gpu" if device == "cuda" else "cpu", devices=1, max_epochs=config.max_epochs,
-        deterministic=True, benchmark=False, precision=config.precision, logger=False, callbacks=callbacks, enable_progress_bar=interactive,
+        deterministic=True, benchmark=False, precision=config.precision, logger=False, callbacks=callbacks,
+        enable_progress_bar=interactive,
         enable_model_summary=False, num_sanity_val_steps=0, default_root_dir=work_dir,
         gradient_clip_val=config.gradient_clip,
         limit_val_batches=1.0 if has_validation else 0,
     )
     last = Path(work_dir) / "latest.ckpt"
     resumed = resume_point(last, config.max_epochs)
-    with warnings.catch_warnings():
+    from irbench.run.checkpoint import without_zip_checksums
+
+    with warnings.catch_warnings(), without_zip_checksums():  # Lightning's latest.ckpt and best.pt too
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*number of training batches.*")
         warnings.filterwarnings("ignore", ".*exists and is not empty.*")  # resuming from our own work folder
