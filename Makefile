@@ -32,7 +32,10 @@ quickstart: install
 		--seed 0 --seed 1 --seed 2
 	$(BIN)/irbench report --results-dir results --out reports
 
+# the project's own modules are compiled once first, as pip compiles installed packages: under
+# PYTHONDONTWRITEBYTECODE (set on this project's machines) every test's subprocess would compile them again
 test: install
+	$(BIN)/python -m compileall -q benchmark baselines tasks >/dev/null
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 clean:
