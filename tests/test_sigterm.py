@@ -2,12 +2,15 @@
 stops, says where in one line, exits 143 and leaves no record; the same command resumes to the metrics of an
 uninterrupted run. An inline sweep hit by SIGTERM exits non-zero too, and its rerun completes the cell.
 
-Real subprocesses: the signal lands in the second epoch (the work folder's ``latest.ckpt`` shows epoch 1 is
-done; SIGSTOP first, so the signal surely lands before the process moves on)."""
+Real subprocesses: the signal lands once the work folder's ``latest.ckpt`` shows epoch 1 is done (SIGSTOP
+first, so the signal surely lands before the process moves on). Lightning renames that file into place in
+epoch 1's end-of-epoch hooks, before its epoch counter moves on, so a signal that lands in the moment between
+is reported as epoch 1, truthfully (``AT_EPOCH``; seen once, in a full test run of stop 29)."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +26,8 @@ pytestmark = pytest.mark.slow
 
 IRBENCH = [sys.executable, "-m", "irbench"]
 EPOCHS = "2"
+AT_EPOCH = rf"at epoch [12] of {EPOCHS}"
+"""Where the signal is said to have landed: epoch 2, or the end of epoch 1 (see the module docstring)."""
 
 
 def _command(kind: str, data: Path, results: Path, cache: Path) -> list[str]:
@@ -63,7 +68,7 @@ def test_sigterm_in_training_says_where_exits_143_and_the_rerun_resumes(tiny_irm
     stopped = _terminate_in_second_epoch(command, results)
     assert stopped.returncode == 143, stopped.stderr
     last = stopped.stderr.strip().splitlines()[-1]
-    assert last == f"terminated (SIGTERM) at epoch 2 of {EPOCHS}; run the same command to resume", stopped.stderr
+    assert re.fullmatch(rf"terminated \(SIGTERM\) {AT_EPOCH}; run the same command to resume", last), stopped.stderr
     assert "Traceback" not in stopped.stderr and "terminated" not in stopped.stderr.replace(last, "")
     assert not list(results.rglob("seed-0.json")) and list(results.rglob(".seed-0.work-*/latest.ckpt"))
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -78,7 +83,8 @@ def test_an_inline_sweep_hit_by_sigterm_exits_non_zero_and_its_cell_resumes(tiny
     command = _command("sweep", tiny_irmas, results, feature_cache)
     stopped = _terminate_in_second_epoch(command, results)
     assert stopped.returncode == 143, stopped.stderr
-    assert "[sweep] stopped in irmas/vgg/seed-0: terminated (SIGTERM) at epoch 2" in stopped.stderr
+    assert re.search(rf"\[sweep\] stopped in irmas/vgg/seed-0: terminated \(SIGTERM\) {AT_EPOCH}",
+                     stopped.stderr), stopped.stderr
     assert "Traceback" not in stopped.stderr
     assert not list(results.rglob("seed-0.json")) and not list(results.rglob("seed-0.failure.json"))
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
