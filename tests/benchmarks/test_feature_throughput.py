@@ -1,8 +1,8 @@
 """Feature extraction speed (pytest-benchmark): irbench's feature stage against plain librosa and against the
 floor of the work itself (decode + mono mix + soxr resampling + torch log-mel, one core, nothing cached).
 
-Timing runs with ``pytest tests/benchmarks/test_feature_throughput.py --benchmark-enable -s``; in the normal
-test run each benchmark executes once, as a smoke test. Every round's CPU seconds (this process and its
+Timing runs with ``pytest tests/benchmarks/test_feature_throughput.py --benchmark-enable -s``; skipped
+otherwise (``tests/benchmarks/conftest.py``). Every round's CPU seconds (this process and its
 reaped children: worker processes included) and wall seconds are kept, and the module prints one table side
 by side: ms of CPU per clip and clips/s of wall time (best round each), and the CPU per clip over the
 floor's. The cold single-worker CPU over the floor's is irbench's cost per core (hashing, cache writes,
@@ -121,7 +121,7 @@ def test_irbench_cold_cache_one_worker_against_the_floor_round_by_round(benchmar
         assert floor(clips) > 0
         PAIRED.append((MEASURED["irbench-1"][-1][0], MEASURED["floor"][-1][0]))
 
-    benchmark.pedantic(paired_round, rounds=PAIRED_ROUNDS if not benchmark.disabled else 1)
+    benchmark.pedantic(paired_round, rounds=PAIRED_ROUNDS)
 
 
 def test_irbench_warm_cache(benchmark, clips, tmp_path):
