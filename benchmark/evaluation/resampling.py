@@ -210,7 +210,7 @@ def average_precision(weights: np.ndarray | Draws, truth: np.ndarray, scores: np
     negatives = np.flatnonzero(~is_positive[:last[-1] + 1])
     by_unit = draws.units_first()
     # weighted positives and negatives ranked up to each gaining block's end (exact integer sums)
-    tp = running_sum(by_unit[units[positives]])[seen_positives[gaining] - 1]
+    tp = _running_sums_at(by_unit[units[positives]], seen_positives[gaining])
     seen = _running_sums_at(by_unit[units[negatives]], last + 1 - seen_positives[gaining])
     seen += tp
     total = tp[-1].astype(np.float64)
